@@ -1,0 +1,28 @@
+# LingNav: `make demo` runs the closed-loop demo, `make test` runs the whole suite.
+# Both set up .venv first (idempotent, quick on a ready tree).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup test lint demo eval bench clean
+
+setup:
+	@bash scripts/setup_env.sh
+
+lint: setup
+	$(PY) -m ruff check .
+
+test: setup
+	$(PY) -m ruff check .
+	$(PY) -m pytest test
+
+demo: setup
+	$(PY) -m lingnav_ros.tools.demo
+
+eval: setup
+	$(PY) -m lingnav_ros.tools.evaluate scenarios --repeat 1
+
+bench: setup
+	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf build install log runs

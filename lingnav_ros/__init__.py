@@ -1,0 +1,1 @@
+"""LingNav robot side: ROS 2 nodes over plain-Python logic."""

@@ -1,0 +1,1 @@
+"""ROS 2 node shells: each wires topics, parameters and timers to plain-Python logic."""

@@ -1,0 +1,40 @@
+"""Default topic and frame names: the one place they are spelled.
+
+Nodes use these as defaults for their topic parameters (or as names to remap), the launch
+description and the simulator import them, and the README's table is written from them.
+"""
+
+# Sensor inputs (field defaults; camera profiles in config/cameras override them)
+RGB = "/camera/color/image_raw"
+RGB_COMPRESSED = "/camera/color/image_raw/compressed"
+DEPTH = "/camera/depth/image_raw"
+CAMERA_INFO = "/camera/color/camera_info"
+ODOM = "/odom"
+CLOCK = "/clock"
+TF = "/tf"
+TF_STATIC = "/tf_static"
+
+# Commands in
+INSTRUCTION = "/lingnav/instruction"
+ESTOP = "/lingnav/estop"
+NAVIGATE_ACTION = "/lingnav/navigate"
+
+# Outputs
+CMD_VEL = "/cmd_vel"
+STATUS = "/lingnav/status"
+S2_RESULT = "/lingnav/s2_result"
+PLAN_PATH = "/lingnav/plan"
+CANDIDATES = "/lingnav/candidates"
+CANDIDATE_MARKERS = "/lingnav/candidate_markers"
+TARGET_MARKER = "/lingnav/target_marker"
+DEBUG_IMAGE = "/lingnav/debug_image"
+DIAGNOSTICS = "/diagnostics"
+
+# Simulator ground truth (not used by the navigator)
+SIM_STATE = "/sim/state"
+
+# Frames
+ODOM_FRAME = "odom"
+BASE_FRAME = "base_link"
+CAMERA_FRAME = "camera_link"
+CAMERA_OPTICAL_FRAME = "camera_color_optical_frame"

@@ -1,0 +1,1 @@
+"""S2: the vision-language grounding HTTP service (no ROS)."""
