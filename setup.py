@@ -37,7 +37,7 @@ setup(
     maintainer_email="lingnav@example.com",
     description="Instruction-following navigation: S2 VLM grounding, S1 NavDP, CasADi MPC.",
     license="Apache-2.0",
-    
+
     entry_points={
         "console_scripts": [
             "lingnav-s2-server = s2_server.cli:main",
