@@ -1,0 +1,113 @@
+"""A weight-free S2 for demos and tests: it grounds colour words by segmentation.
+
+It answers in the VLM's own text format and goes through the same parser, so everything
+downstream of the model (parsing, coordinate conversion, the robot's search and approach)
+runs exactly as it would with Qwen3-VL.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from s2_server.backends import BackendRequest
+from s2_server.colors import PALETTE, colour_in, hue_deg
+from s2_server.coords import RELATIVE
+
+_NOUN = re.compile(r"\b(?:the|a|an)\s+((?:\w+\s+)?\w+)\s*$")
+
+
+@dataclass(frozen=True)
+class ColorParams:
+    min_saturation: int = 110  # 0..255: walls, floor and grey obstacles stay below
+    min_value: int = 50
+    hue_tolerance_deg: float = 16.0
+    min_area_fraction: float = 0.0004  # smaller blobs are noise
+    stop_area_fraction: float = 0.22  # the target fills this much of the view: we are there
+    search_turn_steps: int = 2  # 2 x 15 degrees when nothing is seen
+    work_width_px: int = 320  # segment at this width: enough for a point, 4x cheaper
+
+
+class ColorBackend:
+    name = "color"
+    convention = RELATIVE
+    device = "cpu"
+    attn_implementation = "none"
+
+    def __init__(self, params: ColorParams | None = None):
+        self.params = params or ColorParams()
+        self.model = "color-segmentation"
+
+    def generate(self, batch: list[BackendRequest]) -> list[str]:
+        return [self.answer(req.rgb, req.instruction, req.context.get("previous_target")) for req in batch]
+
+    def answer(self, rgb: np.ndarray, instruction: str, previous_target: str | None = None) -> str:
+        colour = colour_in(instruction) or (colour_in(previous_target) if previous_target else None)
+        target = target_phrase(instruction) or previous_target
+        if colour is None:
+            return json.dumps([{"task": "pixel_point", "target": target, "point_2d": [None, None]},
+                               {"task": "move", "action": "←", "number": self.params.search_turn_steps}],
+                              ensure_ascii=False)
+        mask = self._mask(rgb, colour)
+        blob = self._largest_blob(mask)
+        if blob is None:
+            return json.dumps(self._search(mask, target), ensure_ascii=False)
+        area_fraction, cx, cy, bottom = blob
+        if area_fraction >= self.params.stop_area_fraction:
+            return json.dumps([{"task": "stop"}])
+        h, w = mask.shape
+        # Aim at the lower part of the object: its depth there is the distance to its base.
+        y = 0.5 * (cy + bottom)
+        point = [int(round(1000.0 * cx / (w - 1))), int(round(1000.0 * y / (h - 1)))]
+        return json.dumps([{"task": "pixel_point", "target": target, "point_2d": point}], ensure_ascii=False)
+
+    def _mask(self, rgb: np.ndarray, colour: str) -> np.ndarray:
+        p = self.params
+        h, w = rgb.shape[:2]
+        if w > p.work_width_px:
+            rgb = cv2.resize(rgb, (p.work_width_px, max(1, round(h * p.work_width_px / w))),
+                             interpolation=cv2.INTER_AREA)
+        hsv = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2HSV)
+        hue = hsv[..., 0].astype(np.int16) * 2  # OpenCV hue is 0..179
+        diff = np.abs(hue - int(round(hue_deg(colour))))
+        diff = np.minimum(diff, 360 - diff)
+        return ((diff <= p.hue_tolerance_deg) & (hsv[..., 1] >= p.min_saturation)
+                & (hsv[..., 2] >= p.min_value)).astype(np.uint8)
+
+    def _largest_blob(self, mask: np.ndarray):
+        n, _labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        if n <= 1:
+            return None
+        best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        area_fraction = stats[best, cv2.CC_STAT_AREA] / float(mask.size)
+        if area_fraction < self.params.min_area_fraction:
+            return None
+        bottom = stats[best, cv2.CC_STAT_TOP] + stats[best, cv2.CC_STAT_HEIGHT] - 1
+        return area_fraction, float(centroids[best][0]), float(centroids[best][1]), float(bottom)
+
+    def _search(self, mask: np.ndarray, target: str | None) -> list[dict]:
+        """Turn toward stray target-coloured pixels if any, else a default search turn left."""
+        cols = np.nonzero(mask.any(axis=0))[0]
+        action = "←"
+        if cols.size:
+            action = "←" if cols.mean() < mask.shape[1] / 2 else "→"
+        return [{"task": "pixel_point", "target": target, "point_2d": [None, None]},
+                {"task": "move", "action": action, "number": self.params.search_turn_steps}]
+
+
+def target_phrase(instruction: str) -> str | None:
+    """'go to the red chair' -> 'red chair' (the last 'the ...' phrase, at most two words)."""
+    text = re.sub(r"[^\w\s]", " ", instruction.lower()).strip()
+    for clause in reversed(re.split(r"\b(?:then|and)\b", text)):
+        match = _NOUN.search(clause.strip())
+        if match:
+            return match.group(1).strip()
+    words = text.split()
+    return " ".join(words[-2:]) if words else None
+
+
+def palette_names() -> list[str]:
+    return list(PALETTE)

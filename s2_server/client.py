@@ -1,0 +1,90 @@
+"""The robot's S2 client: bounded time, typed answers, typed failures.
+
+The navigator must never hang on S2 and never guess on a failure: it gets an S2Decision, or an
+S2Unavailable it turns into "stop, then explain".
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import requests
+
+from s2_server.decision import S2Decision
+from s2_server.defaults import DEFAULT_HOST, DEFAULT_PORT
+from s2_server.images import encode_jpeg
+
+
+class S2Error(RuntimeError):
+    """Base of S2 client failures."""
+
+
+class S2Unavailable(S2Error):
+    """Down, timed out, or 5xx after the retries."""
+
+
+class S2BadRequest(S2Error):
+    """The server rejected the request (4xx): retrying the same request will not help."""
+
+
+class S2Client:
+    def __init__(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+                 timeout_s: float | tuple[float, float] = (1.0, 15.0), retries: int = 1,
+                 backoff_s: float = 0.2, token: str | None = None, jpeg_quality: int = 90):
+        self.base_url = f"http://{host}:{port}"
+        self.timeout_s = timeout_s if isinstance(timeout_s, tuple) else (min(timeout_s, 2.0), timeout_s)
+        self.retries = max(0, int(retries))
+        self.backoff_s = backoff_s
+        self.jpeg_quality = jpeg_quality
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def health(self) -> dict:
+        return self._send("GET", "/health").json()
+
+    def step(self, rgb: np.ndarray, instruction: str, context: dict | None = None) -> S2Decision:
+        """Ask S2 about one RGB image (H x W x 3 uint8). Pixels come back in this image's size."""
+        if rgb is None or rgb.ndim != 3 or rgb.shape[2] != 3:
+            raise S2BadRequest("rgb must be an H x W x 3 image")
+        files = {"image": ("frame.jpg", encode_jpeg(rgb, self.jpeg_quality), "image/jpeg")}
+        data = {"instruction": instruction}
+        if context:
+            data["context"] = json.dumps(context)
+        t0 = time.perf_counter()
+        response = self._send("POST", "/step", files=files, data=data)
+        try:
+            decision = S2Decision.from_json(response.json())
+        except ValueError as err:
+            raise S2Unavailable(f"S2 answered something that is not JSON: {err}") from err
+        decision.latency_ms = (time.perf_counter() - t0) * 1000.0
+        return decision
+
+    def _send(self, method: str, path: str, **kwargs) -> requests.Response:
+        last = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(self.backoff_s * (2 ** (attempt - 1)))
+            try:
+                response = self.session.request(method, self.base_url + path, timeout=self.timeout_s, **kwargs)
+            except requests.RequestException as err:
+                last = f"{type(err).__name__}: {err}"
+                continue
+            if response.status_code >= 500 or response.status_code == 429:
+                last = f"HTTP {response.status_code}: {_detail(response)}"
+                continue
+            if response.status_code >= 400:
+                raise S2BadRequest(f"HTTP {response.status_code}: {_detail(response)}")
+            return response
+        raise S2Unavailable(f"S2 at {self.base_url} unreachable after {self.retries + 1} attempt(s): {last}")
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _detail(response: requests.Response) -> str:
+    try:
+        return str(response.json().get("detail", response.text[:200]))
+    except ValueError:
+        return response.text[:200]

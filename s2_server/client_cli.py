@@ -1,0 +1,47 @@
+"""lingnav-s2-client: ask a running S2 server about one image and print the decision."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import cv2
+import numpy as np
+
+from s2_server.client import S2Client, S2Error
+from s2_server.defaults import DEFAULT_HOST, DEFAULT_PORT
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="lingnav-s2-client", description=__doc__)
+    p.add_argument("--host", default=DEFAULT_HOST)
+    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--random", action="store_true", help="send a random 640x480 image")
+    src.add_argument("--image", help="path of a JPEG/PNG image")
+    p.add_argument("--instruction", default="go to the red chair")
+    p.add_argument("--token", default=None)
+    p.add_argument("--timeout_s", type=float, default=30.0)
+    args = p.parse_args(argv)
+    if args.random:
+        rgb = np.random.default_rng().integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    else:
+        bgr = cv2.imread(args.image, cv2.IMREAD_COLOR)
+        if bgr is None:
+            print(f"cannot read image {args.image}", file=sys.stderr)
+            return 2
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    client = S2Client(args.host, args.port, timeout_s=args.timeout_s, token=args.token)
+    try:
+        decision = client.step(rgb, args.instruction)
+    except S2Error as err:
+        print(f"S2 error: {err}", file=sys.stderr)
+        return 1
+    print(json.dumps(decision.to_json(), ensure_ascii=False, indent=2))
+    print(f"decision={decision.kind} target={decision.target} point_2d={decision.point_2d} "
+          f"navigation={decision.navigation or '-'} latency={decision.latency_ms:.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Model text -> S2Decision. It never raises: whatever the model says, the robot gets a typed answer.
+
+Formats seen in the field: a JSON array of tasks (often inside ```json fences), a legacy JSON
+object followed by an arrow line, bare arrows, "stop", and prose. Truncated JSON is salvaged
+object by object; anything unusable becomes kind "none" with the raw text kept for the logs.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from s2_server.coords import CoordFrame, norm_to_pixel, to_norm
+from s2_server.decision import MOVE_SYMBOLS, S2Decision, S2Task, navigation_string
+
+_FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)(?:```|$)", re.S)
+_OBJECT = re.compile(r"\{[^{}]*\}")
+_ARROWS = re.compile(r"^[\s←→↑↓]+$")
+_STOP = re.compile(r"^\W*stop\W*$", re.I)
+_ARROW_ALIASES = {"left": "←", "right": "→", "forward": "↑", "up": "↑", "back": "↓", "backward": "↓",
+                  "down": "↓", "<-": "←", "->": "→"}
+_MAX_COUNT = 24  # 24 x 15 deg = a full turn; more is garbage
+
+
+def parse(raw: Any, frame: CoordFrame, instruction: str = "") -> S2Decision:
+    try:
+        return _parse(raw if isinstance(raw, str) else str(raw), frame)
+    except Exception as err:  # the contract is "never raises": the robot must get an answer
+        return S2Decision(kind="none", raw=str(raw)[:4000], reason=f"unparseable model output ({type(err).__name__})")
+
+
+def _parse(raw: str, frame: CoordFrame) -> S2Decision:
+    text = raw.strip()
+    fenced = _FENCE.findall(text)
+    body = "\n".join(fenced) if fenced else text
+    items = _json_items(body)
+    tasks = [t for t in (_task(item, frame) for item in items) if t is not None]
+    tasks += _arrow_tasks(body, after_json=bool(items))
+    decision = _decide(tasks, raw)
+    if decision.kind == "none" and not decision.reason:
+        decision.reason = "no decision in model output" if text else "empty model output"
+    return decision
+
+
+def _json_items(body: str) -> list[dict]:
+    start = min([i for i in (body.find("["), body.find("{")) if i >= 0], default=-1)
+    if start < 0:
+        return []
+    try:
+        value = json.loads(body[start:])
+    except (json.JSONDecodeError, ValueError):
+        value = None
+    if value is None:
+        # A legacy object followed by an arrow line, or truncated JSON: salvage whole objects.
+        value = []
+        for match in _OBJECT.finditer(body):
+            try:
+                value.append(json.loads(match.group(0)))
+            except (json.JSONDecodeError, ValueError):
+                continue
+    if isinstance(value, dict):
+        value = [value]
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _task(item: dict, frame: CoordFrame) -> S2Task | None:
+    kind = str(item.get("task") or item.get("kind") or "").lower()
+    if kind in ("move", "turn") or ("action" in item and kind != "pixel_point"):
+        return _move_task(item.get("action") or item.get("symbol"), item.get("number", item.get("count", 1)))
+    if kind == "stop":
+        return S2Task(kind="stop")
+    if kind == "pixel_point" or "point_2d" in item or "target" in item:
+        target = item.get("target")
+        target = str(target) if target not in (None, "", "null") else None
+        point = item.get("point_2d")
+        norm = None
+        if isinstance(point, (list, tuple)) and len(point) >= 2:
+            norm = to_norm(point[0], point[1], frame)
+        pixel = norm_to_pixel(norm[0], norm[1], frame.image_w, frame.image_h) if norm else None
+        return S2Task(kind="pixel_point", target=target, point_2d=pixel, point_2d_norm=norm)
+    return None
+
+
+def _move_task(symbol: Any, count: Any) -> S2Task | None:
+    sym = str(symbol or "").strip()
+    if _STOP.match(sym):
+        return S2Task(kind="stop")
+    sym = _ARROW_ALIASES.get(sym.lower(), sym)
+    if sym not in MOVE_SYMBOLS:
+        return None
+    try:
+        n = int(float(count))
+    except (TypeError, ValueError):
+        n = 1
+    return S2Task(kind="move", symbol=sym, count=min(max(n, 1), _MAX_COUNT))
+
+
+def _arrow_tasks(body: str, after_json: bool) -> list[S2Task]:
+    """Arrow lines outside JSON: run-length encoded into move tasks, or a bare stop."""
+    tasks: list[S2Task] = []
+    for line in body.splitlines():
+        line = line.strip()
+        if not line or "{" in line or "}" in line:
+            continue
+        if _STOP.match(line):
+            tasks.append(S2Task(kind="stop"))
+        elif _ARROWS.match(line):
+            for match in re.finditer(r"(←+|→+|↑+|↓+)", line.replace(" ", "")):
+                run = match.group(0)
+                tasks.append(S2Task(kind="move", symbol=run[0], count=min(len(run), _MAX_COUNT)))
+    return tasks
+
+
+def _decide(tasks: list[S2Task], raw: str) -> S2Decision:
+    points = [t for t in tasks if t.kind == "pixel_point"]
+    visible = next((t for t in points if t.point_2d is not None), None)
+    target = next((t.target for t in points if t.target), None)
+    moves = [t for t in tasks if t.kind == "move"]
+    nav = navigation_string(tasks)
+    if visible is not None:
+        kind = "pixel"
+    elif any(t.kind == "stop" for t in tasks) and not moves:
+        kind = "stop"
+    elif moves:
+        kind = "move"
+    else:
+        kind = "none"
+    return S2Decision(kind=kind, target=target, visible=visible is not None,
+                      point_2d=visible.point_2d if visible else None,
+                      point_2d_norm=visible.point_2d_norm if visible else None,
+                      navigation=nav, tasks=tasks, raw=raw[:4000])
