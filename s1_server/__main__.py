@@ -1,0 +1,5 @@
+import sys
+
+from s1_server.cli import main
+
+sys.exit(main())

@@ -1,0 +1,78 @@
+"""lingnav-s1-server: NavDP (or the geometric planner) behind the field's HTTP API."""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import sys
+
+from s1_server.defaults import DEFAULT_HOST, DEFAULT_PORT
+from s1_server.plan import DEFAULT_STOP_THRESHOLD
+
+log = logging.getLogger("s1_server")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lingnav-s1-server", description=__doc__)
+    p.add_argument("--backend", choices=("navdp", "geometric"), default="navdp")
+    p.add_argument("--checkpoint", default="", help="navdp-weights.ckpt or navdp-cross-modal.ckpt")
+    p.add_argument("--host", default=DEFAULT_HOST)
+    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
+    p.add_argument("--half", action="store_true", help="fp16 weights and inputs (CUDA)")
+    p.add_argument("--stop_threshold", type=float, default=DEFAULT_STOP_THRESHOLD)
+    p.add_argument("--seed", type=int, default=None)
+    return p
+
+
+def make_app(args):
+    from s1_server.server import create_app
+
+    if args.backend == "geometric":
+        from s1_server.geometric import GeometricParams, GeometricPlanner
+
+        def factory(threshold: float):
+            return GeometricPlanner(GeometricParams(stop_threshold=threshold))
+
+        return create_app(factory, "geometric", supports_pixel_goal=True, supports_image_goal=False)
+    if not args.checkpoint:
+        raise SystemExit("--backend navdp needs --checkpoint PATH")
+    from s1_server.navdp_planner import NavDPPlanner
+
+    first = NavDPPlanner(args.checkpoint, device=args.device, half=args.half, seed=args.seed,
+                         stop_threshold=args.stop_threshold)
+    planners = [first]
+
+    def navdp_factory(threshold: float):
+        # Robots share the loaded weights; each gets its own frame memory.
+        planner = planners.pop() if planners else first.sibling()
+        planner.stop_threshold = threshold
+        return planner
+
+    return create_app(navdp_factory, "navdp", supports_pixel_goal=first.supports_pixel_goal,
+                      supports_image_goal=first.supports_image_goal)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        is_loopback = args.host == "localhost" or ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        is_loopback = False
+    if not is_loopback:
+        log.warning("[S1] listening on %s: S1 has no authentication, keep it on a trusted network", args.host)
+    try:
+        app = make_app(args)
+    except (ImportError, OSError, RuntimeError, ValueError) as err:
+        print(f"[S1] cannot start the {args.backend} backend: {err}", file=sys.stderr)
+        return 1
+    import uvicorn
+
+    print(f"[S1] {args.backend} ready. Listening on http://{args.host}:{args.port}", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

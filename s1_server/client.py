@@ -1,0 +1,106 @@
+"""S1 over HTTP with the same Planner interface as the local models (mode A).
+
+Every call is bounded by connect/read timeouts; any failure is an S1Unavailable the navigator
+turns into a stop, instead of the field's "log a warning and keep executing the old plan".
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import requests
+
+from s1_server.camera import CameraMount, Intrinsics
+from s1_server.codec import encode_depth_png, encode_rgb_jpeg
+from s1_server.defaults import DEFAULT_HOST, DEFAULT_PORT
+from s1_server.plan import (
+    DEFAULT_STOP_THRESHOLD,
+    Goal,
+    ImageGoal,
+    NoGoal,
+    PixelGoal,
+    PointGoal,
+    S1Error,
+    S1Plan,
+    S1Unavailable,
+)
+
+
+class S1Client:
+    def __init__(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, timeout_s: float = 3.0,
+                 intrinsics: Intrinsics | None = None, mount: CameraMount | None = None,
+                 stop_threshold: float = DEFAULT_STOP_THRESHOLD):
+        self.base_url = f"http://{host}:{port}"
+        self.timeout_s = (min(1.0, timeout_s), timeout_s)
+        self.stop_threshold = stop_threshold
+        self.session = requests.Session()
+        self._reset_key = None
+        self.intrinsics, self.mount = intrinsics, mount
+
+    def reset(self) -> None:
+        """Forget the server-side episode (memory); the next plan() resets it again."""
+        self._reset_key = None
+
+    def plan(self, rgb: np.ndarray, depth_m: np.ndarray, intrinsics: Intrinsics, goal: Goal,
+             mount: CameraMount | None = None) -> S1Plan:
+        t0 = time.perf_counter()
+        mount = mount or self.mount or CameraMount()
+        key = (intrinsics.fx, intrinsics.fy, intrinsics.cx, intrinsics.cy, mount.height_m, mount.pitch_rad)
+        if key != self._reset_key:
+            self._post_json("/navigator_reset", {"intrinsic": intrinsics.matrix4().tolist(),
+                                                 "stop_threshold": self.stop_threshold, "batch_size": 1,
+                                                 "camera_height_m": mount.height_m,
+                                                 "camera_pitch_rad": mount.pitch_rad})
+            self._reset_key = key
+        files = {"image": ("rgb.jpg", encode_rgb_jpeg(rgb), "image/jpeg"),
+                 "depth": ("depth.png", encode_depth_png(depth_m), "image/png")}
+        data = {}
+        if isinstance(goal, PointGoal):
+            path, data["goal_data"] = "/pointgoal_step", json.dumps({"goal_x": [goal.x_m], "goal_y": [goal.y_m]})
+        elif isinstance(goal, PixelGoal):
+            path, data["goal_data"] = "/pixelgoal_step", json.dumps({"goal_x": [int(goal.u)], "goal_y": [int(goal.v)]})
+        elif isinstance(goal, ImageGoal):
+            path = "/imagegoal_step"
+            files["goal"] = ("goal.jpg", encode_rgb_jpeg(goal.rgb), "image/jpeg")
+        elif isinstance(goal, NoGoal):
+            path = "/nogoal_step"
+        else:
+            raise S1Error(f"unsupported goal {goal!r}")
+        body = self._post(path, files=files, data=data).json()
+        try:
+            best = np.asarray(body["trajectory"][0], dtype=np.float32)
+            cands = np.asarray(body["all_trajectory"][0], dtype=np.float32)
+            values = np.asarray(body["all_values"][0], dtype=np.float32)
+        except (KeyError, IndexError, TypeError, ValueError) as err:
+            raise S1Error(f"S1 answered an unexpected body: {err}") from err
+        if best.ndim != 2 or best.shape[1] != 3 or cands.ndim != 3 or values.shape[0] != cands.shape[0]:
+            raise S1Error(f"S1 answered trajectories of shape {best.shape} / {cands.shape}")
+        chosen = int(body.get("chosen_index", [int(np.argmax(values))])[0])
+        no_safe = bool(body.get("no_safe_path", [float(values.max()) < self.stop_threshold])[0])
+        return S1Plan(best, cands, values, no_safe, chosen, "remote", time.perf_counter() - t0,
+                      {"model_ms": float(body.get("model_ms", float("nan")))})
+
+    def health(self) -> dict:
+        try:
+            response = self.session.get(self.base_url + "/health", timeout=self.timeout_s)
+        except requests.RequestException as err:
+            raise S1Unavailable(f"S1 at {self.base_url} unreachable: {err}") from err
+        return response.json()
+
+    def _post_json(self, path: str, body: dict) -> requests.Response:
+        return self._post(path, json=body)
+
+    def _post(self, path: str, **kwargs) -> requests.Response:
+        try:
+            response = self.session.post(self.base_url + path, timeout=self.timeout_s, **kwargs)
+        except requests.RequestException as err:
+            self._reset_key = None  # a restarted server has lost our episode
+            raise S1Unavailable(f"S1 at {self.base_url} unreachable: {type(err).__name__}: {err}") from err
+        if response.status_code == 409:
+            self._reset_key = None
+        if response.status_code >= 500:
+            raise S1Unavailable(f"S1 at {self.base_url} failed: HTTP {response.status_code} {response.text[:200]}")
+        if response.status_code >= 400:
+            raise S1Error(f"S1 rejected {path}: HTTP {response.status_code} {response.text[:200]}")
+        return response
