@@ -1,0 +1,200 @@
+"""lingnav_sim: the simulator as a ROS 2 node (camera, odometry, /clock, ground truth).
+
+It owns simulated time and publishes it on /clock, so every other node runs with
+use_sim_time:=true and the whole graph can go faster than real time. It applies the robot's
+acceleration limits and command latency, but deliberately has no cmd_vel timeout: stopping on
+stale commands is the navigator's job, and the tests check that it does.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import numpy as np
+import rclpy
+from geometry_msgs.msg import Twist
+from nav_msgs.msg import Odometry
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import qos_profile_sensor_data
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import String
+
+from lingnav_ros import topics
+from lingnav_ros.paths import config_file
+from lingnav_ros.sim.robot import RobotParams
+from lingnav_ros.sim.simulator import CameraParams, Simulator
+from lingnav_ros.sim.world import load
+
+try:  # TF is published where tf2_msgs exists (every ROS install; not the PyPI wheels)
+    from geometry_msgs.msg import TransformStamped
+    from tf2_msgs.msg import TFMessage
+except ImportError:
+    TFMessage = None
+
+
+def stamp_of(t_s: float):
+    from builtin_interfaces.msg import Time
+
+    sec = int(math.floor(t_s))
+    return Time(sec=sec, nanosec=int(round((t_s - sec) * 1e9)) % 1_000_000_000)
+
+
+def image_msgs(rgb: np.ndarray, depth_m: np.ndarray, encoding: str, stamp, frame: str) -> tuple[Image, Image]:
+    h, w = depth_m.shape
+    rgb_msg = Image(height=h, width=w, encoding="rgb8", is_bigendian=0, step=w * 3, data=rgb.tobytes())
+    if encoding == "16UC1":
+        mm = np.clip(np.round(depth_m * 1000.0), 0, 65535).astype(np.uint16)
+        depth_msg = Image(height=h, width=w, encoding="16UC1", is_bigendian=0, step=w * 2, data=mm.tobytes())
+    else:
+        depth_msg = Image(height=h, width=w, encoding="32FC1", is_bigendian=0, step=w * 4,
+                          data=depth_m.astype(np.float32).tobytes())
+    for m in (rgb_msg, depth_msg):
+        m.header.stamp = stamp
+        m.header.frame_id = frame
+    return rgb_msg, depth_msg
+
+
+class SimNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__("lingnav_sim", **kwargs)
+        d = CameraParams()
+        r = RobotParams()
+        self.declare_parameter("world", str(config_file("worlds", "demo.yaml")))
+        self.declare_parameter("image_width", d.width)
+        self.declare_parameter("image_height", d.height)
+        self.declare_parameter("hfov_rad", d.hfov_rad)
+        self.declare_parameter("camera_height_m", d.height_m)
+        self.declare_parameter("camera_pitch_rad", d.pitch_rad)
+        self.declare_parameter("camera_x_m", d.x_m)
+        self.declare_parameter("depth_encoding", "16UC1")
+        self.declare_parameter("physics_rate_hz", 50.0)
+        self.declare_parameter("camera_rate_hz", 10.0)
+        self.declare_parameter("real_time_factor", 1.0)
+        self.declare_parameter("cmd_latency_s", r.cmd_latency_s)
+        self.declare_parameter("robot_radius_m", r.radius_m)
+        self.declare_parameter("start_x_m", float("nan"))
+        self.declare_parameter("start_y_m", float("nan"))
+        self.declare_parameter("start_yaw_rad", float("nan"))
+        g = lambda name: self.get_parameter(name).value  # noqa: E731
+        world = load(g("world"))
+        sx, sy, syaw = g("start_x_m"), g("start_y_m"), g("start_yaw_rad")
+        if not math.isnan(sx):
+            world.start = (sx, sy if not math.isnan(sy) else 0.0, syaw if not math.isnan(syaw) else 0.0)
+        self.depth_encoding = g("depth_encoding")
+        if self.depth_encoding not in ("16UC1", "32FC1"):
+            raise ValueError("depth_encoding must be 16UC1 or 32FC1")
+        self.camera = CameraParams(g("image_width"), g("image_height"), g("hfov_rad"), g("camera_height_m"),
+                                   g("camera_pitch_rad"), g("camera_x_m"))
+        self.sim = Simulator(world, self.camera, RobotParams(radius_m=g("robot_radius_m"),
+                                                             cmd_latency_s=g("cmd_latency_s")))
+        self.physics_dt_s = 1.0 / g("physics_rate_hz")
+        self.camera_period_s = 1.0 / g("camera_rate_hz")
+        self._next_camera_s = 0.0
+        self.pub_rgb = self.create_publisher(Image, topics.RGB, qos_profile_sensor_data)
+        self.pub_depth = self.create_publisher(Image, topics.DEPTH, qos_profile_sensor_data)
+        self.pub_info = self.create_publisher(CameraInfo, topics.CAMERA_INFO, qos_profile_sensor_data)
+        self.pub_odom = self.create_publisher(Odometry, topics.ODOM, 20)
+        self.pub_clock = self.create_publisher(Clock, topics.CLOCK, 10)
+        self.pub_state = self.create_publisher(String, topics.SIM_STATE, 10)
+        self.pub_tf = self.create_publisher(TFMessage, topics.TF, 20) if TFMessage else None
+        self.create_subscription(Twist, topics.CMD_VEL, self._on_cmd, 10)
+        self.cmd_count = 0
+        self.create_timer(self.physics_dt_s / max(g("real_time_factor"), 1e-3), self._tick)
+        self.get_logger().info(f"world '{world.name}' with {len(world.shapes)} objects, camera "
+                               f"{self.camera.width}x{self.camera.height}, depth {self.depth_encoding}")
+
+    def _on_cmd(self, msg: Twist) -> None:
+        self.cmd_count += 1
+        self.sim.command(msg.linear.x, msg.angular.z)
+
+    def _tick(self) -> None:
+        self.sim.step(self.physics_dt_s)
+        t = self.sim.time_s
+        stamp = stamp_of(t)
+        self.pub_clock.publish(Clock(clock=stamp))
+        self._publish_odom(stamp)
+        if t + 1e-9 >= self._next_camera_s:
+            self._next_camera_s = t + self.camera_period_s
+            self._publish_camera(stamp)
+            state = self.sim.state()
+            state["cmd_count"] = self.cmd_count
+            self.pub_state.publish(String(data=json.dumps(state)))
+
+    def _publish_odom(self, stamp) -> None:
+        r = self.sim.robot
+        odom = Odometry()
+        odom.header.stamp = stamp
+        odom.header.frame_id = topics.ODOM_FRAME
+        odom.child_frame_id = topics.BASE_FRAME
+        odom.pose.pose.position.x, odom.pose.pose.position.y = r.x_m, r.y_m
+        odom.pose.pose.orientation.z = math.sin(r.theta_rad / 2.0)
+        odom.pose.pose.orientation.w = math.cos(r.theta_rad / 2.0)
+        odom.twist.twist.linear.x = r.v_mps
+        odom.twist.twist.angular.z = r.w_radps
+        self.pub_odom.publish(odom)
+        if self.pub_tf is not None:
+            self.pub_tf.publish(TFMessage(transforms=self._transforms(stamp)))
+
+    def _transforms(self, stamp):
+        r, cam = self.sim.robot, self.camera
+        base = TransformStamped()
+        base.header.stamp, base.header.frame_id, base.child_frame_id = stamp, topics.ODOM_FRAME, topics.BASE_FRAME
+        base.transform.translation.x, base.transform.translation.y = r.x_m, r.y_m
+        base.transform.rotation.z, base.transform.rotation.w = math.sin(r.theta_rad / 2), math.cos(r.theta_rad / 2)
+        optical = TransformStamped()
+        optical.header.stamp, optical.header.frame_id = stamp, topics.BASE_FRAME
+        optical.child_frame_id = topics.CAMERA_OPTICAL_FRAME
+        optical.transform.translation.x, optical.transform.translation.z = cam.x_m, cam.height_m
+        q = _optical_quaternion(cam.pitch_rad)
+        (optical.transform.rotation.x, optical.transform.rotation.y, optical.transform.rotation.z,
+         optical.transform.rotation.w) = q
+        return [base, optical]
+
+    def _publish_camera(self, stamp) -> None:
+        rgb, depth = self.sim.render()
+        rgb_msg, depth_msg = image_msgs(rgb, depth, self.depth_encoding, stamp, topics.CAMERA_OPTICAL_FRAME)
+        intr = self.camera.intrinsics()
+        info = CameraInfo(height=intr.height, width=intr.width, distortion_model="plumb_bob")
+        info.header = rgb_msg.header
+        info.d = [0.0] * 5
+        info.k = [intr.fx, 0.0, intr.cx, 0.0, intr.fy, intr.cy, 0.0, 0.0, 1.0]
+        info.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+        info.p = [intr.fx, 0.0, intr.cx, 0.0, 0.0, intr.fy, intr.cy, 0.0, 0.0, 0.0, 1.0, 0.0]
+        self.pub_rgb.publish(rgb_msg)
+        self.pub_depth.publish(depth_msg)
+        self.pub_info.publish(info)
+
+
+def _optical_quaternion(pitch_rad: float) -> tuple[float, float, float, float]:
+    """Quaternion (x, y, z, w) of the optical frame in the base frame."""
+    from s1_server.camera import optical_to_base_rotation
+
+    m = optical_to_base_rotation(pitch_rad)
+    w = math.sqrt(max(1.0 + m[0, 0] + m[1, 1] + m[2, 2], 1e-12)) / 2.0
+    return ((m[2, 1] - m[1, 2]) / (4 * w), (m[0, 2] - m[2, 0]) / (4 * w), (m[1, 0] - m[0, 1]) / (4 * w), w)
+
+
+def main(args=None) -> int:
+    rclpy.init(args=args)
+    try:
+        node = SimNode()
+    except (ValueError, OSError) as err:
+        print(f"lingnav_sim: {err}", file=sys.stderr)
+        rclpy.shutdown()
+        return 2
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

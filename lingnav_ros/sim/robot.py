@@ -1,0 +1,80 @@
+"""Differential-drive base: command latency, acceleration limits, contacts that stop motion."""
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from lingnav_ros.sim.world import World
+
+
+@dataclass(frozen=True)
+class RobotParams:
+    radius_m: float = 0.2
+    v_max_mps: float = 0.6
+    w_max_radps: float = 1.5
+    a_max_mps2: float = 1.0
+    alpha_max_radps2: float = 3.0
+    cmd_latency_s: float = 0.05
+
+
+class DiffDriveRobot:
+    def __init__(self, world: World, params: RobotParams | None = None, pose=None):
+        self.world = world
+        self.params = params or RobotParams()
+        x, y, th = pose if pose is not None else world.start
+        self.x_m, self.y_m, self.theta_rad = float(x), float(y), float(th)
+        self.v_mps = 0.0
+        self.w_radps = 0.0
+        self.contacts = 0
+        self.in_contact = False
+        self.distance_m = 0.0
+        self._pending: deque[tuple[float, float, float]] = deque()  # (apply_at_s, v, w)
+        self._cmd = (0.0, 0.0)
+        self._segs, _, _ = world.segments()
+        self._cyls = [(c.x_m, c.y_m, c.radius_m) for c in world.cylinders()]
+
+    def command(self, now_s: float, v_mps: float, w_radps: float) -> None:
+        self._pending.append((now_s + self.params.cmd_latency_s, float(v_mps), float(w_radps)))
+
+    def step(self, now_s: float, dt_s: float) -> None:
+        while self._pending and self._pending[0][0] <= now_s:
+            _, v, w = self._pending.popleft()
+            self._cmd = (v, w)
+        p = self.params
+        v_goal = min(max(self._cmd[0], -p.v_max_mps), p.v_max_mps)
+        w_goal = min(max(self._cmd[1], -p.w_max_radps), p.w_max_radps)
+        self.v_mps += min(max(v_goal - self.v_mps, -p.a_max_mps2 * dt_s), p.a_max_mps2 * dt_s)
+        self.w_radps += min(max(w_goal - self.w_radps, -p.alpha_max_radps2 * dt_s), p.alpha_max_radps2 * dt_s)
+        th = self.theta_rad + 0.5 * self.w_radps * dt_s
+        nx = self.x_m + self.v_mps * math.cos(th) * dt_s
+        ny = self.y_m + self.v_mps * math.sin(th) * dt_s
+        self.theta_rad = math.atan2(math.sin(self.theta_rad + self.w_radps * dt_s),
+                                    math.cos(self.theta_rad + self.w_radps * dt_s))
+        touching = self.clearance(nx, ny) < p.radius_m
+        if touching:
+            # Blocked: translation into the obstacle does not happen (rotation still does).
+            if not self.in_contact:
+                self.contacts += 1
+            self.in_contact = True
+            self.v_mps = 0.0
+        else:
+            self.distance_m += math.hypot(nx - self.x_m, ny - self.y_m)
+            self.x_m, self.y_m = nx, ny
+            self.in_contact = False
+
+    def clearance(self, x: float, y: float) -> float:
+        """Distance from (x, y) to the nearest wall, box face or cylinder surface."""
+        best = math.inf
+        if len(self._segs):
+            a, b = self._segs[:, :2], self._segs[:, 2:]
+            ab = b - a
+            t = np.clip(((x - a[:, 0]) * ab[:, 0] + (y - a[:, 1]) * ab[:, 1]) /
+                        np.maximum((ab ** 2).sum(axis=1), 1e-12), 0.0, 1.0)
+            d = np.hypot(a[:, 0] + t * ab[:, 0] - x, a[:, 1] + t * ab[:, 1] - y)
+            best = float(d.min())
+        for cx, cy, r in self._cyls:
+            best = min(best, math.hypot(x - cx, y - cy) - r)
+        return best
