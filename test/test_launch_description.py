@@ -44,14 +44,14 @@ def test_unknown_mode_or_camera_is_rejected():
 
 
 def test_every_override_is_a_declared_navigator_parameter():
-    from lingnav_ros.navigator_params import PARAMETERS
+    from lingnav_ros.navigator_params import PARAMS_FILE_KEY, param_specs
 
-    declared = {p.name for p in PARAMETERS} | {"use_sim_time"}
+    declared = {p.name for p in param_specs()} | {"use_sim_time"}
     spec = _navigator(describe(BringupArgs()))
     overrides = next(p for p in spec.parameters if isinstance(p, dict))
     assert set(overrides) <= declared, set(overrides) - declared
     for path in [p for p in spec.parameters if isinstance(p, str)]:
-        params = yaml.safe_load(Path(path).read_text())["lingnav_navigator"]["ros__parameters"]
+        params = yaml.safe_load(Path(path).read_text())[PARAMS_FILE_KEY]["ros__parameters"]
         assert set(params) <= declared, (path, set(params) - declared)
 
 

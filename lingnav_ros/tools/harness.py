@@ -211,6 +211,8 @@ def child_env() -> dict:
     DDS discovery settings or they never see each other. Runs stay on this machine by default."""
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     os.environ.setdefault("ROS_LOCALHOST_ONLY", "1")
+    # A simulated run publishes /cmd_vel: never on the domain a real robot on this computer uses.
+    os.environ.setdefault("ROS_DOMAIN_ID", str(50 + os.getpid() % 50))
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
     return env

@@ -18,6 +18,10 @@ from s2_server.colors import PALETTE, colour_in, hue_deg
 from s2_server.coords import RELATIVE
 
 _NOUN = re.compile(r"\b(?:the|a|an)\s+((?:\w+\s+)?\w+)\s*$")
+_TURN = re.compile(r"\bturn\s+(left|right)(?:\s+(?:by\s+)?(\d+(?:\.\d+)?)\s*(?:degrees?|deg))?")
+_TURN_AROUND = re.compile(r"\bturn\s+around\b")
+_DRIVE = re.compile(r"\b(?:go|move|drive)\s+(forward|ahead|back|backward|backwards)\s+"
+                    r"(\d+(?:\.\d+)?)\s*(?:m|meters?|metres?)\b")
 
 
 @dataclass(frozen=True)
@@ -41,12 +45,20 @@ class ColorBackend:
         self.params = params or ColorParams()
         self.model = "color-segmentation"
 
-    def generate(self, batch: list[BackendRequest]) -> list[str]:
-        return [self.answer(req.rgb, req.instruction, req.context.get("previous_target")) for req in batch]
+    def generate(self, batch: list[BackendRequest]) -> list[str]:  # noqa: F811 (context-aware)
+        return [self.answer(req.rgb, req.instruction, req.context.get("previous_target"),
+                            bool(req.context.get("instruction_moves_done", False))) for req in batch]
 
-    def answer(self, rgb: np.ndarray, instruction: str, previous_target: str | None = None) -> str:
+    def answer(self, rgb: np.ndarray, instruction: str, previous_target: str | None = None,
+               moves_done: bool = False) -> str:
+        moves = [] if moves_done else explicit_moves(instruction)
         colour = colour_in(instruction) or (colour_in(previous_target) if previous_target else None)
         target = target_phrase(instruction) or previous_target
+        if moves:
+            # The instruction's own motions come first, as leading move tasks; the robot asks
+            # again once they are done (context instruction_moves_done).
+            goal = {"task": "pixel_point", "target": target, "point_2d": [None, None]} if colour else {"task": "stop"}
+            return json.dumps(moves + [goal], ensure_ascii=False)
         if colour is None:
             return json.dumps([{"task": "pixel_point", "target": target, "point_2d": [None, None]},
                                {"task": "move", "action": "←", "number": self.params.search_turn_steps}],
@@ -96,6 +108,23 @@ class ColorBackend:
             action = "←" if cols.mean() < mask.shape[1] / 2 else "→"
         return [{"task": "pixel_point", "target": target, "point_2d": [None, None]},
                 {"task": "move", "action": action, "number": self.params.search_turn_steps}]
+
+
+def explicit_moves(instruction: str) -> list[dict]:
+    """'turn left 90 degrees, then go forward 1 m' -> field move tasks, in the order spoken."""
+    text = instruction.lower()
+    found = []
+    for m in _TURN.finditer(text):
+        degrees = float(m.group(2)) if m.group(2) else 90.0
+        found.append((m.start(), {"task": "move", "action": "←" if m.group(1) == "left" else "→",
+                                  "number": max(1, round(degrees / 15.0))}))
+    for m in _TURN_AROUND.finditer(text):
+        found.append((m.start(), {"task": "move", "action": "←", "number": 12}))
+    for m in _DRIVE.finditer(text):
+        forward = m.group(1) in ("forward", "ahead")
+        found.append((m.start(), {"task": "move", "action": "↑" if forward else "↓",
+                                  "number": max(1, round(float(m.group(2)) / 0.5))}))
+    return [task for _, task in sorted(found, key=lambda item: item[0])]
 
 
 def target_phrase(instruction: str) -> str | None:

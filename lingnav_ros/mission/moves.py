@@ -1,0 +1,76 @@
+"""S2's move tasks as closed-loop motion steps.
+
+Timed open-loop turns were overwritten by the next plan after ~0.3 s in the field, so search
+spun forever (field note 2); ↑/↓ tasks were dropped (field note 11). Each arrow here becomes a
+RotateBy or DriveDistance primitive that ends on odometry, not on a timer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from lingnav_ros.control.limits import VelocityLimits
+from lingnav_ros.control.primitives import DriveDistance, RotateBy
+from s2_server.decision import MOVE_STEP_M, TURN_STEP_RAD
+
+ARROWS = {"←": ("rotate", TURN_STEP_RAD), "→": ("rotate", -TURN_STEP_RAD),
+          "↑": ("drive", MOVE_STEP_M), "↓": ("drive", -MOVE_STEP_M)}
+
+
+@dataclass(frozen=True)
+class MoveStep:
+    kind: str  # 'rotate' | 'drive'
+    amount: float  # rad (positive = left) or m (positive = forward)
+    symbol: str = ""
+
+
+def steps_from_tasks(tasks) -> list[MoveStep]:
+    """Merge consecutive identical arrows into one step: 6 x ← is one closed-loop 90° turn."""
+    steps: list[MoveStep] = []
+    for task in tasks:
+        symbol = getattr(task, "symbol", "") or ""
+        count = int(getattr(task, "count", 1) or 0)
+        if symbol not in ARROWS or count <= 0:
+            continue
+        kind, unit = ARROWS[symbol]
+        if steps and steps[-1].symbol == symbol:
+            last = steps.pop()
+            steps.append(MoveStep(kind, last.amount + unit * count, symbol))
+        else:
+            steps.append(MoveStep(kind, unit * count, symbol))
+    return steps
+
+
+def steps_from_arrows(navigation: str) -> list[MoveStep]:
+    """The same from an arrow string such as "←←↑"."""
+
+    @dataclass
+    class _T:
+        symbol: str
+        count: int = 1
+
+    return steps_from_tasks(_T(ch) for ch in navigation if ch in ARROWS)
+
+
+class Primitive(Protocol):
+    def start(self, pose) -> None: ...
+
+    def step(self, pose, last_cmd, dt_s: float): ...
+
+
+class PrimitiveFactory(Protocol):
+    def make(self, step: MoveStep) -> Primitive: ...
+
+
+class ControlPrimitives:
+    """Builds the tracker package's primitives with the navigator's limits and tolerances."""
+
+    def __init__(self, limits: VelocityLimits, turn_tolerance_rad: float, move_tolerance_m: float) -> None:
+        self.limits = limits
+        self.turn_tolerance_rad = turn_tolerance_rad
+        self.move_tolerance_m = move_tolerance_m
+
+    def make(self, step: MoveStep) -> Primitive:
+        if step.kind == "rotate":
+            return RotateBy(step.amount, self.limits, self.turn_tolerance_rad)
+        return DriveDistance(step.amount, self.limits, self.move_tolerance_m)

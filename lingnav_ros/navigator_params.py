@@ -1,0 +1,284 @@
+"""Every parameter of the `lingnav_navigator` node, described once.
+
+The node declares its parameters from this table, `config/mode_a.yaml` and `config/mode_b.yaml`
+are written from it, the README table is generated from it and a test checks that all of them
+agree. Names follow Nav2 habits: snake case with the unit as a suffix.
+
+Regenerate the YAML files with `python -m lingnav_ros.navigator_params --write-config`.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lingnav_ros import topics
+from s1_server import defaults as s1_defaults
+from s2_server import defaults as s2_defaults
+
+NODE_NAME = "lingnav_navigator"
+# Parameter-file key that matches the node in any namespace (rcl wildcard syntax).
+PARAMS_FILE_KEY = f"/**/{NODE_NAME}"
+
+S1_MODES = ("A", "B", "geometric")
+QOS_RELIABILITIES = ("best_effort", "reliable")
+RGB_TRANSPORTS = ("raw", "compressed")
+DEPTH_ENCODINGS = ("auto", "16UC1", "32FC1")
+
+
+def _p(default: Any, description: str, choices: tuple[str, ...] | None = None) -> Any:
+    return field(default=default, metadata={"description": description, "choices": choices})
+
+
+@dataclass(frozen=True)
+class NavigatorParams:
+    """Typed parameters; the field type is the ROS parameter type."""
+
+    # --- S1 / S2 services -------------------------------------------------------------------
+    s1_mode: str = _p("A", "S1 placement: A = remote HTTP (s1_host:s1_port), B = local NavDP "
+                      "(s1_checkpoint), geometric = in-process depth planner without weights", S1_MODES)
+    s2_host: str = _p(s2_defaults.DEFAULT_HOST, "S2 (VLM grounding) server host")
+    s2_port: int = _p(s2_defaults.DEFAULT_PORT, "S2 server port")
+    s2_token: str = _p("", "Bearer token for the S2 server, empty for none")
+    s2_connect_timeout_s: float = _p(1.0, "S2 HTTP connect timeout")
+    s2_timeout_s: float = _p(15.0, "S2 HTTP read timeout (a VLM answer can take seconds)")
+    s2_retries: int = _p(1, "S2 retries before the server counts as unreachable")
+    s1_host: str = _p(s1_defaults.DEFAULT_HOST, "S1 server host (mode A)")
+    s1_port: int = _p(s1_defaults.DEFAULT_PORT, "S1 server port (mode A)")
+    s1_timeout_s: float = _p(3.0, "S1 HTTP timeout (mode A)")
+    s1_checkpoint: str = _p("", "NavDP checkpoint path (mode B)")
+    s1_device: str = _p("cpu", "Torch device for local NavDP (mode B), e.g. cuda:0")
+    s1_half: bool = _p(False, "Run local NavDP in fp16 (mode B, CUDA only)")
+    s1_stop_threshold: float = _p(-3.0, "Critic value below which S1 reports no safe path")
+
+    # --- mission ------------------------------------------------------------------------------
+    initial_instruction: str = _p("", "Instruction started once sensors are up; empty = wait for one")
+    s2_requery_period_s: float = _p(2.0, "Re-ask S2 this often while approaching")
+    planning_period_s: float = _p(0.3, "Ask S1 for a new plan this often")
+    max_plan_age_s: float = _p(1.5, "Stop when the tracked plan is older than this")
+    arrive_distance_m: float = _p(0.7, "Arrived when the target point is this close (horizontal) "
+                                  "to the base origin")
+    goal_tolerance_m: float = _p(0.25, "Tracker position tolerance at the end of a plan")
+    mission_timeout_s: float = _p(180.0, "Fail a mission that has not arrived after this long")
+    search_timeout_s: float = _p(60.0, "Fail a search that has not found the target after this long")
+    search_turn_steps: int = _p(3, "15-degree steps per search turn when S2 gives no arrow")
+    no_safe_path_timeout_s: float = _p(8.0, "Fail after S1 has reported no safe path for this long")
+    turn_tolerance_rad: float = _p(0.05, "Tolerance of closed-loop turns (move tasks, search)")
+    move_tolerance_m: float = _p(0.05, "Tolerance of closed-loop forward/back moves")
+    primitive_timeout_s: float = _p(20.0, "Abort one turn/move step after this long")
+
+    # --- control ------------------------------------------------------------------------------
+    control_rate_hz: float = _p(20.0, "Tracker and safety loop rate")
+    v_max_mps: float = _p(0.25, "Maximum forward speed")
+    v_min_mps: float = _p(0.0, "Minimum speed (negative allows reversing in tracking)")
+    w_max_radps: float = _p(0.5, "Maximum yaw rate")
+    a_max_mps2: float = _p(0.5, "Maximum linear acceleration/deceleration")
+    alpha_max_radps2: float = _p(1.5, "Maximum angular acceleration")
+    mpc_horizon_steps: int = _p(20, "MPC horizon N")
+    mpc_dt_s: float = _p(0.1, "MPC step")
+    cmd_vel_stamped: bool = _p(False, "Publish geometry_msgs/TwistStamped instead of Twist")
+
+    # --- safety -------------------------------------------------------------------------------
+    odom_timeout_s: float = _p(0.5, "Zero velocity when odometry is older than this")
+    depth_timeout_s: float = _p(0.5, "Zero velocity when depth is older than this")
+    robot_radius_m: float = _p(0.2, "Footprint radius for the collision monitor")
+    collision_stop_distance_m: float = _p(0.15, "Stop when the predicted path collides within this "
+                                          "path length")
+    collision_slowdown_distance_m: float = _p(0.6, "Slow down when the predicted path collides "
+                                              "within this path length")
+    collision_slowdown_ratio: float = _p(0.4, "Speed scale inside the slowdown zone")
+    collision_min_height_m: float = _p(0.05, "Depth points lower than this are floor")
+    collision_max_height_m: float = _p(1.5, "Depth points higher than this are overhead")
+    collision_depth_stride: int = _p(4, "Depth pixel stride for obstacle back-projection")
+    collision_predict_time_s: float = _p(1.5, "Horizon of the predicted path that is checked")
+    target_clearance_m: float = _p(0.4, "Depth points this close to the target belong to it and "
+                                   "never block the final approach")
+
+    # --- camera -------------------------------------------------------------------------------
+    rgb_transport: str = _p("raw", "RGB as sensor_msgs/Image (raw) or CompressedImage", RGB_TRANSPORTS)
+    depth_encoding: str = _p("auto", "auto = the message encoding decides (16UC1 mm, 32FC1 m); "
+                             "a fixed value rejects other encodings", DEPTH_ENCODINGS)
+    camera_qos_reliability: str = _p("best_effort", "QoS reliability of the camera subscriptions",
+                                     QOS_RELIABILITIES)
+    camera_qos_depth: int = _p(5, "QoS history depth of the camera subscriptions")
+    sync_queue_size: int = _p(10, "RGB-D approximate-time synchroniser queue size")
+    sync_slop_s: float = _p(0.05, "RGB-D approximate-time synchroniser slop")
+    use_camera_info: bool = _p(True, "Take intrinsics from CameraInfo when it arrives")
+    fx: float = _p(570.3, "Fallback focal length x (pixels at image_width)")
+    fy: float = _p(570.3, "Fallback focal length y")
+    cx: float = _p(319.5, "Fallback principal point x")
+    cy: float = _p(239.5, "Fallback principal point y")
+    image_width: int = _p(640, "Image width the fallback intrinsics refer to")
+    image_height: int = _p(480, "Image height the fallback intrinsics refer to")
+    use_tf: bool = _p(True, "Take the camera mount from TF (base_frame <- camera_frame) when "
+                      "tf2_ros is available")
+    camera_height_m: float = _p(0.3, "Fallback camera height above the floor")
+    camera_pitch_rad: float = _p(0.0, "Fallback camera pitch (positive looks down)")
+    camera_x_m: float = _p(0.0, "Fallback camera position ahead of the base origin")
+    camera_y_m: float = _p(0.0, "Fallback camera position left of the base origin")
+    odom_buffer_s: float = _p(5.0, "Odometry history kept for interpolation at image stamps")
+
+    # --- frames -------------------------------------------------------------------------------
+    odom_frame: str = _p(topics.ODOM_FRAME, "Odometry frame (plans are shown in it)")
+    base_frame: str = _p(topics.BASE_FRAME, "Robot base frame")
+    camera_frame: str = _p(topics.CAMERA_OPTICAL_FRAME, "Camera optical frame for the TF lookup")
+
+    # --- topics -------------------------------------------------------------------------------
+    rgb_topic: str = _p(topics.RGB, "RGB image (raw transport)")
+    rgb_compressed_topic: str = _p(topics.RGB_COMPRESSED, "RGB image (compressed transport)")
+    depth_topic: str = _p(topics.DEPTH, "Depth image (16UC1 mm or 32FC1 m)")
+    camera_info_topic: str = _p(topics.CAMERA_INFO, "CameraInfo of the RGB image")
+    odom_topic: str = _p(topics.ODOM, "nav_msgs/Odometry")
+    instruction_topic: str = _p(topics.INSTRUCTION, "std_msgs/String instruction in")
+    estop_topic: str = _p(topics.ESTOP, "std_msgs/Bool e-stop (true latches until false)")
+    navigate_action: str = _p(topics.NAVIGATE_ACTION, "lingnav_msgs/action/Navigate server name")
+    cmd_vel_topic: str = _p(topics.CMD_VEL, "Velocity command out")
+    status_topic: str = _p(topics.STATUS, "lingnav_msgs/NavStatus out")
+    status_rate_hz: float = _p(2.0, "NavStatus publish rate")
+    s2_result_topic: str = _p(topics.S2_RESULT, "lingnav_msgs/S2Result out")
+    plan_topic: str = _p(topics.PLAN_PATH, "Chosen plan as nav_msgs/Path in odom (when subscribed)")
+    candidates_topic: str = _p(topics.CANDIDATES, "TrajectoryCandidates (when subscribed)")
+    candidate_markers_topic: str = _p(topics.CANDIDATE_MARKERS, "Candidates coloured by critic "
+                                      "value (when subscribed)")
+    target_marker_topic: str = _p(topics.TARGET_MARKER, "Target 3D point marker (when subscribed)")
+    debug_image_topic: str = _p(topics.DEBUG_IMAGE, "Debug image (when subscribed)")
+    diagnostics_topic: str = _p(topics.DIAGNOSTICS, "diagnostic_msgs/DiagnosticArray out")
+    diagnostics_period_s: float = _p(1.0, "Diagnostics publish period")
+
+
+# Values that differ from the defaults in each shipped mode file.
+MODE_OVERRIDES: dict[str, dict[str, Any]] = {
+    "A": {"s1_mode": "A"},
+    # s1_checkpoint stays empty: the bring-up must name the file (the node reports it missing).
+    "B": {"s1_mode": "B", "s1_device": "cuda:0", "s1_half": True},
+}
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    name: str
+    default: Any
+    type_name: str  # 'str' | 'int' | 'float' | 'bool'
+    description: str
+    choices: tuple[str, ...] | None
+
+
+class ParamError(ValueError):
+    """A parameter value has the wrong type or is out of range."""
+
+
+_TYPES = {"str": str, "int": int, "float": float, "bool": bool}
+
+
+def param_specs() -> list[ParamSpec]:
+    specs = []
+    for f in dataclasses.fields(NavigatorParams):
+        type_name = f.type if isinstance(f.type, str) else f.type.__name__
+        specs.append(ParamSpec(f.name, f.default, type_name, f.metadata["description"], f.metadata["choices"]))
+    return specs
+
+
+def _coerce(spec: ParamSpec, value: Any) -> Any:
+    if spec.type_name == "float" and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if spec.type_name == "bool" and not isinstance(value, bool):
+        raise ParamError(f"{spec.name}: expected bool, got {value!r}")
+    if not isinstance(value, _TYPES[spec.type_name]) or (spec.type_name == "int" and isinstance(value, bool)):
+        raise ParamError(f"{spec.name}: expected {spec.type_name}, got {value!r}")
+    if spec.choices is not None and value not in spec.choices:
+        raise ParamError(f"{spec.name}: {value!r} is not one of {spec.choices}")
+    if spec.type_name == "float" and not math.isfinite(value):
+        raise ParamError(f"{spec.name}: must be finite")
+    return value
+
+
+def from_dict(values: dict[str, Any]) -> NavigatorParams:
+    """Validated parameters from a name -> value mapping (unknown names are an error)."""
+    specs = {s.name: s for s in param_specs()}
+    unknown = set(values) - set(specs)
+    if unknown:
+        raise ParamError(f"unknown parameters: {sorted(unknown)}")
+    params = NavigatorParams(**{k: _coerce(specs[k], v) for k, v in values.items()})
+    validate(params)
+    return params
+
+
+def validate(p: NavigatorParams) -> None:
+    positive = ["control_rate_hz", "planning_period_s", "max_plan_age_s", "arrive_distance_m",
+                "v_max_mps", "w_max_radps", "a_max_mps2", "alpha_max_radps2", "robot_radius_m",
+                "s2_timeout_s", "s1_timeout_s", "s2_requery_period_s", "status_rate_hz",
+                "sync_slop_s", "odom_timeout_s", "depth_timeout_s", "mpc_dt_s", "mission_timeout_s",
+                "search_timeout_s", "fx", "fy", "diagnostics_period_s"]
+    for name in positive:
+        if getattr(p, name) <= 0:
+            raise ParamError(f"{name} must be > 0")
+    for name in ("sync_queue_size", "camera_qos_depth", "collision_depth_stride", "image_width",
+                 "image_height", "mpc_horizon_steps", "search_turn_steps"):
+        if getattr(p, name) < 1:
+            raise ParamError(f"{name} must be >= 1")
+    if p.collision_slowdown_distance_m < p.collision_stop_distance_m:
+        raise ParamError("collision_slowdown_distance_m must be >= collision_stop_distance_m")
+    if not 0.0 < p.collision_slowdown_ratio <= 1.0:
+        raise ParamError("collision_slowdown_ratio must be in (0, 1]")
+    if p.v_min_mps > p.v_max_mps:
+        raise ParamError("v_min_mps must be <= v_max_mps")
+
+
+def ros_parameters(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every parameter with its value, as a node's `ros__parameters` mapping."""
+    values = {s.name: s.default for s in param_specs()}
+    values.update(overrides or {})
+    from_dict(values)
+    return values
+
+
+def mode_yaml(mode: str) -> dict[str, Any]:
+    """The content of config/mode_<mode>.yaml."""
+    return {PARAMS_FILE_KEY: {"ros__parameters": ros_parameters(MODE_OVERRIDES[mode])}}
+
+
+def markdown_table() -> str:
+    """The README's parameter table."""
+    rows = ["| parameter | type | default | description |", "|---|---|---|---|"]
+    for s in param_specs():
+        desc = s.description + (f" ({' / '.join(s.choices)})" if s.choices else "")
+        rows.append(f"| `{s.name}` | {s.type_name} | `{s.default!r}` | {desc} |")
+    return "\n".join(rows)
+
+
+def mode_yaml_path(mode: str) -> Path:
+    from lingnav_ros.paths import config_file
+
+    return config_file(f"mode_{mode.lower()}.yaml")
+
+
+def write_mode_files() -> list[Path]:
+    import yaml
+
+    written = []
+    for mode in MODE_OVERRIDES:
+        path = mode_yaml_path(mode)
+        header = (f"# lingnav_navigator parameters for mode {mode}. Generated by\n"
+                  "# `python -m lingnav_ros.navigator_params --write-config`; edit navigator_params.py.\n")
+        path.write_text(header + yaml.safe_dump(mode_yaml(mode), sort_keys=False, allow_unicode=True))
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--write-config", action="store_true", help="rewrite config/mode_*.yaml")
+    parser.add_argument("--markdown", action="store_true", help="print the README parameter table")
+    args = parser.parse_args(argv)
+    if args.write_config:
+        for path in write_mode_files():
+            print(path)
+    if args.markdown or not args.write_config:
+        print(markdown_table())
+
+
+if __name__ == "__main__":
+    main()

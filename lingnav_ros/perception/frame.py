@@ -1,0 +1,24 @@
+"""One synchronised RGB-D observation with everything needed to use it later."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lingnav_ros.control.types import Pose2D
+from s1_server.camera import CameraMount, Intrinsics
+
+
+@dataclass(frozen=True)
+class RgbdFrame:
+    """RGB (H x W x 3 uint8) and depth (metres, NaN unknown) at `stamp_s`, with the intrinsics
+    scaled to the received size (field note 4), the mount and the odom pose at that stamp."""
+
+    stamp_s: float
+    rgb: np.ndarray
+    depth_m: np.ndarray
+    intrinsics: Intrinsics
+    mount: CameraMount
+    pose: Pose2D | None
+    frame_id: str = ""
+    seq: int = 0

@@ -1,0 +1,56 @@
+"""Stale inputs mean zero velocity, with the reason on the status topic.
+
+The field's only safety layer was a 1 s command watchdog; here every input the motion depends
+on has its own age limit, checked on every control tick against the node clock.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class WatchdogConfig:
+    odom_timeout_s: float = 0.5
+    depth_timeout_s: float = 0.5
+    max_plan_age_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class WatchdogVerdict:
+    ok: bool
+    reason: str = ""
+
+
+class Watchdog:
+    def __init__(self, config: WatchdogConfig) -> None:
+        self.config = config
+
+    def check(self, now_s: float, odom_stamp_s: float | None, depth_stamp_s: float | None, *,
+              plan_stamp_s: float | None = None, needs_plan: bool = False, needs_depth: bool = True,
+              server_error: str = "") -> WatchdogVerdict:
+        """`plan_stamp_s` is the image stamp of the tracked plan; `needs_plan` when tracking one.
+        Moves without a plan (turn and drive primitives) need odometry but not a plan."""
+        c = self.config
+        if server_error:
+            return WatchdogVerdict(False, server_error)
+        odom_age = _age(now_s, odom_stamp_s)
+        if odom_age > c.odom_timeout_s:
+            return WatchdogVerdict(False, f"odometry stale ({_fmt(odom_age)} > {c.odom_timeout_s:.2f} s)")
+        if needs_depth:
+            depth_age = _age(now_s, depth_stamp_s)
+            if depth_age > c.depth_timeout_s:
+                return WatchdogVerdict(False, f"depth stale ({_fmt(depth_age)} > {c.depth_timeout_s:.2f} s)")
+        if needs_plan:
+            plan_age = _age(now_s, plan_stamp_s)
+            if plan_age > c.max_plan_age_s:
+                return WatchdogVerdict(False, f"plan stale ({_fmt(plan_age)} > {c.max_plan_age_s:.2f} s)")
+        return WatchdogVerdict(True)
+
+
+def _age(now_s: float, stamp_s: float | None) -> float:
+    return math.inf if stamp_s is None else max(0.0, now_s - stamp_s)
+
+
+def _fmt(age_s: float) -> str:
+    return "never received" if math.isinf(age_s) else f"{age_s:.2f} s"
