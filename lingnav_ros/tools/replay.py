@@ -1,0 +1,109 @@
+"""lingnav-replay BAG [--rate R]: publish a rosbag2's sensor topics and /clock with rclpy.
+
+Where `ros2 bag play` is missing (pip-only installs), this re-runs a navigator started with
+use_sim_time:=true on recorded data. Outputs of the navigator that the bag also holds
+(cmd_vel, status, plans) are not replayed by default, so the live navigator's own outputs are
+the only ones on the graph. Robot bags recorded with `ros2 bag record` work the same way.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import rclpy
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from rosgraph_msgs.msg import Clock
+
+from lingnav_ros import topics
+from lingnav_ros.nodes.sim_node import stamp_of
+from lingnav_ros.tools.bag import message_class, read_messages
+
+# What a navigator publishes (or the simulator knows): never replayed unless asked for.
+NAVIGATOR_OUTPUTS = {topics.CMD_VEL, topics.STATUS, topics.S2_RESULT, topics.PLAN_PATH, topics.CANDIDATES,
+                     topics.CANDIDATE_MARKERS, topics.TARGET_MARKER, topics.DEBUG_IMAGE, topics.DIAGNOSTICS,
+                     topics.CLOCK, topics.SIM_STATE}
+SENSOR_TYPES = {"sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage", "sensor_msgs/msg/CameraInfo",
+                "sensor_msgs/msg/PointCloud2", "sensor_msgs/msg/LaserScan"}
+
+
+class Replayer(Node):
+    def __init__(self, bag: Path, rate: float = 1.0, only_topics: list[str] | None = None,
+                 include_outputs: bool = False, **kwargs):
+        super().__init__("lingnav_replay", **kwargs)
+        if rate <= 0:
+            raise ValueError("rate must be > 0")
+        self.rate = rate
+        self.messages = [(t, ty, ns, m) for t, ty, ns, m in read_messages(bag, only_topics)
+                         if include_outputs or only_topics or t not in NAVIGATOR_OUTPUTS]
+        if not self.messages:
+            raise ValueError(f"nothing to replay in {bag}")
+        self.messages.sort(key=lambda item: item[2])
+        self.publishers_by_topic = {}
+        for topic, type_name, _, _ in self.messages:
+            if topic not in self.publishers_by_topic:
+                qos = qos_profile_sensor_data if type_name in SENSOR_TYPES else QoSProfile(depth=20)
+                self.publishers_by_topic[topic] = self.create_publisher(message_class(type_name), topic, qos)
+        self.clock_pub = self.create_publisher(Clock, topics.CLOCK, 10)
+        self.published = 0
+
+    @property
+    def duration_s(self) -> float:
+        return (self.messages[-1][2] - self.messages[0][2]) / 1e9
+
+    def play(self, clock_rate_hz: float = 100.0, wait_for_subscribers_s: float = 2.0) -> int:
+        """Publish everything in (scaled) real time; returns the number of messages sent."""
+        deadline = time.monotonic() + wait_for_subscribers_s
+        while time.monotonic() < deadline and not any(p.get_subscription_count()
+                                                      for p in self.publishers_by_topic.values()):
+            time.sleep(0.05)
+        t0_bag = self.messages[0][2]
+        t0_wall = time.monotonic()
+        i = 0
+        period = 1.0 / clock_rate_hz
+        while i < len(self.messages):
+            now_bag = t0_bag + int((time.monotonic() - t0_wall) * self.rate * 1e9)
+            self.clock_pub.publish(Clock(clock=stamp_of(now_bag / 1e9)))
+            while i < len(self.messages) and self.messages[i][2] <= now_bag:
+                topic, _, _, msg = self.messages[i]
+                self.publishers_by_topic[topic].publish(msg)
+                i += 1
+            time.sleep(period)
+        self.published += i
+        return i
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="lingnav-replay", description=__doc__.splitlines()[0])
+    p.add_argument("bag", type=Path)
+    p.add_argument("--rate", type=float, default=1.0)
+    p.add_argument("--topics", nargs="*", default=None)
+    p.add_argument("--all", action="store_true", help="also replay navigator outputs recorded in the bag")
+    p.add_argument("--loop", action="store_true")
+    args = p.parse_args(argv)
+    rclpy.init()
+    try:
+        node = Replayer(args.bag, args.rate, args.topics, args.all)
+    except (ValueError, OSError, KeyError) as err:
+        print(f"lingnav-replay: {err}", file=sys.stderr)
+        rclpy.shutdown()
+        return 2
+    print(f"replaying {len(node.messages)} messages on {len(node.publishers_by_topic)} topics, "
+          f"{node.duration_s:.1f} s at rate {args.rate}")
+    try:
+        while True:
+            node.play()
+            if not args.loop:
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
