@@ -10,6 +10,9 @@ import numpy as np
 from lingnav_ros.sim.world import World
 
 
+CONTACT_RELEASE_M = 0.03
+
+
 @dataclass(frozen=True)
 class RobotParams:
     radius_m: float = 0.2
@@ -63,7 +66,9 @@ class DiffDriveRobot:
         else:
             self.distance_m += math.hypot(nx - self.x_m, ny - self.y_m)
             self.x_m, self.y_m = nx, ny
-            self.in_contact = False
+            # Pressing against an obstacle is one contact, not one per physics step.
+            if self.in_contact and self.clearance(nx, ny) > p.radius_m + CONTACT_RELEASE_M:
+                self.in_contact = False
 
     def clearance(self, x: float, y: float) -> float:
         """Distance from (x, y) to the nearest wall, box face or cylinder surface."""
