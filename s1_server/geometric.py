@@ -32,6 +32,9 @@ from s1_server.plan import (
 @dataclass(frozen=True)
 class GeometricParams:
     robot_radius_m: float = 0.20
+    # Extra clearance: obstacles leave the camera's view as the robot passes them, and the
+    # planner keeps no map, so paths must not graze what it can see.
+    clearance_margin_m: float = 0.12
     max_curvature_inv_m: float = 2.0  # tightest arc: 0.5 m radius
     num_arcs: int = 21
     num_clothoids: int = 8
@@ -89,7 +92,7 @@ class GeometricPlanner:
         best = int(np.argmax(values))
         trimmed = np.stack([_hold_after(c, n) for c, n in zip(candidates, safe_len)])
         if goal_xy is not None:
-            trimmed = np.stack([_trim_at_goal(c, goal_xy) for c in trimmed])
+            trimmed = np.stack([_trim_at_goal(c, goal_xy, self.params.goal_reached_m) for c in trimmed])
         no_safe = bool(values[best] < self.params.stop_threshold)
         info = {"goal_base": None if goal_xy is None else [float(goal_xy[0]), float(goal_xy[1])],
                 "path_length_m": _path_length(trimmed[best]),
@@ -197,7 +200,7 @@ class GeometricPlanner:
         ixc, iyc = np.clip(ix, 0, nx - 1), np.clip(iy, 0, ny - 1)
         clear = np.where(inside, grid["clearance"][ixc, iyc], 0.0)
         known = inside & grid["free"][ixc, iyc]
-        ok = (clear >= p.robot_radius_m) & known
+        ok = (clear >= p.robot_radius_m + p.clearance_margin_m) & known
         # index of the first bad waypoint (24 when all are fine)
         first_bad = np.where(ok.all(axis=1), NUM_WAYPOINTS, np.argmin(ok, axis=1))
         k = cands.shape[0]
@@ -244,9 +247,13 @@ def _hold_after(cand: np.ndarray, n_ok: int) -> np.ndarray:
     return out
 
 
-def _trim_at_goal(cand: np.ndarray, goal_xy: np.ndarray) -> np.ndarray:
+def _trim_at_goal(cand: np.ndarray, goal_xy: np.ndarray, reach_m: float) -> np.ndarray:
+    """Hold the pose closest to the goal, so the robot does not overshoot it; paths that never
+    come near the goal (a goal behind the robot) are kept whole."""
     d = np.hypot(cand[:, 0] - goal_xy[0], cand[:, 1] - goal_xy[1])
     i = int(np.argmin(d))
+    if d[i] > reach_m:
+        return cand
     out = cand.copy()
     out[i + 1:] = cand[i]
     return out

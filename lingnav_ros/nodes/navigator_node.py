@@ -201,7 +201,8 @@ class NavigatorNode(Node):
         fields = getattr(MpcParams, "__dataclass_fields__", {})
         wanted = {"horizon": self.p.mpc_horizon_steps, "n": self.p.mpc_horizon_steps,
                   "horizon_steps": self.p.mpc_horizon_steps, "dt_s": self.p.mpc_dt_s, "dt": self.p.mpc_dt_s,
-                  "goal_tolerance_m": self.p.goal_tolerance_m}
+                  "goal_tolerance_m": self.p.goal_tolerance_m,
+                  "control_period_s": 1.0 / self.p.control_rate_hz}
         return MpcParams(**{k: v for k, v in wanted.items() if k in fields})
 
     def _make_s2_client(self, for_health: bool = False):

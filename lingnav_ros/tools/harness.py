@@ -65,8 +65,8 @@ class Processes:
         self.log_dir = log_dir
         self.procs: list[tuple[str, subprocess.Popen]] = []
 
-    def start(self, name: str, cmd: list[str], env: dict) -> subprocess.Popen:
-        log = open(self.log_dir / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
+    def start(self, name: str, cmd: list[str], env: dict, log_name: str = "") -> subprocess.Popen:
+        log = open(self.log_dir / f"{log_name or name}.log", "w")  # noqa: SIM115 (closed with the process)
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self.procs.append((name, proc))
         return proc
@@ -237,8 +237,9 @@ def run_scenario(opts: RunOptions, servers: Servers, procs: Processes, name: str
     spin = threading.Thread(target=executor.spin, daemon=True)
     spin.start()
     t_wall0 = time.monotonic()
-    procs.start("sim", [sys.executable, "-m", sim_spec.module, *ros_args(sim_spec)], env)
-    procs.start("navigator", [sys.executable, "-m", nav_spec.module, *ros_args(nav_spec)], env)
+    tag = name or world.name
+    procs.start("sim", [sys.executable, "-m", sim_spec.module, *ros_args(sim_spec)], env, f"{tag}-sim")
+    procs.start("navigator", [sys.executable, "-m", nav_spec.module, *ros_args(nav_spec)], env, f"{tag}-navigator")
     final, reason = "TIMEOUT", "run exceeded its time budget"
     last_print = 0.0
     try:

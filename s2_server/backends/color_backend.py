@@ -71,8 +71,9 @@ class ColorBackend:
         if area_fraction >= self.params.stop_area_fraction:
             return json.dumps([{"task": "stop"}])
         h, w = mask.shape
-        # Aim at the lower part of the object: its depth there is the distance to its base.
-        y = 0.5 * (cy + bottom)
+        # Aim at the blob's centroid: a pixel surely on the object, so the robot's depth lookup
+        # there measures the object, not whatever occludes its lower edge.
+        y = cy
         point = [int(round(1000.0 * cx / (w - 1))), int(round(1000.0 * y / (h - 1)))]
         return json.dumps([{"task": "pixel_point", "target": target, "point_2d": point}], ensure_ascii=False)
 
