@@ -116,12 +116,13 @@ def create_app(planner_factory: Callable[[float], object], backend_name: str,
                 return _error(400, str(err))
             state["steps"] += 1
             state["model_s"] = time.perf_counter() - t0
-            return {"trajectory": [p.best.tolist() for p in plans],
+            # JSONResponse directly: FastAPI's jsonable_encoder walks every float and doubled the overhead.
+            return JSONResponse({"trajectory": [p.best.tolist() for p in plans],
                     "all_trajectory": [p.candidates.tolist() for p in plans],
                     "all_values": [p.values.tolist() for p in plans],
                     "no_safe_path": [bool(p.no_safe_path) for p in plans],
                     "chosen_index": [int(p.chosen_index) for p in plans],
-                    "model_ms": state["model_s"] * 1000.0}
+                    "model_ms": state["model_s"] * 1000.0})
         return step
 
     for path in ("/navigator_reset", "/navdp_reset"):

@@ -4,10 +4,10 @@ import math
 import numpy as np
 import pytest
 
+from lingnav_ros.paths import config_file
 from lingnav_ros.sim.robot import DiffDriveRobot, RobotParams
 from lingnav_ros.sim.simulator import CameraParams, Simulator
 from lingnav_ros.sim.world import from_dict, load
-from lingnav_ros.paths import config_file
 from s1_server.camera import base_to_pixel
 
 

@@ -4,6 +4,10 @@ It owns simulated time and publishes it on /clock, so every other node runs with
 use_sim_time:=true and the whole graph can go faster than real time. It applies the robot's
 acceleration limits and command latency, but deliberately has no cmd_vel timeout: stopping on
 stale commands is the navigator's job, and the tests check that it does.
+
+Ground truth goes out on topics.SIM_STATE as std_msgs/String holding JSON (one per camera
+frame): t, x, y, theta, v, w, contacts, in_contact, distance_m, target_distance_m, cmd_count.
+It is for the demo and evaluation tools only; the navigator never reads it.
 """
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ import numpy as np
 
 from lingnav_ros.sim.world import World
 
-
 CONTACT_RELEASE_M = 0.03
 
 

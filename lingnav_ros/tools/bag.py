@@ -11,7 +11,8 @@ import threading
 from pathlib import Path
 
 from rclpy.node import Node
-from rclpy.qos import QoSProfile
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
 from rosbags.rosbag2 import Reader, Writer
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
@@ -50,6 +51,21 @@ def type_name_of(msg_class) -> str:
     return f"{module[0]}/{module[1]}/{msg_class.__name__}"
 
 
+def offered_qos(profile: QoSProfile) -> Qos:
+    """The bag-metadata form of a subscription's QoS, so `ros2 bag play` offers the same again.
+
+    Best-effort camera topics then replay best effort, and latched topics stay latched.
+    """
+    zero = QosTime(0, 0)
+    reliable = profile.reliability != ReliabilityPolicy.BEST_EFFORT
+    latched = profile.durability == DurabilityPolicy.TRANSIENT_LOCAL
+    return Qos(history=QosHistory.KEEP_LAST, depth=int(profile.depth or 10),
+               reliability=QosReliability.RELIABLE if reliable else QosReliability.BEST_EFFORT,
+               durability=QosDurability.TRANSIENT_LOCAL if latched else QosDurability.VOLATILE,
+               deadline=zero, lifespan=zero, liveliness=QosLiveliness.AUTOMATIC,
+               liveliness_lease_duration=zero, avoid_ros_namespace_conventions=False)
+
+
 class BagRecorder:
     """Subscribe to `topics` ({topic: message class}) on `node` and write a rosbag2 folder.
 
@@ -68,13 +84,14 @@ class BagRecorder:
         self._ready = threading.Event()
         self._conns: dict = {}
         self._topics = {t: type_name_of(c) for t, c in topics.items()}
+        self._qos = {t: (qos or {}).get(t, QoSProfile(depth=50)) for t in topics}
         self._thread = threading.Thread(target=self._write_loop, name="bag-writer", daemon=True)
         self._thread.start()
         self._ready.wait(timeout=10.0)
         if self.error:
             raise RuntimeError(self.error)
         self._subs = [node.create_subscription(cls, topic, self._enqueue_for(topic),
-                                               (qos or {}).get(topic, QoSProfile(depth=50)), raw=True)
+                                               self._qos[topic], raw=True)
                       for topic, cls in topics.items()]
 
     def _enqueue_for(self, topic: str):
@@ -91,7 +108,8 @@ class BagRecorder:
             writer = Writer(self.path, version=BAG_VERSION)
             writer.open()
             for topic, type_name in self._topics.items():
-                self._conns[topic] = writer.add_connection(topic, type_name, typestore=self.store)
+                self._conns[topic] = writer.add_connection(
+                    topic, type_name, typestore=self.store, offered_qos_profiles=[offered_qos(self._qos[topic])])
         except Exception as err:  # reported to the constructor's caller
             self.error = f"cannot open bag {self.path}: {err}"
             self._ready.set()
