@@ -70,8 +70,8 @@ def test_distractors_do_not_fool_the_color_backend():
     rgb = _view([{"label": "blue box", "x": 3.0, "y": 1.2, "color": "blue"},
                  {"label": "red box", "x": 3.0, "y": -1.2, "color": "red"},
                  {"label": "green bin", "type": "cylinder", "x": 4.0, "y": 0.0, "color": "green"}])
-    from s2_server.parser import parse
     from s2_server.coords import RELATIVE, CoordFrame
+    from s2_server.parser import parse
 
     d = parse(ColorBackend().answer(rgb, "go to the red box"), CoordFrame(RELATIVE, rgb.shape[1], rgb.shape[0]))
     assert d.kind == "pixel" and d.point_2d[0] > rgb.shape[1] / 2  # red box is on the right (y < 0)
@@ -138,7 +138,8 @@ def test_full_queue_answers_503_with_retry_after():
         codes, headers = [], []
 
         def one():
-            r = _post(server.port, files={"image": ("f.jpg", jpeg, "image/jpeg")}, data={"instruction": "go to the red chair"})
+            r = _post(server.port, files={"image": ("f.jpg", jpeg, "image/jpeg")},
+                      data={"instruction": "go to the red chair"})
             codes.append(r.status_code)
             headers.append(r.headers.get("retry-after"))
 
@@ -195,7 +196,7 @@ def test_openai_backend_through_the_real_s2_service():
 
 
 def test_openai_backend_down_is_a_clear_502():
-    port = ServerThread(lambda: FastAPI()).port  # never started: nothing listens there
+    port = ServerThread(FastAPI).port  # never started: nothing listens there
     backend = OpenAIBackend(f"http://127.0.0.1:{port}/v1", "m", timeout_s=1.0, retries=0)
     with pytest.raises(Exception, match="unreachable"):
         backend.generate([BackendRequest(np.zeros((32, 32, 3), np.uint8), "go")])
