@@ -29,7 +29,7 @@ class CoordFrame:
 
 def to_norm(x: float, y: float, frame: CoordFrame) -> tuple[float, float] | None:
     """Model point -> 0..1000 normalised point, or None when it is unusable."""
-    if not (isinstance(x, (int, float)) and isinstance(y, (int, float))):
+    if not (isinstance(x, (int, float)) and isinstance(y, (int, float))) or isinstance(x, bool) or isinstance(y, bool):
         return None
     if not (math.isfinite(x) and math.isfinite(y)):
         return None
@@ -52,3 +52,27 @@ def norm_to_pixel(nx: float, ny: float, width: int, height: int) -> tuple[int, i
 
 def pixel_to_norm(u: float, v: float, width: int, height: int) -> tuple[float, float]:
     return (1000.0 * u / max(width - 1, 1), 1000.0 * v / max(height - 1, 1))
+
+
+def smart_resize(height: int, width: int, factor: int = 28, min_pixels: int = 56 * 56,
+                 max_pixels: int = 28 * 28 * 1280) -> tuple[int, int]:
+    """(height, width) the Qwen-VL image processor feeds the model: both multiples of `factor`
+    (patch x merge: 28 for Qwen2/2.5-VL, 32 for Qwen3-VL), aspect kept, pixel count bounded.
+
+    An absolute-pixel model answers in this grid, so a remote Qwen2.5-VL (OpenAI backend) is read
+    against it, not against the size we sent.
+    """
+    if height <= 0 or width <= 0:
+        raise ValueError("image size must be positive")
+    h = max(factor, round(height / factor) * factor)
+    w = max(factor, round(width / factor) * factor)
+    if h * w > max_pixels:
+        beta = math.sqrt(height * width / max_pixels)
+        h = max(factor, math.floor(height / beta / factor) * factor)
+        w = max(factor, math.floor(width / beta / factor) * factor)
+    elif h * w < min_pixels:
+        beta = math.sqrt(min_pixels / (height * width))
+        h = math.ceil(height * beta / factor) * factor
+        w = math.ceil(width * beta / factor) * factor
+    return h, w
+

@@ -17,6 +17,7 @@ _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)(?:```|$)", re.S)
 _OBJECT = re.compile(r"\{[^{}]*\}")
 _ARROWS = re.compile(r"^[\s←→↑↓]+$")
 _STOP = re.compile(r"^\W*stop\W*$", re.I)
+_LABEL = re.compile(r"^\s*[A-Za-z][\w ]{0,20}[:：]\s*")  # "Navigation: ↑↑←"
 _ARROW_ALIASES = {"left": "←", "right": "→", "forward": "↑", "up": "↑", "back": "↓", "backward": "↓",
                   "down": "↓", "<-": "←", "->": "→"}
 _MAX_COUNT = 24  # 24 x 15 deg = a full turn; more is garbage
@@ -42,12 +43,15 @@ def _parse(raw: str, frame: CoordFrame) -> S2Decision:
     return decision
 
 
+_DECODER = json.JSONDecoder()
+
+
 def _json_items(body: str) -> list[dict]:
     start = min([i for i in (body.find("["), body.find("{")) if i >= 0], default=-1)
     if start < 0:
         return []
     try:
-        value = json.loads(body[start:])
+        value, _end = _DECODER.raw_decode(body, start)  # prose after the JSON is fine
     except (json.JSONDecodeError, ValueError):
         value = None
     if value is None:
@@ -69,15 +73,36 @@ def _task(item: dict, frame: CoordFrame) -> S2Task | None:
         return _move_task(item.get("action") or item.get("symbol"), item.get("number", item.get("count", 1)))
     if kind == "stop":
         return S2Task(kind="stop")
-    if kind == "pixel_point" or "point_2d" in item or "target" in item:
+    if kind == "pixel_point" or "point_2d" in item or "bbox_2d" in item or "target" in item:
         target = item.get("target")
         target = str(target) if target not in (None, "", "null") else None
-        point = item.get("point_2d")
-        norm = None
-        if isinstance(point, (list, tuple)) and len(point) >= 2:
-            norm = to_norm(point[0], point[1], frame)
+        point = _point(item)
+        norm = to_norm(point[0], point[1], frame) if point else None
         pixel = norm_to_pixel(norm[0], norm[1], frame.image_w, frame.image_h) if norm else None
         return S2Task(kind="pixel_point", target=target, point_2d=pixel, point_2d_norm=norm)
+    return None
+
+
+def _number(value: Any) -> Any:
+    """Numbers stay numbers, numeric strings become floats, anything else is left for to_norm to reject."""
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return value
+    return value
+
+
+def _point(item: dict) -> tuple[Any, Any] | None:
+    """point_2d [x, y]; else the centre of a bbox_2d [x1, y1, x2, y2] (Qwen's grounding format)."""
+    point = item.get("point_2d")
+    if isinstance(point, (list, tuple)) and len(point) >= 2:
+        return _number(point[0]), _number(point[1])
+    box = item.get("bbox_2d")
+    if isinstance(box, (list, tuple)) and len(box) == 4:
+        x1, y1, x2, y2 = (_number(v) for v in box)
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (x1, y1, x2, y2)):
+            return (x1 + x2) / 2.0, (y1 + y2) / 2.0
     return None
 
 
@@ -99,7 +124,7 @@ def _arrow_tasks(body: str, after_json: bool) -> list[S2Task]:
     """Arrow lines outside JSON: run-length encoded into move tasks, or a bare stop."""
     tasks: list[S2Task] = []
     for line in body.splitlines():
-        line = line.strip()
+        line = _LABEL.sub("", line.strip())
         if not line or "{" in line or "}" in line:
             continue
         if _STOP.match(line):

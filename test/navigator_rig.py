@@ -28,6 +28,7 @@ from lingnav_ros import topics
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.images import depth_to_image_fields, rgb_to_image_fields
 from test.navigator_scene import Scene, integrate
+from test.s2_fixtures import free_port
 
 
 class ServerThread:
@@ -36,7 +37,7 @@ class ServerThread:
 
     def __init__(self, app_factory) -> None:
         self.app_factory = app_factory
-        self.port = _free_port()
+        self.port = free_port()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -86,12 +87,6 @@ class ServerThread:
         loop.call_soon_threadsafe(_abort)
         self._thread.join(timeout=10.0)
         self._server = None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class SyntheticRobot(Node):
