@@ -33,7 +33,6 @@ if str(ROOT) not in sys.path:
 def _child(params_json: str, out_path: str) -> None:
     """The navigator node alone; dumps its measurements to `out_path` on SIGTERM."""
     import rclpy
-    from rclpy.executors import MultiThreadedExecutor
     from rclpy.parameter import Parameter
 
     from lingnav_ros.nodes.navigator_node import NavigatorNode
@@ -41,12 +40,10 @@ def _child(params_json: str, out_path: str) -> None:
     rclpy.init()
     params = json.loads(params_json)
     node = NavigatorNode(parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
-    executor = MultiThreadedExecutor(num_threads=8)
-    executor.add_node(node)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    spin = threading.Thread(target=executor.spin, daemon=True)
-    spin.start()
+    for executor in node.executors():  # as the navigator's main() spins it
+        threading.Thread(target=executor.spin, daemon=True).start()
     stop.wait()
     stats = node.stats
     Path(out_path).write_text(json.dumps({

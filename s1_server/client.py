@@ -30,11 +30,15 @@ from s1_server.plan import (
 class S1Client:
     def __init__(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, timeout_s: float = 3.0,
                  intrinsics: Intrinsics | None = None, mount: CameraMount | None = None,
-                 stop_threshold: float = DEFAULT_STOP_THRESHOLD):
+                 stop_threshold: float = DEFAULT_STOP_THRESHOLD, keep_alive: bool = True):
+        """`keep_alive=False` opens a fresh connection per call: a liveness probe then never meets a
+        keep-alive connection the server is closing at that very moment, so a reset means dead."""
         self.base_url = f"http://{host}:{port}"
         self.timeout_s = (min(1.0, timeout_s), timeout_s)
         self.stop_threshold = stop_threshold
         self.session = requests.Session()
+        if not keep_alive:
+            self.session.headers["Connection"] = "close"
         self._reset_key = None
         self.intrinsics, self.mount = intrinsics, mount
 
@@ -86,17 +90,32 @@ class S1Client:
             response = self.session.get(self.base_url + "/health", timeout=self.timeout_s)
         except requests.RequestException as err:
             raise S1Unavailable(f"S1 at {self.base_url} unreachable: {err}") from err
-        return response.json()
+        if response.status_code >= 500:
+            raise S1Unavailable(f"S1 at {self.base_url} unhealthy: HTTP {response.status_code}")
+        try:
+            return dict(response.json())
+        except (ValueError, TypeError) as err:
+            raise S1Error(f"S1 at {self.base_url} answered /health with {response.text[:80]!r}") from err
 
     def _post_json(self, path: str, body: dict) -> requests.Response:
         return self._post(path, json=body)
 
     def _post(self, path: str, **kwargs) -> requests.Response:
-        try:
-            response = self.session.post(self.base_url + path, timeout=self.timeout_s, **kwargs)
-        except requests.RequestException as err:
-            self._reset_key = None  # a restarted server has lost our episode
-            raise S1Unavailable(f"S1 at {self.base_url} unreachable: {type(err).__name__}: {err}") from err
+        # One immediate retry on a connection error: a reused keep-alive connection that the server
+        # closed as we sent is not a dead server, and a dead one refuses the retry within a millisecond.
+        # Timeouts are not retried: that would double the time the robot waits.
+        for attempt in (0, 1):
+            try:
+                response = self.session.post(self.base_url + path, timeout=self.timeout_s, **kwargs)
+                break
+            except requests.ConnectionError as err:
+                if attempt == 0 and not isinstance(err, requests.ConnectTimeout):
+                    continue
+                self._reset_key = None  # a restarted server has lost our episode
+                raise S1Unavailable(f"S1 at {self.base_url} unreachable: {type(err).__name__}: {err}") from err
+            except requests.RequestException as err:
+                self._reset_key = None
+                raise S1Unavailable(f"S1 at {self.base_url} unreachable: {type(err).__name__}: {err}") from err
         if response.status_code == 409:
             self._reset_key = None
         if response.status_code >= 500:

@@ -31,7 +31,10 @@ class S2BadRequest(S2Error):
 class S2Client:
     def __init__(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                  timeout_s: float | tuple[float, float] = (1.0, 15.0), retries: int = 1,
-                 backoff_s: float = 0.2, token: str | None = None, jpeg_quality: int = 90):
+                 backoff_s: float = 0.2, token: str | None = None, jpeg_quality: int = 90,
+                 keep_alive: bool = True):
+        """`keep_alive=False` opens a fresh connection per call (for liveness probes: a reset is
+        then a dead server, never a keep-alive connection the server was closing)."""
         self.base_url = f"http://{host}:{port}"
         self.timeout_s = timeout_s if isinstance(timeout_s, tuple) else (min(timeout_s, 2.0), timeout_s)
         self.retries = max(0, int(retries))
@@ -40,6 +43,8 @@ class S2Client:
         self.session = requests.Session()
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
+        if not keep_alive:
+            self.session.headers["Connection"] = "close"
 
     def health(self) -> dict:
         return self._send("GET", "/health").json()
@@ -62,14 +67,14 @@ class S2Client:
         return decision
 
     def _send(self, method: str, path: str, **kwargs) -> requests.Response:
-        last = ""
+        last, last_err = "", None
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(self.backoff_s * (2 ** (attempt - 1)))
             try:
                 response = self.session.request(method, self.base_url + path, timeout=self.timeout_s, **kwargs)
             except requests.RequestException as err:
-                last = f"{type(err).__name__}: {err}"
+                last, last_err = f"{type(err).__name__}: {err}", err
                 continue
             if response.status_code >= 500 or response.status_code == 429:
                 last = f"HTTP {response.status_code}: {_detail(response)}"
@@ -77,7 +82,8 @@ class S2Client:
             if response.status_code >= 400:
                 raise S2BadRequest(f"HTTP {response.status_code}: {_detail(response)}")
             return response
-        raise S2Unavailable(f"S2 at {self.base_url} unreachable after {self.retries + 1} attempt(s): {last}")
+        raise S2Unavailable(f"S2 at {self.base_url} unreachable after {self.retries + 1} attempt(s): {last}") \
+            from last_err
 
     def close(self) -> None:
         self.session.close()

@@ -17,7 +17,7 @@ from geometry_msgs.msg import Twist
 from lingnav_msgs.msg import NavStatus
 from nav_msgs.msg import Odometry
 from rclpy.context import Context
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -248,19 +248,42 @@ def navigator_graph(scene: Scene, pose: Pose2D, params: dict, depth_encoding: st
     robot = SyntheticRobot(context, scene, pose, depth_encoding, camera_reliability=camera_reliability)
     robot.set_parameters([Parameter("use_sim_time", value=sim_time)])
     operator = Operator(context)
-    executor = MultiThreadedExecutor(num_threads=10, context=context)
-    for node in (nav, robot, operator, *extra):
-        executor.add_node(node)
-    thread = threading.Thread(target=executor.spin, daemon=True)
-    thread.start()
-    try:
+    # The navigator spins as its main() spins it (one executor thread plus worker lanes, and the
+    # action node on its own); the robot and the operator share another executor.
+    world_executor = SingleThreadedExecutor(context=context)
+    for node in (robot, operator, *extra):
+        world_executor.add_node(node)
+    with spinning(context, [*nav.executors(), world_executor], [nav, robot, operator, *extra]):
         yield nav, robot, operator
+
+
+@contextmanager
+def spinning(context: Context, executors: list, nodes: list) -> Iterator[None]:
+    """Spin each executor on a thread; on exit stop them, destroy `nodes` and shut `context` down."""
+    threads = [threading.Thread(target=e.spin, daemon=True) for e in executors]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
     finally:
-        executor.shutdown()
-        thread.join(timeout=5.0)
-        for node in (nav, robot, operator, *extra):
+        for executor in executors:
+            executor.shutdown()
+        for thread in threads:
+            thread.join(timeout=5.0)
+        for node in nodes:
             node.destroy_node()
         rclpy.shutdown(context=context)
+
+
+@contextmanager
+def color_s2_and_geometric_s1() -> Iterator[tuple[ServerThread, ServerThread]]:
+    """Both servers on loopback for a test module: S2 with the color backend, S1 geometric."""
+    s2, s1 = ServerThread(s2_app).start(), ServerThread(s1_app).start()
+    try:
+        yield s2, s1
+    finally:
+        s2.stop()
+        s1.stop()
 
 
 def s2_app():

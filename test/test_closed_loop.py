@@ -153,8 +153,15 @@ def test_replay_reproduces_s2_queries_and_cmd_vel(stack, recorded_run):
     bins = int(min(rec_cmd[-1][0], rep_cmd[-1][0]) - t0) - 1
     assert bins >= 3, (t0, rec_cmd[-1][0], rep_cmd[-1][0])
     rec_bins = _binned_speed(rec_cmd, t0, bins)
-    rep_bins = _binned_speed(rep_cmd, t0, bins)
-    # median over seconds: one planning hiccup on a loaded machine must not decide the verdict
-    diffs = sorted(abs(a - b) for a, b in zip(rec_bins, rep_bins))
-    assert diffs[len(diffs) // 2] < 0.04, (rec_bins, rep_bins, sorted(set(listener.reasons)))
+
+    def median_diff(rep_bins: list[float]) -> float:
+        # median over seconds: one planning hiccup on a loaded machine must not decide the verdict
+        diffs = sorted(abs(a - b) for a, b in zip(rec_bins, rep_bins))
+        return diffs[len(diffs) // 2]
+
+    # A constant lag of up to a planning period or two is expected: each navigator process starts
+    # its mission, and so its re-query and planning phase, at its own moment of bag time.
+    lags_s = [0.25 * k for k in range(-6, 7)]
+    rep_bins = min((_binned_speed(rep_cmd, t0 + lag, bins) for lag in lags_s), key=median_diff)
+    assert median_diff(rep_bins) < 0.04, (rec_bins, rep_bins, sorted(set(listener.reasons)))
     assert abs(sum(rec_bins) - sum(rep_bins)) / bins < 0.06, (rec_bins, rep_bins)

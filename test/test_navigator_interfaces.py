@@ -14,7 +14,7 @@ from visualization_msgs.msg import MarkerArray
 from lingnav_ros import topics
 from lingnav_ros.control.types import Pose2D
 from s2_server.colors import PALETTE
-from test.navigator_rig import ServerThread, navigator_graph, s1_app, s2_app
+from test.navigator_rig import color_s2_and_geometric_s1, navigator_graph
 from test.navigator_scene import Box, Scene
 from test.ros_graph import wait_for
 
@@ -23,11 +23,8 @@ RED = Box(1.8, 2.2, -0.2, 0.2, 0.6, PALETTE["red"])
 
 @pytest.fixture(scope="module")
 def servers():
-    s2 = ServerThread(s2_app).start()
-    s1 = ServerThread(s1_app).start()
-    yield s2, s1
-    s2.stop()
-    s1.stop()
+    with color_s2_and_geometric_s1() as pair:
+        yield pair
 
 
 def _params(servers, **extra):

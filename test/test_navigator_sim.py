@@ -2,31 +2,27 @@
 S1 (geometric) HTTP servers -> cmd_vel -> simulator. The demo world's target is behind the robot
 at the start and a crate stands on the way: search, approach and avoidance all have to work."""
 import json
-import threading
 
 import pytest
 import rclpy
 import yaml
 from lingnav_msgs.msg import NavStatus
 from rclpy.context import Context
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
 from std_msgs.msg import String
 
 from lingnav_ros import navigator_params as P
 from lingnav_ros import topics
 from lingnav_ros.paths import config_file
-from test.navigator_rig import Operator, ServerThread, s1_app, s2_app
+from test.navigator_rig import Operator, color_s2_and_geometric_s1, spinning
 from test.ros_graph import wait_for
 
 
 @pytest.fixture(scope="module")
 def servers():
-    s2 = ServerThread(s2_app).start()
-    s1 = ServerThread(s1_app).start()
-    yield s2, s1
-    s2.stop()
-    s1.stop()
+    with color_s2_and_geometric_s1() as pair:
+        yield pair
 
 
 def test_demo_world_closed_loop_with_the_simulator(servers):
@@ -44,16 +40,15 @@ def test_demo_world_closed_loop_with_the_simulator(servers):
     op = Operator(context)
     states = []
     op.create_subscription(String, topics.SIM_STATE, lambda m: states.append(json.loads(m.data)), 10)
-    executor = MultiThreadedExecutor(num_threads=10, context=context)
-    for node in (sim, nav, op):
-        executor.add_node(node)
-    thread = threading.Thread(target=executor.spin, daemon=True)
-    thread.start()
-    try:
+    world = SingleThreadedExecutor(context=context)
+    for node in (sim, op):
+        world.add_node(node)
+    with spinning(context, [*nav.executors(), world], [sim, nav, op]):
         assert wait_for(lambda: nav.latest_frame is not None and op.statuses, 20.0)
         assert nav.camera_info is not None, "intrinsics from the simulator's CameraInfo"
         op.say("go to the red chair")
-        assert wait_for(lambda: op.state() in (NavStatus.ARRIVED, NavStatus.FAILED), 150.0), op.statuses[-1]
+        assert wait_for(lambda: op.state() in (NavStatus.ARRIVED, NavStatus.FAILED), 150.0), \
+            (op.statuses[-1].state, op.statuses[-1].reason)
         final = op.statuses[-1]
         assert final.state == NavStatus.ARRIVED, final.reason
         seen = {s for s, _ in nav.mission.transitions}
@@ -62,9 +57,3 @@ def test_demo_world_closed_loop_with_the_simulator(servers):
         assert MissionState.SEARCHING in seen, "the chair starts behind the robot"
         assert states and states[-1]["contacts"] == 0, "no collisions on the way"
         assert states[-1]["target_distance_m"] < 1.2
-    finally:
-        executor.shutdown()
-        thread.join(timeout=5.0)
-        for node in (sim, nav, op):
-            node.destroy_node()
-        rclpy.shutdown(context=context)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import rclpy
+import requests
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point, PoseStamped, Twist, TwistStamped
 from lingnav_msgs.action import Navigate
@@ -23,7 +24,7 @@ from nav_msgs.msg import Odometry, Path
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
@@ -38,6 +39,7 @@ from lingnav_ros.mission.mission import Mission, MissionConfig
 from lingnav_ros.mission.moves import ControlPrimitives
 from lingnav_ros.mission.states import MissionState, Reason
 from lingnav_ros.mission.target import goal_for_frame
+from lingnav_ros.nodes.spinning import WorkerLane
 from lingnav_ros.perception.debug_view import draw_debug, project_path, value_colour
 from lingnav_ros.perception.extrinsics import MountProvider
 from lingnav_ros.perception.frame import RgbdFrame
@@ -116,13 +118,11 @@ class NavigatorNode(Node):
         self.stats = NavigatorStats()
         self._lock = threading.Lock()
 
-        # --- callback groups: control alone, HTTP clients each alone ---
+        # --- callback groups: they keep the node safe in any executor; main() runs it on one
+        # executor thread with the slow calls on worker lanes (see lingnav_ros.nodes.spinning) ---
         self._cb_control = MutuallyExclusiveCallbackGroup()
         self._cb_camera = MutuallyExclusiveCallbackGroup()
         self._cb_odom = MutuallyExclusiveCallbackGroup()
-        self._cb_s2 = MutuallyExclusiveCallbackGroup()
-        self._cb_s1 = MutuallyExclusiveCallbackGroup()
-        self._cb_health = MutuallyExclusiveCallbackGroup()
         self._cb_misc = ReentrantCallbackGroup()
 
         # --- logic ---
@@ -166,6 +166,7 @@ class NavigatorNode(Node):
         self._s1_error = ""
         self._s2_error = ""
         self._s2_health = "unknown"
+        self._s1_health = "unknown"
         self._instruction_started = not p.initial_instruction
         self._goal_lock = threading.Lock()
         self._last_published_decision = None
@@ -174,9 +175,11 @@ class NavigatorNode(Node):
         self.s2 = self._make_s2_client()
         self._s2_health_client = self._make_s2_client(for_health=True)
         self.planner = None
+        self._s1_health_client = None
         self.planner_error = ""
         try:
             self.planner = self._make_planner()
+            self._s1_health_client = self._make_s1_health_client()
         except Exception as exc:  # a missing checkpoint must show on the status, not kill the node
             self.planner_error = f"S1 planner could not start: {exc}"
             self.get_logger().error(self.planner_error)
@@ -211,7 +214,15 @@ class NavigatorNode(Node):
         p = self.p
         timeout = (min(p.s2_connect_timeout_s, 0.5), 1.0) if for_health else (p.s2_connect_timeout_s, p.s2_timeout_s)
         return S2Client(p.s2_host, p.s2_port, timeout_s=timeout, retries=0 if for_health else p.s2_retries,
-                        token=p.s2_token or None)
+                        token=p.s2_token or None, keep_alive=not for_health)
+
+    def _make_s1_health_client(self):
+        """Mode A only: the remote planner's liveness is probed like S2's (a local one cannot vanish)."""
+        if self.p.s1_mode != "A":
+            return None
+        from s1_server.client import S1Client
+
+        return S1Client(self.p.s1_host, self.p.s1_port, timeout_s=min(self.p.s1_timeout_s, 0.5), keep_alive=False)
 
     def _make_planner(self):
         p = self.p
@@ -267,15 +278,40 @@ class NavigatorNode(Node):
         self.debug_pub = self.create_publisher(Image, p.debug_image_topic, 5)
 
         self.create_timer(1.0 / p.control_rate_hz, self._on_control, callback_group=self._cb_control)
-        self.create_timer(0.1, self._s2_tick, callback_group=self._cb_s2)
-        self.create_timer(p.planning_period_s, self._s1_tick, callback_group=self._cb_s1)
-        self.create_timer(0.2, self._s2_health_tick, callback_group=self._cb_health)
+        # The slow calls run on their own threads; timers on the node clock only kick them.
+        work = {"s2": (self._s2_tick, 0.1), "s1": (self._s1_tick, p.planning_period_s),
+                "health": (self._health_tick, 0.2)}
+        self.lanes = [WorkerLane(name, fn, self._lane_failed) for name, (fn, _) in work.items()]
+        for lane, (_, period_s) in zip(self.lanes, work.values()):
+            self.create_timer(period_s, lane.kick, callback_group=self._cb_misc)
         self.create_timer(1.0 / p.status_rate_hz, self._publish_status, callback_group=self._cb_misc)
         self.create_timer(p.diagnostics_period_s, self._publish_diagnostics, callback_group=self._cb_misc)
+        # A companion node in the same namespace carries the action server: its execute callback
+        # waits for the mission to end, which must not hold the executor thread of the sensors.
+        self.action_node = Node(f"{NODE_NAME}_action", namespace=self.get_namespace(), context=self.context)
         self.action_server = ActionServer(
-            self, Navigate, p.navigate_action, execute_callback=self._execute_goal,
+            self.action_node, Navigate, p.navigate_action, execute_callback=self._execute_goal,
             goal_callback=lambda _goal: GoalResponse.ACCEPT,
             cancel_callback=lambda _handle: CancelResponse.ACCEPT, callback_group=self._cb_misc)
+
+    def executors(self) -> list:
+        """[executor for this node, executor for the action node], each holding its node."""
+        main = SingleThreadedExecutor(context=self.context)
+        main.add_node(self)
+        actions = MultiThreadedExecutor(num_threads=3, context=self.context)
+        actions.add_node(self.action_node)
+        return [main, actions]
+
+    def _lane_failed(self, exc: BaseException) -> None:
+        self.get_logger().error(f"worker lane failed: {type(exc).__name__}: {exc}")
+
+    def destroy_node(self) -> None:
+        for lane in getattr(self, "lanes", []):
+            lane.stop()
+        if getattr(self, "action_node", None) is not None:
+            self.action_server.destroy()
+            self.action_node.destroy_node()
+        super().destroy_node()
 
     # ------------------------------------------------------------------ time
     def now_s(self) -> float:
@@ -464,20 +500,39 @@ class NavigatorNode(Node):
                                f"visible={decision.visible} point={decision.point_2d} "
                                f"nav='{decision.navigation}' -> {self.mission.state.name}")
 
-    def _s2_health_tick(self) -> None:
-        """Notice a dead S2 server within a fraction of a second, not at the next query."""
+    def _health_tick(self) -> None:
+        """Notice a dead S2 or S1 server within a fraction of a second, not at the next query.
+
+        Between queries the tracker drives on the last plan; a server that died meanwhile would
+        otherwise only show up when the next S1/S2 call fails, which on a loaded machine can be
+        a second later. Probing /health every 0.2 s bounds that.
+        """
         if not self.mission.active or self.mission.state == MissionState.QUERYING:
             return
         from s2_server.client import S2Unavailable
 
+        self._s2_health = self._probe(self._s2_health_client, S2Unavailable, Reason.S2_UNREACHABLE)
+        if self._s1_health_client is not None and self._s2_health != "unreachable":
+            self._s1_health = self._probe(self._s1_health_client, S1Unavailable, Reason.S1_UNREACHABLE)
+
+    def _probe(self, client, unavailable: type, reason: str) -> str:
+        """-> "ok" | "busy" | "unreachable" | "error"; only a server that is gone fails the mission.
+
+        A refused or reset connection (or a 5xx) is a dead server. A /health that times out
+        belongs to a server busy with a plan or a generate call: the real call's own timeout
+        decides about that one, so a loaded machine does not abort good missions.
+        """
         try:
-            self._s2_health_client.health()
-            self._s2_health = "ok"
-        except S2Unavailable as exc:
-            self._s2_health = f"unreachable: {exc}"
-            self.mission.fail(f"{Reason.S2_UNREACHABLE}: {exc}", self.now_s())
+            client.health()
+            return "ok"
+        except unavailable as exc:
+            if isinstance(exc.__cause__, requests.exceptions.ReadTimeout):
+                return "busy"
+            self.mission.fail(f"{reason}: {exc}", self.now_s())
+            return "unreachable"
         except Exception as exc:
-            self._s2_health = f"error: {exc}"
+            self.get_logger().warning(f"health probe failed: {exc}", throttle_duration_sec=5.0)
+            return "error"
 
     def _publish_s2_result(self, d, frame: RgbdFrame, instruction: str, latency: float) -> None:
         msg = S2Result()
@@ -658,7 +713,7 @@ class NavigatorNode(Node):
                 "latency_p50_s": f"{np.median(s2_lat):.3f}" if s2_lat.size else "nan"}),
             status("s1", error if (self._s1_error or self.planner_error) else ok,
                    self._s1_error or self.planner_error or "ok", {
-                       "mode": self.p.s1_mode, "calls": st.s1_calls,
+                       "mode": self.p.s1_mode, "health": self._s1_health, "calls": st.s1_calls,
                        "latency_p50_s": f"{np.median(s1_lat):.3f}" if s1_lat.size else "nan",
                        "plan_to_cmd_p50_s": (f"{np.median(self.stats.plan_to_cmd_latency_s):.3f}"
                                              if self.stats.plan_to_cmd_latency_s else "nan")}),
@@ -726,10 +781,10 @@ class NavigatorNode(Node):
 def main(args=None) -> None:
     rclpy.init(args=args)
     node = NavigatorNode()
-    executor = MultiThreadedExecutor(num_threads=8)
-    executor.add_node(node)
+    main_executor, action_executor = node.executors()
+    threading.Thread(target=action_executor.spin, name="navigate-action", daemon=True).start()
     try:
-        executor.spin()
+        main_executor.spin()
     except KeyboardInterrupt:
         pass
     finally:
@@ -737,7 +792,8 @@ def main(args=None) -> None:
             node._publish_cmd(Command(0.0, 0.0))  # leave the robot standing
         except Exception:  # the context may already be gone on Ctrl-C
             pass
-        executor.shutdown()
+        for executor in (main_executor, action_executor):
+            executor.shutdown()
         node.destroy_node()
         if rclpy.ok():
             rclpy.shutdown()

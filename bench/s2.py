@@ -3,7 +3,7 @@ p99 with concurrent clients, and the tiny Qwen3-VL's generate-call time per requ
 without micro-batching. Servers run as real `python -m s2_server` processes on 127.0.0.1.
 Prints a table.
 
-    .venv/bin/python bench/s2_server.py [--requests 300] [--clients 8] [--skip-tiny]
+    .venv/bin/python bench/s2.py [--requests 300] [--clients 8] [--skip-tiny]
 """
 from __future__ import annotations
 
