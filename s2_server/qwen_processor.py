@@ -15,7 +15,6 @@ from pathlib import Path
 log = logging.getLogger("s2_server")
 
 IMAGE_TOKEN = "<|image_pad|>"
-VIDEO_TOKEN = "<|video_pad|>"
 
 
 class QwenImageChatProcessor:
@@ -48,14 +47,14 @@ class QwenImageChatProcessor:
         for sample in text:
             parts = sample.split(IMAGE_TOKEN)
             if k + len(parts) - 1 > len(counts):
-                raise ValueError("more image placeholders in the text than images")
+                raise ValueError("more <|image_pad|> tokens in the text than images")
             pieces = [parts[0]]
             for part in parts[1:]:
                 pieces.append(IMAGE_TOKEN * counts[k] + part)
                 k += 1
             expanded.append("".join(pieces))
         if k != len(counts):
-            raise ValueError(f"{len(counts)} images but {k} image placeholders in the text")
+            raise ValueError(f"{len(counts)} images but {k} <|image_pad|> tokens in the text")
         encoded = self.tokenizer(expanded, padding=padding, return_tensors=return_tensors)
         data = dict(encoded)
         data["mm_token_type_ids"] = (encoded["input_ids"] == self.image_token_id).long()
