@@ -108,13 +108,12 @@ class S1Client:
             try:
                 response = self.session.post(self.base_url + path, timeout=self.timeout_s, **kwargs)
                 break
-            except requests.ConnectionError as err:
-                if attempt == 0 and not isinstance(err, requests.ConnectTimeout):
+            except requests.RequestException as err:
+                reused_connection_lost = (isinstance(err, requests.ConnectionError)
+                                          and not isinstance(err, requests.ConnectTimeout))
+                if attempt == 0 and reused_connection_lost:
                     continue
                 self._reset_key = None  # a restarted server has lost our episode
-                raise S1Unavailable(f"S1 at {self.base_url} unreachable: {type(err).__name__}: {err}") from err
-            except requests.RequestException as err:
-                self._reset_key = None
                 raise S1Unavailable(f"S1 at {self.base_url} unreachable: {type(err).__name__}: {err}") from err
         if response.status_code == 409:
             self._reset_key = None

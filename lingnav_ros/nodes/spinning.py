@@ -33,8 +33,6 @@ class WorkerLane:
         self._on_error = on_error or (lambda exc: log.exception("%s failed", name, exc_info=exc))
         self._kicked = threading.Event()
         self._stopping = threading.Event()
-        self.busy = False
-        self.runs = 0
         self._thread = threading.Thread(target=self._run, name=f"lane-{name}", daemon=True)
         self._thread.start()
 
@@ -53,11 +51,7 @@ class WorkerLane:
             if self._stopping.is_set():
                 return
             self._kicked.clear()
-            self.busy = True
             try:
                 self._work()
             except Exception as exc:  # a bug in one lane must not silently kill the thread
                 self._on_error(exc)
-            finally:
-                self.busy = False
-                self.runs += 1
