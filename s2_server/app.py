@@ -14,6 +14,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -63,7 +64,7 @@ class _Worker:
         self.backend = backend
         self.settings = settings
         self.jobs: queue.Queue[_Job] = queue.Queue(maxsize=max(1, settings.queue_size))
-        self.batch_sizes: list[int] = []
+        self.batch_sizes: deque[int] = deque(maxlen=1000)  # recent micro-batch sizes, bounded
         self.busy = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="s2-worker", daemon=True)

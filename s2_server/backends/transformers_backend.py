@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import inspect
 import time
+from collections import deque
 from pathlib import Path
 
 from PIL import Image
@@ -30,7 +31,8 @@ class TransformersBackend:
         self.max_new_tokens = max_new_tokens
         self.patch_px = patch_size(self.processor)
         self._forward_args = set(inspect.signature(self.hf_model.forward).parameters)
-        self.generate_s: list[tuple[int, float]] = []  # (batch size, seconds) per generate call
+        # (batch size, seconds) of recent generate calls; bounded, the server runs for weeks
+        self.generate_s: deque[tuple[int, float]] = deque(maxlen=1000)
 
     def conversation(self, req: BackendRequest) -> list[dict]:
         return [
