@@ -41,11 +41,21 @@ class ImageGoal:
 
 
 @dataclass(frozen=True)
+class PointImageGoal:
+    """Point goal plus a picture of the destination (the cross-modal model's mixed goal,
+    served as `/navdp_step_ip_mixgoal`): x forward, y left in metres, RGB H x W x 3 uint8."""
+
+    x_m: float
+    y_m: float
+    rgb: np.ndarray
+
+
+@dataclass(frozen=True)
 class NoGoal:
     """Explore: no goal, the critic alone chooses."""
 
 
-Goal = Union[PointGoal, PixelGoal, ImageGoal, NoGoal]
+Goal = Union[PointGoal, PixelGoal, ImageGoal, PointImageGoal, NoGoal]
 
 
 @dataclass
