@@ -123,7 +123,7 @@ class _Worker:
 
 
 def _error(status: int, reason: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"detail": reason}, headers=headers)
+    return JSONResponse(status_code=status, content={"error": reason, "detail": reason}, headers=headers)
 
 
 class _BadRequest(Exception):

@@ -91,6 +91,7 @@ class S2Client:
 
 def _detail(response: requests.Response) -> str:
     try:
-        return str(response.json().get("detail", response.text[:200]))
-    except ValueError:
+        body = response.json()
+        return str(body.get("error") or body.get("detail") or response.text[:200])
+    except (ValueError, AttributeError):
         return response.text[:200]

@@ -47,12 +47,12 @@ def test_visible_target_is_a_pixel_in_the_received_image(color_server):
     client = S2Client("127.0.0.1", color_server.port)
     d = client.step(rgb, "go to the red chair")
     assert d.kind == "pixel" and d.visible and d.target == "red chair"
-    u, v = d.point_2d
+    u, v = d.point_2d_pixel
     assert abs(u - rgb.shape[1] / 2) < 20  # straight ahead
     # the same view at twice the resolution gives the same point in that image's pixels
     big = cv2.resize(rgb, (rgb.shape[1] * 2, rgb.shape[0] * 2), interpolation=cv2.INTER_NEAREST)
     d2 = client.step(big, "go to the red chair")
-    assert abs(d2.point_2d[0] - 2 * u) <= 4 and abs(d2.point_2d[1] - 2 * v) <= 4
+    assert abs(d2.point_2d_pixel[0] - 2 * u) <= 4 and abs(d2.point_2d_pixel[1] - 2 * v) <= 4
     assert client.health()["backend"] == "color"
 
 
@@ -62,8 +62,8 @@ def test_invisible_target_gives_a_search_turn_and_field_alias_works(color_server
               data={"instruction": "go to the red chair"}, path="/s2_step")
     body = r.json()
     assert r.status_code == 200 and body["kind"] == "move" and not body["visible"]
-    assert body["navigation"] in ("←←", "→→") and body["point_2d"] is None
-    assert body["tasks"][-1]["kind"] == "move"
+    assert body["navigation"] in ("←←", "→→") and body["point_2d_pixel"] is None
+    assert body["tasks"][-1]["task"] == "move"
 
 
 def test_distractors_do_not_fool_the_color_backend():
@@ -74,9 +74,9 @@ def test_distractors_do_not_fool_the_color_backend():
     from s2_server.parser import parse
 
     d = parse(ColorBackend().answer(rgb, "go to the red box"), CoordFrame(RELATIVE, rgb.shape[1], rgb.shape[0]))
-    assert d.kind == "pixel" and d.point_2d[0] > rgb.shape[1] / 2  # red box is on the right (y < 0)
+    assert d.kind == "pixel" and d.point_2d_pixel[0] > rgb.shape[1] / 2  # red box is on the right (y < 0)
     d = parse(ColorBackend().answer(rgb, "find the blue box"), CoordFrame(RELATIVE, rgb.shape[1], rgb.shape[0]))
-    assert d.kind == "pixel" and d.point_2d[0] < rgb.shape[1] / 2
+    assert d.kind == "pixel" and d.point_2d_pixel[0] < rgb.shape[1] / 2
 
 
 def test_close_target_means_stop():
@@ -95,7 +95,7 @@ def test_bad_requests_get_4xx_json(color_server, files, data, status):
         files = {"image": ("x.jpg", encode_jpeg(np.zeros((48, 64, 3), np.uint8)), "image/jpeg")}
     r = _post(color_server.port, files=files, data=data)
     assert r.status_code == status
-    assert r.json()["detail"]
+    assert r.json()["error"] == r.json()["detail"]
 
 
 def test_wrong_content_type_is_415(color_server):
@@ -188,7 +188,7 @@ def test_openai_backend_through_the_real_s2_service():
     s2 = ServerThread(lambda: create_app(backend)).start()
     try:
         d = S2Client("127.0.0.1", s2.port).step(np.zeros((240, 320, 3), np.uint8), "go to the red chair")
-        assert d.kind == "pixel" and d.point_2d == (160, 179) and d.model == "qwen3-vl-8b"
+        assert d.kind == "pixel" and d.point_2d_pixel == (160, 179) and d.model == "qwen3-vl-8b"
         assert seen and seen[0][0] == "qwen3-vl-8b" and seen[0][1][:2] == (480, 640)  # resized for the model
     finally:
         s2.stop()
