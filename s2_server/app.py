@@ -45,6 +45,7 @@ class ServerSettings:
     queue_size: int = 16
     max_batch: int = 4
     batch_window_ms: float = 0.0  # wait this long for more requests before a generate call
+    max_inflight: int = 0  # > 0: no micro-batches, up to this many single requests at once (remote models)
     max_instruction_chars: int = 1000
     retry_after_s: int = 1
     request_budget_s: float = 12.0  # queue + model per request; below the robot's 15 s timeout
@@ -83,7 +84,8 @@ def _failure(err: BackendError, settings: ServerSettings) -> HttpError:
 def create_app(backend, settings: ServerSettings | None = None, readiness: Readiness | None = None) -> FastAPI:
     """The FastAPI app around `backend` (anything with generate(); see s2_server.backends)."""
     settings = settings or ServerSettings()
-    worker = Worker(backend, settings.queue_size, settings.max_batch, settings.batch_window_ms)
+    worker = Worker(backend, settings.queue_size, settings.max_batch, settings.batch_window_ms,
+                    settings.max_inflight)
     readiness = readiness or Readiness(backend, settings.probe_interval_s)
     auth = TokenAuth(settings.token)
     limits = InputLimits(int(settings.max_upload_mb * 1024 * 1024), settings.max_image_pixels,
@@ -117,6 +119,7 @@ def create_app(backend, settings: ServerSettings | None = None, readiness: Readi
                 "model_class": getattr(family, "class_name", None),
                 "attn_implementation": getattr(backend, "attn_implementation", None),
                 "resize": [settings.resize_w, settings.resize_h], "max_batch": settings.max_batch,
+                "max_inflight": settings.max_inflight, "inflight": worker.inflight,
                 "queue": worker.jobs.qsize(), "queue_size": settings.queue_size, "auth": auth.enabled,
                 "request_budget_s": settings.request_budget_s}
 

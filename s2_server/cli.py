@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="larger images are refused (413) from their header, before decoding")
     p.add_argument("--queue_size", type=int, default=16, help="queued requests beyond this get 503 + Retry-After")
     p.add_argument("--max_batch", type=int, default=4, help="micro-batch size per generate call (1 = off)")
+    p.add_argument("--max_inflight", type=int, default=None,
+                   help="dispatch single requests, up to this many at once, instead of micro-batches "
+                        "(default 16 for --backend openai, whose server batches on its own; 0 = micro-batches)")
     p.add_argument("--batch_window_ms", type=float, default=0.0,
                    help="wait this long for more requests before a generate call")
     p.add_argument("--trust_remote_code", action="store_true", help="allow code from the checkpoint (off by default)")
@@ -102,6 +105,12 @@ def checked_resize(name: str, value: int) -> int:
     rounded = round_to_multiple(value)
     log.warning("[S2] --%s %d is not a multiple of 32; using %d", name, value, rounded)
     return rounded
+
+
+def default_inflight(args) -> int:
+    if args.max_inflight is not None:
+        return max(0, args.max_inflight)
+    return 16 if args.backend == "openai" else 0
 
 
 def startup_readiness(backend) -> tuple[bool, str] | None:
@@ -158,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = ServerSettings(resize_w=args.resize_w, resize_h=args.resize_h, max_upload_mb=args.max_upload_mb,
                               max_image_pixels=args.max_image_pixels, token=token, queue_size=args.queue_size,
                               max_batch=args.max_batch, batch_window_ms=args.batch_window_ms,
+                              max_inflight=default_inflight(args),
                               request_budget_s=args.request_budget_s, probe_interval_s=args.probe_interval_s)
     readiness = Readiness(backend, settings.probe_interval_s, *(startup or (None, "")))
     app = create_app(backend, settings, readiness)

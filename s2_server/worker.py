@@ -5,6 +5,11 @@ Retry-After instead of unbounded latency. Each request succeeds or fails on its 
 may answer an exception for one item, and a batch whose generate call fails as a whole is
 re-run one request at a time so the bad one is found. Work whose client has already given up
 (its deadline passed while it queued) is dropped before it reaches the model.
+
+A remote model server (openai backend) batches on its own, and a blocking micro-batch would make
+every request wait for the slowest of its batch. With `max_inflight` > 0 the worker instead
+dispatches each request as soon as one of `max_inflight` slots is free (bench/s2_openai.py
+measures both).
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import queue
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future, InvalidStateError
+from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from s2_server.backends import BackendError, BackendRequest, DeadlineExpired, as_reply
@@ -38,8 +43,15 @@ def _as_backend_error(err: BaseException) -> BackendError:
 class Worker:
     """Owns the backend; drains the queue into micro-batches of at most `max_batch`."""
 
-    def __init__(self, backend, queue_size: int, max_batch: int, batch_window_ms: float = 0.0):
+    def __init__(self, backend, queue_size: int, max_batch: int, batch_window_ms: float = 0.0,
+                 max_inflight: int = 0):
         self.backend = backend
+        self.max_inflight = max(0, int(max_inflight))
+        self._slots = threading.Semaphore(max(1, self.max_inflight))
+        self._pool = (ThreadPoolExecutor(self.max_inflight, thread_name_prefix="s2-dispatch")
+                      if self.max_inflight else None)
+        self.inflight = 0
+        self._count_lock = threading.Lock()
         self.max_batch = max(1, int(max_batch))
         self.batch_window_s = max(0.0, batch_window_ms) / 1000.0
         self.jobs: queue.Queue[Job] = queue.Queue(maxsize=max(1, queue_size))
@@ -60,6 +72,8 @@ class Worker:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5.0)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _collect(self, first: Job) -> list[Job]:
         batch = [first]
@@ -97,6 +111,9 @@ class Worker:
                 first = self.jobs.get(timeout=0.1)
             except queue.Empty:
                 continue
+            if self._pool is not None:
+                self._dispatch(first)
+                continue
             batch = self._live(self._collect(first))
             if not batch:
                 continue
@@ -106,6 +123,29 @@ class Worker:
                 self._generate(batch)
             finally:
                 self.busy = False
+
+    def _dispatch(self, job: Job) -> None:
+        """Dispatch mode: one request per backend call, at most `max_inflight` at once."""
+        while not self._slots.acquire(timeout=0.1):
+            if self._stop.is_set():
+                return
+        live = self._live([job])  # the deadline may have passed while every slot was busy
+        if not live:
+            self._slots.release()
+            return
+        self.batch_sizes.append(1)
+        with self._count_lock:
+            self.inflight += 1
+
+        def run() -> None:
+            try:
+                self._generate(live)
+            finally:
+                with self._count_lock:
+                    self.inflight -= 1
+                self._slots.release()
+
+        self._pool.submit(run)
 
     def _generate(self, batch: list[Job]) -> None:
         t0 = time.monotonic()

@@ -181,3 +181,24 @@ def test_robot_client_sends_its_deadline():
         assert seen["x-client-timeout-ms"] == "15000"
     finally:
         server.stop()
+
+
+def test_dispatch_mode_keeps_failures_and_deadlines_per_request(stacks):
+    st = stacks(Upstream([MODEL], slow_s=1.5), max_inflight=1, backend_kw={"timeout_s": 5.0})
+    slow = threading.Thread(target=st.post, args=("go to the FAULT:slow chair",))
+    slow.start()
+    time.sleep(0.3)  # the only slot is taken
+    r = st.post("go to the queued chair", headers={"X-Client-Timeout-Ms": "600"})
+    slow.join()
+    assert r.status_code == 504 and st.upstream.calls["go to the queued chair"] == 0
+    wide = stacks(Upstream([MODEL], delay_s=0.2), max_inflight=4)
+    results = {}
+    threads = [threading.Thread(target=lambda t=t: results.__setitem__(t, wide.post(t)))
+               for t in ("go to the red chair", "go to the FAULT:500 chair", "find the red chair")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.pop("go to the FAULT:500 chair").status_code == 502
+    assert all(r.status_code == 200 for r in results.values())
+    assert wide.health()["max_inflight"] == 4
