@@ -6,14 +6,13 @@ import ipaddress
 import logging
 import sys
 
-from lingnav_http import load_token
+from lingnav_http.auth import load_token
 from s2_server.coords import ABSOLUTE, RELATIVE
-from s2_server.defaults import DEFAULT_HOST, DEFAULT_PORT
+from s2_server.defaults import DEFAULT_HOST, DEFAULT_PORT, TOKEN_ENV
 from s2_server.images import round_to_multiple
 
 log = logging.getLogger("s2_server")
 
-TOKEN_ENV = "LINGNAV_S2_TOKEN"
 
 
 def build_parser() -> argparse.ArgumentParser:

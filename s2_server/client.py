@@ -11,13 +11,14 @@ S2Unavailable it turns into "stop, then explain".
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import numpy as np
 import requests
 
 from s2_server.decision import S2Decision
-from s2_server.defaults import DEADLINE_HEADER, DEFAULT_HOST, DEFAULT_PORT
+from s2_server.defaults import DEADLINE_HEADER, DEFAULT_HOST, DEFAULT_PORT, TOKEN_ENV
 from s2_server.images import encode_jpeg
 
 
@@ -39,13 +40,15 @@ class S2Client:
                  backoff_s: float = 0.2, token: str | None = None, jpeg_quality: int = 90,
                  keep_alive: bool = True):
         """`keep_alive=False` opens a fresh connection per call (for liveness probes: a reset is
-        then a dead server, never a keep-alive connection the server was closing)."""
+        then a dead server, never a keep-alive connection the server was closing). `token=None`
+        takes the bearer token from $LINGNAV_S2_TOKEN, so it need not be a ROS parameter."""
         self.base_url = f"http://{host}:{port}"
         self.timeout_s = timeout_s if isinstance(timeout_s, tuple) else (min(timeout_s, 2.0), timeout_s)
         self.retries = max(0, int(retries))
         self.backoff_s = backoff_s
         self.jpeg_quality = jpeg_quality
         self.session = requests.Session()
+        token = os.environ.get(TOKEN_ENV, "").strip() if token is None else token
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
         if not keep_alive:

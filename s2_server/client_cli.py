@@ -8,8 +8,9 @@ import sys
 import cv2
 import numpy as np
 
+from lingnav_http.auth import load_token
 from s2_server.client import S2Client, S2Error
-from s2_server.defaults import DEFAULT_HOST, DEFAULT_PORT
+from s2_server.defaults import DEFAULT_HOST, DEFAULT_PORT, TOKEN_ENV
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     src.add_argument("--random", action="store_true", help="send a random 640x480 image")
     src.add_argument("--image", help="path of a JPEG/PNG image")
     p.add_argument("--instruction", default="go to the red chair")
-    p.add_argument("--token", default=None)
+    p.add_argument("--token_file", default="", help=f"bearer token file (else ${TOKEN_ENV})")
     p.add_argument("--timeout_s", type=float, default=30.0)
     args = p.parse_args(argv)
     if args.random:
@@ -31,14 +32,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cannot read image {args.image}", file=sys.stderr)
             return 2
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    client = S2Client(args.host, args.port, timeout_s=args.timeout_s, token=args.token)
+    try:
+        token = load_token(args.token_file, TOKEN_ENV)
+    except ValueError as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    client = S2Client(args.host, args.port, timeout_s=args.timeout_s, token=token or None)
     try:
         decision = client.step(rgb, args.instruction)
     except S2Error as err:
         print(f"S2 error: {err}", file=sys.stderr)
         return 1
     print(json.dumps(decision.to_json(), ensure_ascii=False, indent=2))
-    print(f"decision={decision.kind} target={decision.target} point_2d={decision.point_2d} "
+    print(f"decision={decision.kind} target={decision.target} point_2d_pixel={decision.point_2d_pixel} "
           f"navigation={decision.navigation or '-'} latency={decision.latency_ms:.1f} ms")
     return 0
 

@@ -66,7 +66,7 @@ def _image(rng: random.Random) -> bytes:
     return b""
 
 
-def _context(rng: random.Random) -> str:
+def _context(rng: random.Random) -> str | bytes:
     choice = rng.randrange(8)
     if choice == 0:
         depth = rng.choice([5, 50, 5000, 100000])
@@ -76,7 +76,7 @@ def _context(rng: random.Random) -> str:
     if choice == 2:
         return json.dumps({"instruction_moves_done": rng.choice([1, "yes", True, None])})
     if choice == 3:
-        return rng.choice(["{", "null", "[]", "NaN", '{"a": NaN}', '{"a": 1e999}', '"str"', "\ud800"])
+        return rng.choice(["{", "null", "[]", "NaN", '{"a": NaN}', '{"a": 1e999}', '"str"', b"\xff\xfe{"])
     if choice == 4:
         return rng.randbytes(rng.randint(0, 64)).decode("latin-1")
     if choice == 5:
