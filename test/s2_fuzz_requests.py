@@ -85,7 +85,7 @@ def _context(rng: random.Random) -> str | bytes:
 
 
 def random_request(rng: random.Random) -> FuzzRequest:
-    path = rng.choice(["/step", "/s2_step", "/step", "/s2_step", "/health", "/nope", "/openapi.json"])
+    path = rng.choice(["/step", "/s2_step"] * 6 + ["/health", "/nope", "/openapi.json"])
     req = FuzzRequest(path)
     mode = rng.randrange(10)
     if mode == 0:  # not multipart at all
