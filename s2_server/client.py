@@ -70,9 +70,12 @@ class S2Client:
         headers = {DEADLINE_HEADER: f"{self.timeout_s[1] * 1000.0:.0f}"}
         response = self._send("POST", "/step", files=files, data=data, headers=headers)
         try:
-            decision = S2Decision.from_json(response.json())
+            body = response.json()
         except ValueError as err:
             raise S2Unavailable(f"S2 answered something that is not JSON: {err}") from err
+        if not isinstance(body, dict):
+            raise S2Unavailable(f"S2 answered a JSON {type(body).__name__}, not the field's response object")
+        decision = S2Decision.from_json(body)
         decision.latency_ms = (time.perf_counter() - t0) * 1000.0
         return decision
 

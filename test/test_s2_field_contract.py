@@ -120,3 +120,15 @@ def test_our_client_reads_the_same_single_format(server):
     again = S2Decision.from_json(field_only)
     assert again.kind == "pixel" and again.point_2d_pixel == tuple(body["point_2d_pixel"])
     assert again.to_json()["tasks"] == body["tasks"]
+
+
+def test_from_json_survives_a_misbehaving_server():
+    """Whatever a (field or broken) server answers, the robot gets a typed decision, never an exception."""
+    garbage = {"target": 5, "point_2d_pixel": [float("nan"), 3], "point_2d_norm": "x", "navigation": None,
+               "tasks": [{"task": "move", "action": "↗", "number": 2}, {"task": "move", "action": "←", "number": "x"},
+                         {"task": "pixel_point", "point_2d": [1e400, 2]}, 7, {"task": "fly"}],
+               "latency_ms": "inf"}
+    d = S2Decision.from_json(garbage)
+    assert d.kind == "none" and d.point_2d_pixel is None and d.point_2d_norm is None and d.latency_ms == 0.0
+    assert [(t.task, t.action, t.number) for t in d.tasks] == [("move", "←", 1), ("pixel_point", None, 0)]
+    assert d.tasks[1].point_2d is None
