@@ -5,8 +5,9 @@ run as real processes on 127.0.0.1 with a 1 MB upload limit, so oversized (chunk
 cheap to send. A few client threads send a seeded mix of valid requests and broken ones
 (corrupt/truncated images, header-only decompression bombs, NaN/Infinity, deeply nested JSON,
 wrong types and shapes, chunked bodies over the limit, wrong methods and paths). Prints per server
-the status-code histogram, the 5xx and timeout counts, latency p50/p99/max and the server's RSS
-(now and peak). Bounded in count and time. Exit status 1 on any 5xx, timeout or dead server.
+the status-code histogram, the 5xx and timeout counts, latency p50/p99/max, /health latency
+while the fuzz runs, and the server's RSS (now and peak). Bounded in count and time. Exit status
+1 on any 5xx, timeout or dead server.
 
     .venv/bin/python bench/fuzz.py [--requests 5000] [--clients 4] [--time_limit_s 240] [--seed 0]
 """
@@ -237,19 +238,38 @@ def fuzz(server: Server, make, n: int, clients: int, time_limit_s: float, seed: 
                 if problem:
                     failures.append(problem)
 
+    health_ms: list[float] = []
+    done = threading.Event()
+
+    def probe() -> None:  # /health must stay responsive while the fuzz runs (the event loop never blocks)
+        session = requests.Session()
+        while not done.wait(0.05):
+            t = time.perf_counter()
+            try:
+                session.get(server.url + "/health", timeout=30)
+            except requests.RequestException:
+                session = requests.Session()
+            health_ms.append((time.perf_counter() - t) * 1000.0)
+
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+    prober = threading.Thread(target=probe)
     t0 = time.perf_counter()
+    prober.start()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
+    done.set()
+    prober.join()
     alive = server.proc.poll() is None and requests.get(server.url + "/health", timeout=5).status_code == 200
     lat = np.asarray(latencies) * 1000.0
     rss, peak = server.rss_mib()
     return {"requests": len(latencies), "wall_s": wall, "codes": codes, "failures": failures, "alive": alive,
             "p50_ms": float(np.percentile(lat, 50)), "p99_ms": float(np.percentile(lat, 99)),
-            "max_ms": float(lat.max()), "rss_mib": rss, "peak_rss_mib": peak}
+            "max_ms": float(lat.max()), "rss_mib": rss, "peak_rss_mib": peak,
+            "health_p99_ms": float(np.percentile(health_ms, 99)) if health_ms else float("nan"),
+            "health_max_ms": max(health_ms, default=float("nan"))}
 
 
 def main() -> int:
@@ -280,6 +300,7 @@ def main() -> int:
         print(f"  codes      {histogram}")
         print(f"  5xx        {n5xx}    timeouts/connection errors {hangs}    alive after: {res['alive']}")
         print(f"  latency    p50 {res['p50_ms']:.1f} ms, p99 {res['p99_ms']:.1f} ms, max {res['max_ms']:.1f} ms")
+        print(f"  /health during the fuzz: p99 {res['health_p99_ms']:.1f} ms, max {res['health_max_ms']:.1f} ms")
         print(f"  server RSS {res['rss_mib']:.0f} MiB now, {res['peak_rss_mib']:.0f} MiB peak")
         for line in res["failures"][:10]:
             print(f"  FAIL {line}")
