@@ -50,11 +50,15 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--token_file", default="",
                         help=f"require 'Authorization: Bearer TOKEN' with the token read from this file "
                              f"(else from the environment variable {TOKEN_ENV_VAR}; unset = no auth)")
+    parser.add_argument("--token", default=None, help=argparse.SUPPRESS)  # refused: it would show in `ps`
 
 
 def settings_from_args(args: argparse.Namespace) -> S1Settings:
     from lingnav_http import load_token
 
+    if getattr(args, "token", None) is not None:
+        raise ValueError(f"--token is not accepted (it shows in `ps`): put the token in a file for --token_file, "
+                         f"or in the environment variable {TOKEN_ENV_VAR}")
     return S1Settings(client_color=args.client_color, queue_size=args.queue_size,
                       max_upload_mb=args.max_upload_mb, max_image_pixels=args.max_image_pixels,
                       token=load_token(args.token_file, TOKEN_ENV_VAR))

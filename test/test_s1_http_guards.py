@@ -265,3 +265,36 @@ def test_every_error_has_the_field_shape(rec):
     with serve(recording_app()) as fresh:
         body = assert_error(requests.post(fresh + "/nogoal_step", files=step_files(), timeout=5), 409, "reset")
         assert body["detail"] == body["error"]
+
+
+class _FailingPlanner:
+    """Fails as a model can: a bad-input S1Error (client's fault) or a crash (the server's)."""
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def plan(self, *args, **kwargs):
+        raise self.error
+
+    def reset(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("error, status", [(S1Error("goal behind the camera"), 400),
+                                           (RuntimeError("CUDA out of memory"), 500)])
+def test_planner_failures_map_to_4xx_or_5xx(error, status):
+    from s1_server.server import create_app
+
+    with serve(create_app(lambda _t: _FailingPlanner(error), "failing")) as url:
+        assert requests.post(url + "/navigator_reset", json=reset_body(), timeout=10).status_code == 200
+        for _ in range(2):  # the planner thread survives and answers the next request too
+            r = requests.post(url + "/nogoal_step", files=step_files(), timeout=10)
+            assert_error(r, status, str(error))
+        assert requests.get(url + "/health", timeout=5).json()["queue"] == 0
+
+
+def test_token_on_the_command_line_is_refused(capsys):
+    from s1_server.cli import main
+
+    assert main(["--backend", "geometric", "--token", "visible-in-ps"]) == 1
+    assert "--token_file" in capsys.readouterr().err
