@@ -43,13 +43,20 @@ def encode_depth_png(depth_m: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
+def _imdecode(data: bytes, flags: int) -> np.ndarray | None:
+    try:
+        return cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    except cv2.error as err:  # a corrupt file is the client's problem, never a 500
+        raise CodecError(f"image could not be decoded: {str(err).strip()[:120]}") from err
+
+
 def decode_rgb(data: bytes, client_color: str = DEFAULT_CLIENT_COLOR, what: str = "image") -> np.ndarray:
     """The RGB array for the planner (H x W x 3 uint8), following the client's colour convention."""
     if client_color not in CLIENT_COLORS:
         raise ValueError(f"client_color must be one of {CLIENT_COLORS}, not {client_color!r}")
     if not data:
         raise CodecError(f"{what} is empty")
-    array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    array = _imdecode(data, cv2.IMREAD_COLOR)
     if array is None:
         raise CodecError(f"{what} is not a decodable JPEG/PNG")
     if client_color == "bgr":
@@ -60,7 +67,7 @@ def decode_rgb(data: bytes, client_color: str = DEFAULT_CLIENT_COLOR, what: str 
 def decode_depth(data: bytes) -> np.ndarray:
     if not data:
         raise CodecError("depth is empty")
-    raw = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    raw = _imdecode(data, cv2.IMREAD_UNCHANGED)
     if raw is None:
         raise CodecError("depth is not a decodable PNG")
     if raw.ndim != 2 or raw.dtype != np.uint16:
