@@ -161,7 +161,7 @@ def create_app(planner_factory: Callable[[float], object], backend_name: str,
             if s is None:
                 raise HttpError(409, "call /navigator_reset before stepping")
             if not supported[mode]:
-                raise HttpError(400, f"the {backend_name} backend cannot plan to a {mode.replace('_', ' + ')} goal"
+                raise HttpError(400, f"the {backend_name} backend cannot plan to {mode.replace('_', ' + ')} goals"
                                      + (": load navdp-cross-modal.ckpt" if backend_name == "navdp" else ""))
             upload = await _read_upload(request, mode, s.request.batch_size, settings)
             t0 = time.perf_counter()
