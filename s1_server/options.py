@@ -15,7 +15,7 @@ class S1Settings:
     queue_size: int = 4  # requests that may wait while one plans; more get 503 + Retry-After
     retry_after_s: int = 1
     max_upload_mb: float = 32.0  # whole multipart body, counted while it streams
-    max_image_pixels: int = 16_777_216  # per uploaded image (B frames stacked), from its header
+    max_image_pixels: int = 8_388_608  # per upload (B frames stacked), from its header: 8 x 1280x720 fits
     max_json_bytes: int = 65_536  # reset bodies and goal_data
     max_json_depth: int = 8  # the API's JSON is at most 3 deep (4x4 intrinsic)
     max_batch: int = MAX_BATCH
