@@ -7,6 +7,7 @@ import logging
 import sys
 
 from s1_server.defaults import DEFAULT_HOST, DEFAULT_PORT
+from s1_server.options import add_server_arguments, settings_from_args
 from s1_server.plan import DEFAULT_STOP_THRESHOLD
 
 log = logging.getLogger("s1_server")
@@ -22,11 +23,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--half", action="store_true", help="fp16 weights and inputs (CUDA)")
     p.add_argument("--stop_threshold", type=float, default=DEFAULT_STOP_THRESHOLD)
     p.add_argument("--seed", type=int, default=None)
+    add_server_arguments(p)
     return p
 
 
 def make_app(args):
     from s1_server.server import create_app
+
+    settings = settings_from_args(args)
 
     if args.backend == "geometric":
         from s1_server.geometric import GeometricParams, GeometricPlanner
@@ -34,7 +38,8 @@ def make_app(args):
         def factory(threshold: float):
             return GeometricPlanner(GeometricParams(stop_threshold=threshold))
 
-        return create_app(factory, "geometric", supports_pixel_goal=True, supports_image_goal=False)
+        return create_app(factory, "geometric", supports_pixel_goal=True, supports_image_goal=False,
+                          settings=settings, default_stop_threshold=args.stop_threshold)
     if not args.checkpoint:
         raise SystemExit("--backend navdp needs --checkpoint PATH")
     from s1_server.navdp_planner import NavDPPlanner
@@ -50,7 +55,8 @@ def make_app(args):
         return planner
 
     return create_app(navdp_factory, "navdp", supports_pixel_goal=first.supports_pixel_goal,
-                      supports_image_goal=first.supports_image_goal)
+                      supports_image_goal=first.supports_image_goal, settings=settings,
+                      default_stop_threshold=args.stop_threshold)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,13 +66,14 @@ def main(argv: list[str] | None = None) -> int:
         is_loopback = args.host == "localhost" or ipaddress.ip_address(args.host).is_loopback
     except ValueError:
         is_loopback = False
-    if not is_loopback:
-        log.warning("[S1] listening on %s: S1 has no authentication, keep it on a trusted network", args.host)
     try:
         app = make_app(args)
     except (ImportError, OSError, RuntimeError, ValueError) as err:
         print(f"[S1] cannot start the {args.backend} backend: {err}", file=sys.stderr)
         return 1
+    if not is_loopback and not app.state.settings.token:
+        log.warning("[S1] WARNING: listening on %s without a token (--token_file or LINGNAV_S1_TOKEN): "
+                    "anyone on the network can use S1", args.host)
     import uvicorn
 
     print(f"[S1] {args.backend} ready. Listening on http://{args.host}:{args.port}", flush=True)

@@ -6,14 +6,15 @@ turns into a stop, instead of the field's "log a warning and keep executing the 
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import numpy as np
 import requests
 
 from s1_server.camera import CameraMount, Intrinsics
-from s1_server.codec import encode_depth_png, encode_rgb_jpeg
-from s1_server.defaults import DEFAULT_HOST, DEFAULT_PORT
+from s1_server.codec import CLIENT_COLORS, DEFAULT_CLIENT_COLOR, encode_depth_png, encode_rgb_jpeg
+from s1_server.defaults import DEFAULT_HOST, DEFAULT_PORT, TOKEN_ENV_VAR
 from s1_server.plan import (
     DEFAULT_STOP_THRESHOLD,
     Goal,
@@ -21,24 +22,49 @@ from s1_server.plan import (
     NoGoal,
     PixelGoal,
     PointGoal,
+    PointImageGoal,
     S1Error,
     S1Plan,
     S1Unavailable,
 )
 
 
+def error_reason(response: requests.Response) -> str:
+    """The server's `error` text (our servers and the field's), else `detail`, else the raw body."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("error", "detail"):
+            if isinstance(body.get(key), str) and body[key]:
+                return body[key][:300]
+    return response.text[:200]
+
+
 class S1Client:
     def __init__(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, timeout_s: float = 3.0,
                  intrinsics: Intrinsics | None = None, mount: CameraMount | None = None,
-                 stop_threshold: float = DEFAULT_STOP_THRESHOLD, keep_alive: bool = True):
+                 stop_threshold: float = DEFAULT_STOP_THRESHOLD, keep_alive: bool = True,
+                 token: str | None = None, client_color: str = DEFAULT_CLIENT_COLOR):
         """`keep_alive=False` opens a fresh connection per call: a liveness probe then never meets a
-        keep-alive connection the server is closing at that very moment, so a reset means dead."""
+        keep-alive connection the server is closing at that very moment, so a reset means dead.
+
+        `token`: bearer token; None reads the environment variable LINGNAV_S1_TOKEN (unset = none).
+        `client_color`: the server's `--client_color`; the JPEG is made so the planner sees RGB.
+        """
+        if client_color not in CLIENT_COLORS:
+            raise ValueError(f"client_color must be one of {CLIENT_COLORS}, not {client_color!r}")
         self.base_url = f"http://{host}:{port}"
         self.timeout_s = (min(1.0, timeout_s), timeout_s)
         self.stop_threshold = stop_threshold
+        self.client_color = client_color
         self.session = requests.Session()
         if not keep_alive:
             self.session.headers["Connection"] = "close"
+        token = os.environ.get(TOKEN_ENV_VAR, "") if token is None else token
+        if token.strip():
+            self.session.headers["Authorization"] = f"Bearer {token.strip()}"
         self._reset_key = None
         self.intrinsics, self.mount = intrinsics, mount
 
@@ -57,7 +83,7 @@ class S1Client:
                                                  "camera_height_m": mount.height_m,
                                                  "camera_pitch_rad": mount.pitch_rad})
             self._reset_key = key
-        files = {"image": ("rgb.jpg", encode_rgb_jpeg(rgb), "image/jpeg"),
+        files = {"image": ("rgb.jpg", self._jpeg(rgb), "image/jpeg"),
                  "depth": ("depth.png", encode_depth_png(depth_m), "image/png")}
         data = {}
         if isinstance(goal, PointGoal):
@@ -66,7 +92,10 @@ class S1Client:
             path, data["goal_data"] = "/pixelgoal_step", json.dumps({"goal_x": [int(goal.u)], "goal_y": [int(goal.v)]})
         elif isinstance(goal, ImageGoal):
             path = "/imagegoal_step"
-            files["goal"] = ("goal.jpg", encode_rgb_jpeg(goal.rgb), "image/jpeg")
+            files["goal"] = ("goal.jpg", self._jpeg(goal.rgb), "image/jpeg")
+        elif isinstance(goal, PointImageGoal):
+            path, data["goal_data"] = "/navdp_step_ip_mixgoal", json.dumps({"goal_x": [goal.x_m], "goal_y": [goal.y_m]})
+            files["image_goal"] = ("goal.jpg", self._jpeg(goal.rgb), "image/jpeg")
         elif isinstance(goal, NoGoal):
             path = "/nogoal_step"
         else:
@@ -80,10 +109,18 @@ class S1Client:
             raise S1Error(f"S1 answered an unexpected body: {err}") from err
         if best.ndim != 2 or best.shape[1] != 3 or cands.ndim != 3 or values.shape[0] != cands.shape[0]:
             raise S1Error(f"S1 answered trajectories of shape {best.shape} / {cands.shape}")
+        if not (np.isfinite(best).all() and np.isfinite(cands).all() and np.isfinite(values).all()):
+            raise S1Error("S1 answered non-finite trajectories or values")
         chosen = int(body.get("chosen_index", [int(np.argmax(values))])[0])
         no_safe = bool(body.get("no_safe_path", [float(values.max()) < self.stop_threshold])[0])
         return S1Plan(best, cands, values, no_safe, chosen, "remote", time.perf_counter() - t0,
                       {"model_ms": float(body.get("model_ms", float("nan")))})
+
+    def _jpeg(self, rgb: np.ndarray) -> bytes:
+        """Bytes that put RGB into the planner: the RGB array as is for a `rgb` server (NavDP's
+        clients do the same), a true-colour JPEG (BGR array to cv2) for a `bgr` server."""
+        rgb = np.asarray(rgb)
+        return encode_rgb_jpeg(rgb[..., ::-1] if self.client_color == "bgr" else rgb)
 
     def health(self) -> dict:
         try:
@@ -118,7 +155,7 @@ class S1Client:
         if response.status_code == 409:
             self._reset_key = None
         if response.status_code >= 500:
-            raise S1Unavailable(f"S1 at {self.base_url} failed: HTTP {response.status_code} {response.text[:200]}")
+            raise S1Unavailable(f"S1 at {self.base_url} failed: HTTP {response.status_code} {error_reason(response)}")
         if response.status_code >= 400:
-            raise S1Error(f"S1 rejected {path}: HTTP {response.status_code} {response.text[:200]}")
+            raise S1Error(f"S1 rejected {path}: HTTP {response.status_code} {error_reason(response)}")
         return response

@@ -1,11 +1,21 @@
-"""Wire format of the field's S1 API: JPEG RGB and uint16 PNG depth (metres x 10000), B frames
-stacked vertically. Shared by the server and the client so both sides agree byte for byte."""
+"""Wire format of the field's S1 API: JPEG colour and uint16 PNG depth (metres x 10000), B frames
+stacked vertically. Shared by the server and the client so both sides agree byte for byte.
+
+Colour: the field's clients call `cv2.imencode` on whatever array they hold, and the official
+server hands its agent exactly the array the client encoded. NavDP's own clients hold RGB arrays,
+so with `client_color="rgb"` (the default) the planner gets the decoded array as it is and sees
+RGB, as the model was trained. The LingNav Jetson client encodes BGR camera arrays; those bytes
+are an ordinary true-colour JPEG, exactly what PIL, a browser or a camera would write from an RGB
+picture. For both, `client_color="bgr"` swaps after decoding so the planner still sees RGB.
+"""
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
 DEPTH_SCALE = 10000.0  # uint16 units per metre: 0.1 mm resolution, 6.55 m range
+CLIENT_COLORS = ("rgb", "bgr")
+DEFAULT_CLIENT_COLOR = "rgb"
 
 
 class CodecError(ValueError):
@@ -13,8 +23,12 @@ class CodecError(ValueError):
 
 
 def encode_rgb_jpeg(rgb: np.ndarray, quality: int = 90) -> bytes:
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR),
-                           [cv2.IMWRITE_JPEG_QUALITY, quality])
+    """JPEG of an RGB array as NavDP's own clients send it: `cv2.imencode` of the array, no swap.
+
+    A server with the default `client_color="rgb"` (ours, and the official one) hands its planner
+    this very array, so the model sees RGB. Image viewers show such a file with red and blue swapped.
+    """
+    ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(rgb), [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise CodecError("JPEG encoding failed")
     return buf.tobytes()
@@ -29,19 +43,31 @@ def encode_depth_png(depth_m: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-def decode_rgb(data: bytes) -> np.ndarray:
+def _imdecode(data: bytes, flags: int) -> np.ndarray | None:
+    try:
+        return cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    except cv2.error as err:  # a corrupt file is the client's problem, never a 500
+        raise CodecError(f"image could not be decoded: {str(err).strip()[:120]}") from err
+
+
+def decode_rgb(data: bytes, client_color: str = DEFAULT_CLIENT_COLOR, what: str = "image") -> np.ndarray:
+    """The RGB array for the planner (H x W x 3 uint8), following the client's colour convention."""
+    if client_color not in CLIENT_COLORS:
+        raise ValueError(f"client_color must be one of {CLIENT_COLORS}, not {client_color!r}")
     if not data:
-        raise CodecError("image is empty")
-    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise CodecError("image is not a decodable JPEG/PNG")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        raise CodecError(f"{what} is empty")
+    array = _imdecode(data, cv2.IMREAD_COLOR)
+    if array is None:
+        raise CodecError(f"{what} is not a decodable JPEG/PNG")
+    if client_color == "bgr":
+        return cv2.cvtColor(array, cv2.COLOR_BGR2RGB)
+    return array  # exactly the array the client passed to cv2.imencode
 
 
 def decode_depth(data: bytes) -> np.ndarray:
     if not data:
         raise CodecError("depth is empty")
-    raw = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    raw = _imdecode(data, cv2.IMREAD_UNCHANGED)
     if raw is None:
         raise CodecError("depth is not a decodable PNG")
     if raw.ndim != 2 or raw.dtype != np.uint16:

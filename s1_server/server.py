@@ -1,182 +1,262 @@
 """The S1 HTTP service, speaking the field's NavDP API so existing robot clients keep working.
 
 One planner per robot (`batch_size` at reset): NavDP keeps an 8-frame memory per robot, so
-robots must never share one. Nothing is written to disk per step.
+robots must never share one. Nothing from a request reaches a planner before it passed the
+door: token, body size while it streams, image size from the header, JSON depth, every number
+finite and in range (s1_server.inputs). Decoding and planning run off the event loop behind a
+bounded queue (s1_server.plan_queue). Errors are `{"error": reason, "detail": reason}`.
 """
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
-import threading
 import time
 from collections.abc import Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from s1_server.camera import CameraMount, Intrinsics
+from lingnav_http import (
+    HttpError,
+    TokenAuth,
+    check_image_header,
+    install_docs,
+    install_error_handlers,
+    parse_json,
+    read_form,
+    read_limited,
+)
+from s1_server.camera import Intrinsics
 from s1_server.codec import CodecError, decode_depth, decode_rgb, split_batch
-from s1_server.plan import DEFAULT_STOP_THRESHOLD, Goal, ImageGoal, NoGoal, PixelGoal, PointGoal, S1Error
+from s1_server.inputs import InputError, ResetRequest, goal_xy, parse_env_id, parse_reset, pixel_goals, point_goals
+from s1_server.options import S1Settings
+from s1_server.plan import DEFAULT_STOP_THRESHOLD, Goal, ImageGoal, NoGoal, PointImageGoal, S1Error
+from s1_server.plan_queue import PlanQueue, QueueFull
 
 log = logging.getLogger("s1_server")
-MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+
+# route -> goal mode. The first names are the cross-modal server's, the navdp_* ones the original model's.
+STEP_ROUTES = {"/pointgoal_step": "point", "/navdp_step_xy": "point", "/pixelgoal_step": "pixel",
+               "/nogoal_step": "none", "/navdp_step_nogoal": "none", "/imagegoal_step": "image",
+               "/navdp_step_ip_mixgoal": "point_image"}
+# multipart file holding the goal picture; the official mixed-goal route names it `image_goal`
+GOAL_IMAGE_FIELDS = {"image": ("goal",), "point_image": ("image_goal", "goal")}
+MAX_REASON_CHARS = 300
 
 
-def _error(status: int, reason: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"detail": reason})
-
-
+@dataclass
 class _Session:
-    def __init__(self, intrinsics_k: np.ndarray, stop_threshold: float, batch_size: int, mount: CameraMount,
-                 planners: list):
-        self.intrinsics_k = intrinsics_k
-        self.stop_threshold = stop_threshold
-        self.batch_size = batch_size
-        self.mount = mount
-        self.planners = planners
+    request: ResetRequest
+    planners: list
+
+
+@dataclass
+class _Upload:
+    """A step request after the loop-side checks: raw bytes whose headers passed, parsed goal numbers."""
+
+    image: bytes
+    depth: bytes
+    goal_image: bytes | None
+    goal_pairs: list[tuple[float, float]] | None
+
+
+def _reason(err: BaseException) -> str:
+    text = str(err) or type(err).__name__
+    return text if len(text) <= MAX_REASON_CHARS else text[:MAX_REASON_CHARS] + "..."
 
 
 def create_app(planner_factory: Callable[[float], object], backend_name: str,
-               supports_pixel_goal: bool = True, supports_image_goal: bool = True) -> FastAPI:
-    """`planner_factory(stop_threshold)` makes one Planner for one robot."""
-    app = FastAPI(title="LingNav S1", version="0.1.0", description="NavDP-compatible trajectory service.")
-    lock = threading.Lock()
+               supports_pixel_goal: bool = True, supports_image_goal: bool = True,
+               supports_point_image_goal: bool | None = None, settings: S1Settings | None = None,
+               default_stop_threshold: float = DEFAULT_STOP_THRESHOLD) -> FastAPI:
+    """`planner_factory(stop_threshold)` makes one Planner for one robot. The mixed point + image
+    goal needs the cross-modal model, so it follows `supports_image_goal` unless given."""
+    settings = settings or S1Settings()
+    if not np.isfinite(default_stop_threshold):
+        raise ValueError(f"default stop threshold must be finite, got {default_stop_threshold}")
+    if supports_point_image_goal is None:
+        supports_point_image_goal = supports_image_goal
+    supported = {"point": True, "none": True, "pixel": supports_pixel_goal, "image": supports_image_goal,
+                 "point_image": supports_point_image_goal}
+    auth = TokenAuth(settings.token)
+    queue = PlanQueue(settings.queue_size)
     state: dict = {"session": None, "steps": 0, "model_s": 0.0}
-    app.state.stats = state
 
-    @app.get("/health")
-    def health() -> dict:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        queue.close()
+
+    app = FastAPI(title="LingNav S1", version="0.2.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None, description="NavDP-compatible trajectory service.")
+    install_error_handlers(app, log)
+    install_docs(app, auth)
+    app.state.stats = state
+    app.state.queue = queue
+    app.state.settings = settings
+
+    @app.get("/health", summary="Liveness (open without a token; names no paths)")
+    async def health() -> dict:
         s = state["session"]
-        return {"status": "ok", "backend": backend_name, "ready": True,
-                "reset": s is not None, "batch_size": s.batch_size if s else 0, "steps": state["steps"]}
+        return {"status": "ok", "backend": backend_name, "ready": True, "reset": s is not None,
+                "batch_size": s.request.batch_size if s else 0, "steps": state["steps"],
+                "queue": queue.in_flight, "queue_limit": queue.limit, "client_color": settings.client_color,
+                "auth": auth.enabled}
+
+    async def run_on_planner(plan: Callable, decode: Callable | None = None):
+        try:
+            future = queue.submit(plan, decode)
+        except QueueFull as err:
+            raise HttpError(503, f"server busy: {err}", headers={"Retry-After": str(settings.retry_after_s)}) from err
+        try:
+            return await asyncio.wrap_future(future)
+        except HttpError:
+            raise
+        except (CodecError, InputError, S1Error) as err:
+            raise HttpError(400, _reason(err)) from err
+        except Exception as err:
+            log.exception("[S1] planner failed")
+            raise HttpError(500, f"planner failed: {type(err).__name__}: {_reason(err)}") from err
+
+    async def read_json(request: Request, what: str):
+        auth.require(request.headers.get("authorization"))
+        body = await read_limited(request, settings.max_json_bytes)
+        return parse_json(body, what, max_depth=settings.max_json_depth)
 
     async def reset(request: Request):
         try:
-            body = await request.json()
-            if not isinstance(body, dict):
-                raise ValueError("body must be a JSON object")
-            k = np.asarray(body["intrinsic"], dtype=float)
-            if k.shape not in ((4, 4), (3, 3)) or not np.all(np.isfinite(k)) or k[0, 0] <= 0 or k[1, 1] <= 0:
-                raise ValueError("intrinsic must be a finite 3x3 or 4x4 matrix with positive focal lengths")
-            threshold = float(body.get("stop_threshold", DEFAULT_STOP_THRESHOLD))
-            batch = int(body.get("batch_size", 1))
-            if not 1 <= batch <= 64:
-                raise ValueError("batch_size must be in 1..64")
-            mount = CameraMount(float(body.get("camera_height_m", CameraMount().height_m)),
-                                float(body.get("camera_pitch_rad", 0.0)))
-        except (KeyError, ValueError, TypeError) as err:
-            return _error(400, f"bad reset request: {err}")
-        with lock:
-            state["session"] = _Session(k, threshold, batch, mount, [planner_factory(threshold) for _ in range(batch)])
+            req = parse_reset(await read_json(request, "reset body"), default_stop_threshold, settings.max_batch)
+        except InputError as err:
+            raise HttpError(400, f"bad reset request: {err}") from err
+
+        def apply(_):
+            state["session"] = _Session(req, [planner_factory(req.stop_threshold) for _ in range(req.batch_size)])
+
+        await run_on_planner(apply)
         return {"algo": backend_name}
 
     async def reset_env(request: Request):
-        try:
-            env_id = int((await request.json())["env_id"])
-        except (KeyError, ValueError, TypeError) as err:
-            return _error(400, f"bad reset_env request: {err}")
+        body = await read_json(request, "reset_env body")
         s = state["session"]
         if s is None:
-            return _error(409, "call /navigator_reset first")
-        if not 0 <= env_id < s.batch_size:
-            return _error(400, f"env_id {env_id} outside 0..{s.batch_size - 1}")
-        s.planners[env_id].reset()
+            raise HttpError(409, "call /navigator_reset first")
+        try:
+            env_id = parse_env_id(body, s.request.batch_size)
+        except InputError as err:
+            raise HttpError(400, f"bad reset_env request: {err}") from err
+
+        def apply(_):
+            s.planners[env_id].reset()
+
+        await run_on_planner(apply)
         return {"algo": backend_name, "env_id": env_id}
 
     def make_step(mode: str):
         async def step(request: Request):
+            auth.require(request.headers.get("authorization"))
             s = state["session"]
             if s is None:
-                return _error(409, "call /navigator_reset before stepping")
-            if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-                return _error(415, "send multipart/form-data with 'image', 'depth' and 'goal_data'")
-            try:
-                form = await request.form(max_part_size=MAX_UPLOAD_BYTES)
-            except Exception as err:
-                return _error(400, f"malformed multipart body: {err}")
-            try:
-                rgbs, depths = await _frames(form, s.batch_size)
-                goals = await _goals(form, mode, s.batch_size, rgbs[0].shape)
-            except (CodecError, ValueError) as err:
-                return _error(400, str(err))
-            if mode == "pixel" and not supports_pixel_goal:
-                return _error(400, "this model has no pixel-goal encoder: load navdp-cross-modal.ckpt")
-            if mode == "image" and not supports_image_goal:
-                return _error(400, "this model has no image-goal encoder: load navdp-cross-modal.ckpt")
-            h, w = depths[0].shape
-            k = s.intrinsics_k
-            intr = Intrinsics(float(k[0, 0]), float(k[1, 1]), float(k[0, 2]), float(k[1, 2]), w, h)
+                raise HttpError(409, "call /navigator_reset before stepping")
+            if not supported[mode]:
+                raise HttpError(400, f"the {backend_name} backend cannot plan to {mode.replace('_', ' + ')} goals"
+                                     + (": load navdp-cross-modal.ckpt" if backend_name == "navdp" else ""))
+            upload = await _read_upload(request, mode, s.request.batch_size, settings)
             t0 = time.perf_counter()
-            try:
-                with lock:
-                    plans = [s.planners[i].plan(rgbs[i], depths[i], intr, goals[i], s.mount)
-                             for i in range(s.batch_size)]
-            except S1Error as err:
-                return _error(400, str(err))
+
+            def decode():
+                return _decode(upload, mode, s.request.batch_size, settings.client_color)
+
+            def plan(decoded):
+                if state["session"] is not s:
+                    raise HttpError(409, "the session was reset while this request waited; send it again")
+                rgbs, depths, goals = decoded
+                h, w = depths[0].shape
+                k = s.request.intrinsic
+                intr = Intrinsics(float(k[0, 0]), float(k[1, 1]), float(k[0, 2]), float(k[1, 2]), w, h)
+                t_plan = time.perf_counter()
+                plans = [s.planners[i].plan(rgbs[i], depths[i], intr, goals[i], s.request.mount)
+                         for i in range(len(rgbs))]
+                return plans, t_plan, time.perf_counter()
+
+            plans, t_plan, t_done = await run_on_planner(plan, decode)
             state["steps"] += 1
-            state["model_s"] = time.perf_counter() - t0
+            state["model_s"] = t_done - t_plan
             # JSONResponse directly: FastAPI's jsonable_encoder walks every float and doubled the overhead.
             return JSONResponse({"trajectory": [p.best.tolist() for p in plans],
-                    "all_trajectory": [p.candidates.tolist() for p in plans],
-                    "all_values": [p.values.tolist() for p in plans],
-                    "no_safe_path": [bool(p.no_safe_path) for p in plans],
-                    "chosen_index": [int(p.chosen_index) for p in plans],
-                    "model_ms": state["model_s"] * 1000.0})
+                                 "all_trajectory": [p.candidates.tolist() for p in plans],
+                                 "all_values": [p.values.tolist() for p in plans],
+                                 "no_safe_path": [bool(p.no_safe_path) for p in plans],
+                                 "chosen_index": [int(p.chosen_index) for p in plans],
+                                 "model_ms": state["model_s"] * 1000.0,
+                                 "timings_ms": {"wait_decode": (t_plan - t0) * 1000.0,
+                                                "plan": (t_done - t_plan) * 1000.0}})
         return step
 
     for path in ("/navigator_reset", "/navdp_reset"):
         app.add_api_route(path, reset, methods=["POST"], summary="Start an episode: intrinsics, threshold, batch")
     for path in ("/navigator_reset_env", "/navdp_reset_env"):
         app.add_api_route(path, reset_env, methods=["POST"], summary="Clear one robot's memory")
-    routes = {"/pointgoal_step": "point", "/navdp_step_xy": "point", "/pixelgoal_step": "pixel",
-              "/nogoal_step": "none", "/navdp_step_nogoal": "none", "/imagegoal_step": "image"}
-    for path, mode in routes.items():
+    for path, mode in STEP_ROUTES.items():
         app.add_api_route(path, make_step(mode), methods=["POST"], summary=f"Plan with a {mode} goal")
     return app
 
 
-async def _read(form, name: str) -> bytes:
-    item = form.get(name)
-    if item is None or isinstance(item, str):
-        raise ValueError(f"missing '{name}' file")
-    return await item.read()
+async def _file(form, names: tuple[str, ...], settings: S1Settings, allowed: tuple[str, ...]) -> bytes:
+    for name in names:
+        item = form.get(name)
+        if item is not None and not isinstance(item, str):
+            data = await item.read()
+            check_image_header(data, settings.max_image_pixels, allowed=allowed, what=name)
+            return data
+    raise HttpError(400, f"missing '{names[0]}' file")
 
 
-async def _frames(form, batch: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    rgb = decode_rgb(await _read(form, "image"))
-    depth = decode_depth(await _read(form, "depth"))
+async def _read_upload(request: Request, mode: str, batch: int, settings: S1Settings) -> _Upload:
+    form = await read_form(request, settings.max_upload_bytes, max_fields=8, max_files=4)
+    image = await _file(form, ("image",), settings, ("JPEG", "PNG"))
+    depth = await _file(form, ("depth",), settings, ("PNG",))
+    goal_image = None
+    if mode in GOAL_IMAGE_FIELDS:
+        goal_image = await _file(form, GOAL_IMAGE_FIELDS[mode], settings, ("JPEG", "PNG"))
+    pairs = None
+    if mode in ("point", "pixel", "point_image"):
+        raw = form.get("goal_data")
+        if raw is None:
+            raise HttpError(400, "missing 'goal_data' (JSON {'goal_x': [...], 'goal_y': [...]})")
+        text = raw if isinstance(raw, str) else await raw.read(settings.max_json_bytes + 1)
+        if len(text) > settings.max_json_bytes:
+            raise HttpError(413, f"goal_data longer than {settings.max_json_bytes} bytes")
+        try:
+            pairs = goal_xy(parse_json(text, "goal_data", max_depth=settings.max_json_depth), batch)
+        except InputError as err:
+            raise HttpError(400, str(err)) from err
+    return _Upload(image, depth, goal_image, pairs)
+
+
+def _decode(upload: _Upload, mode: str, batch: int, client_color: str) -> tuple[list, list, list[Goal]]:
+    """On the decode pool: pixels out of the checked bytes, split per robot, goals built."""
+    rgb = decode_rgb(upload.image, client_color)
+    depth = decode_depth(upload.depth)
     if rgb.shape[:2] != depth.shape[:2]:
-        raise ValueError(f"RGB {rgb.shape[1]}x{rgb.shape[0]} and depth {depth.shape[1]}x{depth.shape[0]} differ")
-    return split_batch(rgb, batch, "image"), split_batch(depth, batch, "depth")
-
-
-async def _goals(form, mode: str, batch: int, frame_shape) -> list[Goal]:
+        raise InputError(f"RGB {rgb.shape[1]}x{rgb.shape[0]} and depth {depth.shape[1]}x{depth.shape[0]} differ")
+    rgbs, depths = split_batch(rgb, batch, "image"), split_batch(depth, batch, "depth")
+    goal_rgbs = None
+    if upload.goal_image is not None:
+        goal_rgbs = split_batch(decode_rgb(upload.goal_image, client_color, "goal image"), batch, "goal image")
+    h, w = depths[0].shape
+    goals: list[Goal]
     if mode == "none":
-        return [NoGoal() for _ in range(batch)]
-    if mode == "image":
-        goal_rgb = split_batch(decode_rgb(await _read(form, "goal")), batch, "goal")
-        return [ImageGoal(g) for g in goal_rgb]
-    raw = form.get("goal_data")
-    if raw is None:
-        raise ValueError("missing 'goal_data'")
-    try:
-        data = json.loads(raw if isinstance(raw, str) else (await raw.read()).decode())
-        xs, ys = list(data["goal_x"]), list(data["goal_y"])
-    except (ValueError, KeyError, TypeError) as err:
-        raise ValueError(f"goal_data must be JSON {{'goal_x': [...], 'goal_y': [...]}}: {err}") from err
-    if len(xs) != batch or len(ys) != batch:
-        raise ValueError(f"goal_data needs {batch} goal(s), got {len(xs)}/{len(ys)}")
-    goals: list[Goal] = []
-    h, w = frame_shape[:2]
-    for x, y in zip(xs, ys):
-        if not isinstance(x, (int, float)) or not isinstance(y, (int, float)) or not np.isfinite([x, y]).all():
-            raise ValueError(f"goal ({x}, {y}) is not a pair of finite numbers")
-        if mode == "pixel":
-            u, v = int(round(x)), int(round(y))  # NavDP indexes a mask: pixels must be integers
-            if not (0 <= u < w and 0 <= v < h):
-                raise ValueError(f"pixel goal ({u}, {v}) is outside the {w}x{h} image")
-            goals.append(PixelGoal(u, v))
-        else:
-            goals.append(PointGoal(float(x), float(y)))
-    return goals
+        goals = [NoGoal() for _ in range(batch)]
+    elif mode == "image":
+        goals = [ImageGoal(np.ascontiguousarray(g)) for g in goal_rgbs]
+    elif mode == "pixel":
+        goals = list(pixel_goals(upload.goal_pairs, w, h))
+    elif mode == "point":
+        goals = list(point_goals(upload.goal_pairs))
+    else:
+        goals = [PointImageGoal(p.x_m, p.y_m, np.ascontiguousarray(g))
+                 for p, g in zip(point_goals(upload.goal_pairs), goal_rgbs)]
+    return rgbs, depths, goals
