@@ -52,7 +52,7 @@ class ServerCalls:
         node.mission.on_s2_decision(req, decision, frame, node.now_s(), latency_s=latency)
         node.views.publish_s2_result(decision, frame, req.instruction, latency)
         node.get_logger().info(f"S2 ({latency:.2f} s): kind={decision.kind} target={decision.target} "
-                               f"visible={decision.visible} point={decision.point_2d} "
+                               f"visible={decision.visible} point_2d_pixel={decision.point_2d_pixel} "
                                f"nav='{decision.navigation}' -> {node.mission.state.name}")
 
     # ------------------------------------------------------------------ S1

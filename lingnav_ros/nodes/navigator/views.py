@@ -59,16 +59,17 @@ def s2_result_msg(d, frame: RgbdFrame, instruction: str, latency: float) -> S2Re
     msg.instruction = instruction
     msg.target = d.target or ""
     msg.visible = bool(d.visible)
-    u, v = d.point_2d if d.point_2d is not None else (-1, -1)
+    u, v = d.point_2d_pixel if d.point_2d_pixel is not None else (-1, -1)
     msg.pixel_u, msg.pixel_v = int(u), int(v)
     nx, ny = d.point_2d_norm if d.point_2d_norm is not None else (math.nan, math.nan)
     msg.norm_x, msg.norm_y = float(nx), float(ny)
     msg.navigation = d.navigation or ""
     for t in d.tasks or []:
-        task = S2Task(kind=t.kind, target=t.target or "", symbol=t.symbol or "", count=int(t.count or 0))
-        pu, pv = t.point_2d if t.point_2d is not None else (-1, -1)
+        task = S2Task(kind=S2Task.KIND_STOP if t.is_stop else t.task, target=t.target or "",
+                      symbol="" if t.is_stop else (t.action or ""), count=int(t.number or 0))
+        pu, pv = t.point_2d_pixel if t.point_2d_pixel is not None else (-1, -1)
         task.pixel_u, task.pixel_v = int(pu), int(pv)
-        task.visible = t.point_2d is not None
+        task.visible = t.point_2d_pixel is not None
         msg.tasks.append(task)
     msg.model = d.model or ""
     msg.latency_s = float(latency)
