@@ -16,14 +16,8 @@ from visualization_msgs.msg import Marker, MarkerArray
 from lingnav_ros.perception.debug_view import draw_debug, project_path, value_colour
 from lingnav_ros.perception.frame import RgbdFrame
 from lingnav_ros.perception.images import rgb_to_image_fields
+from lingnav_ros.stamps import time_msg
 from s1_server.plan import PixelGoal
-
-
-def ros_time(seconds: float):
-    from builtin_interfaces.msg import Time
-
-    sec = math.floor(seconds)
-    return Time(sec=int(sec), nanosec=int(round((seconds - sec) * 1e9)) % 1_000_000_000)
 
 
 def path_msg(path_odom: np.ndarray, header: Header) -> Path:
@@ -55,7 +49,7 @@ def candidate_markers(record, header: Header) -> MarkerArray:
 
 def s2_result_msg(d, frame: RgbdFrame, instruction: str, latency: float) -> S2Result:
     msg = S2Result()
-    msg.header = Header(stamp=ros_time(frame.stamp_s), frame_id=frame.frame_id)
+    msg.header = Header(stamp=time_msg(frame.stamp_s), frame_id=frame.frame_id)
     msg.instruction = instruction
     msg.target = d.target or ""
     msg.visible = bool(d.visible)
@@ -92,7 +86,7 @@ class PlanViews:
         if record is None:
             return
         odom_frame = node.p.odom_frame
-        header = Header(stamp=ros_time(record.stamp_s), frame_id=odom_frame)
+        header = Header(stamp=time_msg(record.stamp_s), frame_id=odom_frame)
         plan = record.plan
         if node.path_pub.get_subscription_count() > 0 and len(record.path_odom):
             node.path_pub.publish(path_msg(record.path_odom, header))
@@ -111,13 +105,13 @@ class PlanViews:
             plan_px = project_path(record.path_odom, frame.pose, frame.intrinsics, frame.mount)
             nav = getattr(mission.last_decision, "navigation", "") or ""
             img = draw_debug(frame.rgb, target_px, nav, plan_px, f"{mission.state.name} {mission.reason}")
-            msg = Image(header=Header(stamp=ros_time(frame.stamp_s), frame_id=frame.frame_id),
+            msg = Image(header=Header(stamp=time_msg(frame.stamp_s), frame_id=frame.frame_id),
                         **rgb_to_image_fields(img))
             node.debug_pub.publish(msg)
 
 
 def target_marker(t, odom_frame: str) -> Marker:
-    m = Marker(header=Header(stamp=ros_time(t.stamp_s), frame_id=odom_frame), ns="lingnav_target",
+    m = Marker(header=Header(stamp=time_msg(t.stamp_s), frame_id=odom_frame), ns="lingnav_target",
                id=0, type=Marker.SPHERE, action=Marker.ADD)
     m.pose.position = Point(x=float(t.point_odom[0]), y=float(t.point_odom[1]), z=float(t.point_odom[2]))
     m.pose.orientation.w = 1.0
