@@ -188,6 +188,15 @@ def test_mode_b_on_a_device_that_is_not_there_fails_the_start(tmp_path):
         _start_navigator(s1_mode="B", s1_checkpoint=str(ckpt), s1_device="cpu")
 
 
+def test_mode_b_onnxruntime_checks_come_first(tmp_path):
+    with pytest.raises(StartError, match="fp32 only"):
+        _start_navigator(s1_mode="B", s1_checkpoint=str(tmp_path), s1_runtime="onnxruntime", s1_half=True)
+    with pytest.raises(StartError, match="not a file or lingnav-s1-export directory"):
+        _start_navigator(s1_mode="B", s1_checkpoint=str(tmp_path / "none"), s1_runtime="onnxruntime")
+    with pytest.raises(StartError, match="onnxruntime|could not start"):  # not installed, or an empty export
+        _start_navigator(s1_mode="B", s1_checkpoint=str(tmp_path), s1_runtime="onnxruntime")
+
+
 # ------------------------------------------------------------------ processes
 def _env():
     env = dict(os.environ)
