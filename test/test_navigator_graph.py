@@ -123,6 +123,29 @@ def test_a_renamed_navigator_names_its_companion_after_itself_and_remaps_still_a
         close()
 
 
+def test_a_namespace_moves_every_sim_topic_but_the_clock(observer):
+    from lingnav_ros.nodes.sim_node import SimNode
+
+    context = Context()
+    rclpy.init(context=context, args=["--ros-args", "-r", "__ns:=/robot1"])
+    sim = SimNode(context=context)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(sim)
+    thread = threading.Thread(target=executor.spin, daemon=True)
+    thread.start()
+    try:
+        wanted = {"/robot1/odom", "/robot1/camera/color/image_raw", "/robot1/camera/depth/image_raw",
+                  "/robot1/camera/color/camera_info", "/robot1/camera/mount", "/robot1/sim/state",
+                  "/robot1/cmd_vel", "/clock"}
+        assert wait_for(lambda: wanted <= observer.topics(), 15.0), sorted(wanted - observer.topics())
+        assert not {"/odom", "/cmd_vel", "/camera/color/image_raw"} & observer.topics()
+    finally:
+        executor.shutdown()
+        thread.join(timeout=5.0)
+        sim.destroy_node()
+        rclpy.shutdown(context=context)
+
+
 def test_the_navigator_takes_the_sims_camera_mount_without_tf():
     from lingnav_ros.nodes.navigator_node import NavigatorNode
     from lingnav_ros.nodes.sim_node import SimNode
