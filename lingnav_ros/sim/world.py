@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from s2_server.colors import PALETTE
+from s2_server.colors import named_rgb
 
 WALL_RGB = (205, 205, 200)
 FLOOR_RGB = (105, 100, 95)
@@ -80,9 +80,7 @@ def _colour(spec) -> tuple[int, int, int]:
     if spec is None or spec == "grey":
         return GREY_RGB
     if isinstance(spec, str):
-        if spec not in PALETTE:
-            raise ValueError(f"unknown colour '{spec}'; use one of {sorted(PALETTE)} or grey or [r, g, b]")
-        return PALETTE[spec]
+        return named_rgb(spec)  # 'blue', 'dark blue', 'light-green' ...
     r, g, b = (int(c) for c in spec)
     return (r, g, b)
 

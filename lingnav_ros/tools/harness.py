@@ -126,9 +126,11 @@ class RunResult:
     s2_latency_ms: list[float] = field(default_factory=list)
     s1_latency_ms: list[float] = field(default_factory=list)
     spl: float = 0.0
+    shortest_path_m: float = float("nan")  # grid A* to within the success radius (shortest_path.py)
     trajectory: list[tuple[float, float]] = field(default_factory=list)
     s2_query_points: list[tuple[float, float]] = field(default_factory=list)
     bag_path: str = ""
+    repeat: int = 0
 
     def summary(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k not in ("trajectory", "s2_query_points",
@@ -292,9 +294,13 @@ def run_scenario(opts: RunOptions, servers: Servers, procs: Processes, name: str
     else:
         result.success = final == "ARRIVED" and math.isfinite(result.target_distance_m) \
             and result.target_distance_m <= opts.success_radius_m
-    if result.success and not opts.expect_failure and traj:
-        shortest = max(math.hypot(traj[0][0] - traj[-1][0], traj[0][1] - traj[-1][1]), 1e-6)
-        result.spl = shortest / max(result.path_length_m, shortest)
+    if not opts.expect_failure:
+        from lingnav_ros.tools.shortest_path import shortest_path_m
+
+        result.shortest_path_m = shortest_path_m(world, goal_radius_m=opts.success_radius_m)
+    if result.success and not opts.expect_failure:
+        shortest = result.shortest_path_m if math.isfinite(result.shortest_path_m) else result.path_length_m
+        result.spl = shortest / max(result.path_length_m, shortest, 1e-6)
     elif result.success:
         result.spl = 1.0
     return result
