@@ -33,6 +33,7 @@ class Shape:
     size_y_m: float = 0.0
     yaw_rad: float = 0.0
     radius_m: float = 0.0
+    ir_absorbing: bool = False  # black/IR-absorbing material: depth cameras read nothing on it
 
     def corners(self) -> np.ndarray:
         hx, hy = self.size_x_m / 2.0, self.size_y_m / 2.0
@@ -85,6 +86,12 @@ def _colour(spec) -> tuple[int, int, int]:
     return (r, g, b)
 
 
+def _flag(value, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"object {name} must be true or false, got {value!r}")
+    return value
+
+
 def from_dict(data: dict, name: str = "") -> World:
     walls = []
     for w in data.get("walls", []):
@@ -102,7 +109,8 @@ def from_dict(data: dict, name: str = "") -> World:
         shapes.append(Shape(kind=kind, x_m=float(o["x"]), y_m=float(o["y"]), height_m=float(o.get("height", 0.8)),
                             rgb=_colour(o.get("color")), label=str(o.get("label", "")),
                             size_x_m=float(size[0]), size_y_m=float(size[1]),
-                            yaw_rad=float(o.get("yaw", 0.0)), radius_m=float(o.get("radius", 0.2))))
+                            yaw_rad=float(o.get("yaw", 0.0)), radius_m=float(o.get("radius", 0.2)),
+                            ir_absorbing=_flag(o.get("ir_absorbing", False), "ir_absorbing")))
     start = data.get("start", [0.0, 0.0, 0.0])
     return World(walls=walls, shapes=shapes, wall_height_m=float(data.get("wall_height", 2.0)),
                  start=(float(start[0]), float(start[1]), float(start[2])),
