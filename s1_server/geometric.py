@@ -26,12 +26,15 @@ backends (-0.5 in NavDP's client, -3 in the field pipeline). NavDP's critic lear
 
 So a fully safe path is worth about -0.15..+1.3, a path blocked for its last 10% about -0.5,
 for its last 60% about -3, and a path that cannot move at all -5. Primitives are valued on the
-same scale: an in-place turn (all xy 0, which NavDP's goal modes read as "stay") is worth -1.0
-plus up to 0.35 for facing the goal or the freer side, -1.5 when the robot is already within its
-margin of an obstacle and -5 when it touches one; the 0.3 m reverse backs into space the camera
-cannot see, so it is worth -2.0, or -1.2 when the robot is within its margin of an obstacle
-ahead. A permissive client (-3) therefore turns away from, or backs off, a wall it faces, while
-NavDP's strict client (-0.5) stops there, as it would with NavDP.
+same scale, between the two thresholds, so that they are a last resort: an in-place turn (all
+xy 0, which NavDP's goal modes read as "stay") is worth -2.0 plus up to 0.35 for facing the goal
+or the freer side (-2.5 when the robot is already within its margin of an obstacle, -5 when it
+touches one), and beats only forward paths blocked for more than about half their length. With
+the goal behind the robot (more than 90 degrees off) the turn toward it is a safe move worth
+0.5..1.0, above every forward path (they all lead away). The 0.3 m reverse backs into space the
+camera cannot see: -2.9, or -2.3 when the robot is within its margin of an obstacle ahead. A
+permissive client (-3) therefore turns away from, or backs off, a wall it faces, while NavDP's
+strict client (-0.5) stops there, as it would with NavDP.
 
 No safe candidate: as the official server, it still answers all 16 candidates and the best
 one as `trajectory`; the best value is then below the threshold, which is the client's stop
@@ -98,11 +101,12 @@ class GeometricParams:
 COLLISION_WEIGHT = 5.0
 CLEARANCE_GAIN_WEIGHT = 0.5
 UNSAFE_VALUE = -COLLISION_WEIGHT
-TURN_VALUE = -1.0
-TURN_TIGHT_VALUE = -1.5
-REVERSE_VALUE = -2.0
-REVERSE_OFF_WALL_VALUE = -1.2
+TURN_VALUE = -2.0
+TURN_TIGHT_VALUE = -2.5
+REVERSE_VALUE = -2.9
+REVERSE_OFF_WALL_VALUE = -2.3
 TURN_BONUS_MAX = 0.35
+GOAL_BEHIND_TURN_VALUE = 0.5
 
 
 class GeometricPlanner:
@@ -305,8 +309,14 @@ class GeometricPlanner:
             facing = 0.0
             if goal_xy is not None:
                 facing = max(0.0, abs(bearing) - abs(_wrap(bearing - sign * p.turn_in_place_rad))) / math.pi
-            base = UNSAFE_VALUE if touching else (TURN_TIGHT_VALUE if tight else TURN_VALUE)
-            values.append(base + TURN_BONUS_MAX * (0.5 * freer + facing))
+            if touching:
+                values.append(UNSAFE_VALUE)
+            elif goal_xy is not None and abs(bearing) > math.pi / 2.0 and facing > 0.0:
+                # the goal is behind: turning toward it beats any forward path, which leads away
+                values.append(GOAL_BEHIND_TURN_VALUE + facing)
+            else:
+                base = TURN_TIGHT_VALUE if tight else TURN_VALUE
+                values.append(base + TURN_BONUS_MAX * (0.5 * freer + facing))
             kinds.append(name)
         x = -p.reverse_m * np.arange(1, NUM_WAYPOINTS + 1) / NUM_WAYPOINTS
         paths.append(np.stack([x, np.zeros(NUM_WAYPOINTS), np.zeros(NUM_WAYPOINTS)], axis=1))

@@ -13,7 +13,7 @@ from lingnav_ros.control.types import Command, Pose2D
 from lingnav_ros.mission.episode import ControlOutput, PlanRecord, S1Request
 from lingnav_ros.mission.moves import REVERSE_SYMBOL, MoveStep
 from lingnav_ros.mission.recovery import choose_candidate, classify_path, detour_waypoints, mark_dead_end
-from lingnav_ros.mission.states import TERMINAL_STATES, MissionState, Reason
+from lingnav_ros.mission.states import MissionState, Reason
 from lingnav_ros.mission.target import goal_for_frame, horizontal_distance
 from lingnav_ros.perception.frame import RgbdFrame
 from lingnav_ros.perception.frames import base_to_odom_xy, odom_to_base_xy, plan_to_odom

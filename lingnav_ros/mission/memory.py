@@ -1,9 +1,11 @@
 """Where the robot has been and where it got stuck, in odom: the mission's dead-end memory.
 
-Issue 19 asks for ONE rolling odom map shared by obstacle memory and dead-end memory; the
-mission only needs the small `VisitMemory` interface below, so the camera side's local map can
-stand in for `TrailMemory` without touching the mission logic. `TrailMemory` keeps what only the
-mission knows: the driven trail in order (to back out along it) and the dead ends it marked.
+Issue 19 asks for ONE rolling odom map shared by obstacle memory and dead-end memory. The
+mission needs only the small `VisitMemory` interface below. With the navigator's
+`perception.local_map.LocalMap` (the obstacle grid built from depth), `LocalMapMemory` keeps the
+visited cells in that grid and asks it how far the robot can go in a direction; `TrailMemory`
+alone (tests, or no local map) keeps visits itself. Either way the mission keeps what only it
+knows: the driven trail in order (to back out along it) and the dead ends it marked.
 """
 from __future__ import annotations
 
@@ -23,6 +25,10 @@ class VisitMemory(Protocol):
     def is_blocked(self, x_m: float, y_m: float) -> bool: ...
 
     def point_back_along_trail(self, distance_m: float) -> tuple[float, float] | None: ...
+
+    def free_distance_m(self, x_m: float, y_m: float, heading_rad: float, horizon_m: float) -> float: ...
+
+    def set_time(self, now_s: float) -> None: ...
 
     def clear(self) -> None: ...
 
@@ -87,6 +93,44 @@ class TrailMemory:
     @property
     def blocked_cells(self) -> int:
         return len(self._blocked)
+
+    def free_distance_m(self, x_m: float, y_m: float, heading_rad: float, horizon_m: float) -> float:
+        """No obstacle memory here: only the local map knows."""
+        return math.inf
+
+    def set_time(self, now_s: float) -> None:
+        """Visits here carry no time."""
+
+
+class LocalMapMemory(TrailMemory):
+    """Visits in the shared local map (issue 19's one grid), trail and dead ends kept here.
+
+    Stamps come from the mission's clock (`set_time`); the map must not be updated from another
+    thread while the mission uses it (the navigator serialises both under one lock)."""
+
+    def __init__(self, local_map, robot_radius_m: float = 0.2, cell_m: float = 0.25) -> None:
+        super().__init__(cell_m=cell_m)
+        self.local_map = local_map
+        self.robot_radius_m = robot_radius_m
+        self.stamp_ns = 0
+
+    def set_time(self, now_s: float) -> None:
+        self.stamp_ns = int(round(now_s * 1e9))
+
+    def mark_visited(self, x_m: float, y_m: float) -> None:
+        if not (math.isfinite(x_m) and math.isfinite(y_m)):
+            return
+        super().mark_visited(x_m, y_m)
+        self.local_map.mark_visited(x_m, y_m, self.stamp_ns)
+
+    def visits(self, x_m: float, y_m: float) -> int:
+        return int(self.local_map.visit_count(x_m, y_m))
+
+    def free_distance_m(self, x_m: float, y_m: float, heading_rad: float, horizon_m: float) -> float:
+        from lingnav_ros.control.types import Pose2D
+
+        return float(self.local_map.free_distance_ahead(Pose2D(x_m, y_m, heading_rad), self.stamp_ns,
+                                                        self.robot_radius_m, horizon_m))
 
 
 def blocked_fraction(memory: VisitMemory, path_xy: np.ndarray) -> float:

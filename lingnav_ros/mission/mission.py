@@ -20,9 +20,8 @@ from __future__ import annotations
 import math
 import threading
 
-import numpy as np
-
 from lingnav_ros.control.types import Command, Pose2D
+from lingnav_ros.mission.approach import ApproachMixin
 from lingnav_ros.mission.episode import (  # noqa: F401 (re-exported: the node and tests import them here)
     ControlOutput,
     Episode,
@@ -32,7 +31,7 @@ from lingnav_ros.mission.episode import (  # noqa: F401 (re-exported: the node a
     S1Request,
     S2Request,
 )
-from lingnav_ros.mission.approach import ApproachMixin
+from lingnav_ros.mission.memory import LocalMapMemory, TrailMemory
 from lingnav_ros.mission.moves import REVERSE_SYMBOL, MoveStep, PrimitiveFactory, steps_from_arrows, steps_from_tasks
 from lingnav_ros.mission.recovery import ProgressMonitor
 from lingnav_ros.mission.states import MOTION_STATES, TERMINAL_STATES, MissionState, Reason
@@ -45,8 +44,11 @@ FULL_TURN_RAD = 2.0 * math.pi
 
 
 class Mission(ApproachMixin):
-    def __init__(self, config: MissionConfig, tracker, primitives: PrimitiveFactory) -> None:
+    def __init__(self, config: MissionConfig, tracker, primitives: PrimitiveFactory, local_map=None) -> None:
+        """`local_map`: the navigator's perception.local_map.LocalMap, so that dead-end memory and
+        obstacle memory are one grid (issue 19); without it the mission keeps visits itself."""
         self.config = config
+        self.local_map = local_map
         self.tracker = tracker
         self.primitives = primitives
         self._lock = threading.RLock()
@@ -73,13 +75,19 @@ class Mission(ApproachMixin):
             self.episode += 1
             self._ep = Episode(instruction=instruction.strip(), started_s=now_s,
                                timeout_s=timeout_s if timeout_s > 0 else self.config.mission_timeout_s,
-                               monitor=ProgressMonitor(self.config.progress_timeout_s, self.config.min_progress_m))
+                               monitor=ProgressMonitor(self.config.progress_timeout_s, self.config.min_progress_m),
+                               memory=self._new_memory(now_s))
             self.s2_calls = self.s1_calls = 0
             self.s2_latency_s = self.s1_latency_s = math.nan
             self.last_decision = None
             self._reset_tracker()
             self._set(MissionState.QUERYING, "")
             return True
+
+    def _new_memory(self, now_s: float) -> TrailMemory:
+        memory = TrailMemory() if self.local_map is None else LocalMapMemory(self.local_map)
+        memory.set_time(now_s)
+        return memory
 
     def cancel(self, now_s: float, reason: str = Reason.CANCELLED) -> None:
         with self._lock:
@@ -248,6 +256,7 @@ class Mission(ApproachMixin):
             if self.state in TERMINAL_STATES:
                 return _idle()
             if self.state in MOTION_STATES:
+                ep.memory.set_time(now_s)
                 ep.memory.mark_visited(pose.x_m, pose.y_m)
             if now_s - ep.started_s > ep.timeout_s:
                 self._end(MissionState.FAILED, f"{Reason.TIMEOUT} after {ep.timeout_s:.0f} s", now_s)

@@ -105,8 +105,11 @@ def detour_waypoints(x_m: float, y_m: float, goal_xy: tuple[float, float], memor
     scores = []
     for sign in (1.0, -1.0):
         side = heading + sign * math.pi / 2.0
-        scores.append(visited_along(memory, back[0], back[1], side)
-                      + 2 * visited_along(memory, back[0], back[1], heading + sign * math.pi / 4.0))
+        score = visited_along(memory, back[0], back[1], side) \
+            + 2 * visited_along(memory, back[0], back[1], heading + sign * math.pi / 4.0)
+        if memory.free_distance_m(back[0], back[1], side, cfg.side_step_m) < cfg.side_step_m:
+            score += 20  # a remembered obstacle on that side (shared local map)
+        scores.append(score)
     if scores[0] == scores[1]:
         sign = 1.0 if attempt % 2 == 0 else -1.0
     else:

@@ -43,6 +43,7 @@ class Blob:
     v: float
     aspect: float  # bounding box height / width
     shade: str | None  # 'dark' | 'light' | None
+    clipped: bool = False  # touches the image's top edge: it may be taller than it looks
 
 
 class ColorBackend:
@@ -118,7 +119,7 @@ class ColorBackend:
             inside = cv2.distanceTransform(np.pad(blob[y0:y0 + bh, x0:x0 + bw].astype(np.uint8), 1),
                                            cv2.DIST_L2, 3)[1:-1, 1:-1]
             v, u = np.unravel_index(int(np.argmax(inside)), inside.shape)
-            found.append(Blob(area, float(u + x0), float(v + y0), bh / max(bw, 1), shade))
+            found.append(Blob(area, float(u + x0), float(v + y0), bh / max(bw, 1), shade, clipped=y0 == 0))
         return mask, found
 
     def choose(self, blobs: list[Blob], query: TargetQuery) -> Blob | None:
@@ -133,12 +134,17 @@ class ColorBackend:
         excluded = [NOUN_ASPECT[e.noun] for e in query.excluded
                     if e.colour in (None, query.colour) and e.noun in NOUN_ASPECT and e.noun != query.noun]
 
+        def mismatch(b: Blob, aspect: float) -> float:
+            if b.clipped and b.aspect < aspect:
+                return 0.0  # cut off by the image's top: it may well be that tall
+            return abs(math.log(b.aspect / aspect))
+
         def score(b: Blob) -> float:
             s = (0.3 if prior or excluded else 1.0) * math.log(b.area_fraction)
             if prior:
-                s -= p.shape_weight * abs(math.log(b.aspect / prior))
+                s -= p.shape_weight * mismatch(b, prior)
             for other in excluded:
-                s += p.shape_weight * min(abs(math.log(b.aspect / other)), 1.0)
+                s += p.shape_weight * min(mismatch(b, other), 1.0)
             if query.size in ("big", "small"):
                 s += (1.0 if query.size == "big" else -1.0) * p.size_weight * math.log(b.area_fraction)
             if query.size in ("tall", "short"):

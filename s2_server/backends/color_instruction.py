@@ -47,7 +47,7 @@ _FILLER = {"one", "thing", "object", "there", "here", "over", "me", "to", "the",
 
 # Typical height / width of an object's image (seen from a robot's camera): how the backend
 # tells a red box from a red chair. Nouns not listed carry no shape prior.
-NOUN_ASPECT = {"chair": 2.0, "box": 1.0, "crate": 0.8, "cube": 1.0, "bin": 1.4, "can": 1.4, "barrel": 1.4,
+NOUN_ASPECT = {"chair": 2.0, "box": 0.8, "crate": 0.7, "cube": 1.0, "bin": 1.4, "can": 1.4, "barrel": 1.4,
                "bucket": 1.2, "trash": 1.4, "basket": 1.0, "cabinet": 2.2, "shelf": 2.5, "door": 2.5, "table": 0.6,
                "sofa": 0.5, "couch": 0.5, "bed": 0.4, "bottle": 3.0, "lamp": 3.0, "plant": 1.5, "person": 3.0,
                "ball": 1.0, "pillar": 3.0, "post": 3.0, "stool": 1.2}
@@ -94,7 +94,8 @@ def explicit_moves(instruction: str) -> list[dict]:
             if kind in ("turn", "turn_rev"):
                 side, amount = (m.group(1), m.group(2)) if kind == "turn" else (m.group(2), m.group(1))
                 degrees = _number(amount) if amount else 90.0
-                task = {"task": "move", "action": "←" if side == "left" else "→", "number": max(1, round(degrees / 15.0))}
+                task = {"task": "move", "action": "←" if side == "left" else "→",
+                        "number": max(1, round(degrees / 15.0))}
             elif kind == "around":
                 task = {"task": "move", "action": "←", "number": 12}
             else:
