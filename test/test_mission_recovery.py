@@ -10,10 +10,10 @@ from lingnav_ros.mission.memory import TrailMemory, blocked_fraction
 from lingnav_ros.mission.recovery import (
     ProgressMonitor,
     RecoveryConfig,
-    choose_candidate,
     classify_path,
     detour_waypoints,
     mark_dead_end,
+    path_clear_of_dead_ends,
 )
 from lingnav_ros.mission.states import MissionState, Reason
 from lingnav_ros.mission.target import expected_in_view, lift_pixel
@@ -74,16 +74,38 @@ def test_trail_memory_backs_out_along_the_driven_path_and_marks_dead_ends():
     assert abs(wps[-1][1]) == pytest.approx(cfg.side_step_m, abs=0.05)
 
 
-def test_candidates_into_a_marked_dead_end_are_refused():
+def test_paths_into_a_marked_dead_end_are_refused():
     mem = TrailMemory()
     mark_dead_end(mem, 2.0, 0.0, (4.0, 0.0), RecoveryConfig())
-    straight = np.stack([S * 3.0, np.zeros(NUM_WAYPOINTS), np.zeros(NUM_WAYPOINTS)], axis=1)
-    left = np.stack([S * 1.5, S * 1.5, np.full(NUM_WAYPOINTS, 0.8)], axis=1)
-    unsafe = np.stack([S * 1.5, -S * 1.5, np.zeros(NUM_WAYPOINTS)], axis=1)
-    cands = np.stack([straight, left, unsafe])
-    assert choose_candidate(np.array([1.0, -1.0, -4.0]), cands, 0, mem, -3.0, 0.15) == 1
-    assert choose_candidate(np.array([1.0, -3.5, -4.0]), cands, 0, mem, -3.0, 0.15) is None
-    assert choose_candidate(np.array([1.0, 0.5, -4.0]), cands, 1, mem, -3.0, 0.15) == 1
+    straight = np.stack([S * 3.0, np.zeros(NUM_WAYPOINTS)], axis=1)
+    left = np.stack([S * 1.5, S * 1.5], axis=1)
+    assert not path_clear_of_dead_ends(straight, mem, 0.15)
+    assert path_clear_of_dead_ends(left, mem, 0.15)
+    standing_in_it = np.stack([2.0 + S * 0.4, S * 1.5], axis=1)  # leaving the dead end is fine
+    assert path_clear_of_dead_ends(standing_in_it, mem, 0.15)
+
+
+def test_the_mission_takes_the_next_usable_candidate():
+    """S1's best leads back into a marked dead end (or reverses into unseen space): the next
+    candidate above the stop threshold is followed, and never one below it."""
+    box = Box(3.0, 3.4, -0.2, 0.2, 0.5, RED)
+    h = _approaching(box)
+    mark_dead_end(h.mission._ep.memory, 1.5, 0.0, h.mission.target.xy, RecoveryConfig())
+    straight = _path(2.5, 0.0)
+    left = _path(1.5, 1.2, 0.6)
+    right = _path(1.5, -1.2, -0.6)
+    frame = h.scene.frame(h.pose, h.t)
+    req = h.mission.s1_request(frame)
+    plan = S1Plan(best=straight, candidates=np.stack([straight, left, right]), values=np.array([0.5, -3.5, -1.0]),
+                  no_safe_path=False, chosen_index=0, backend="test")
+    h.mission.on_s1_plan(req, plan, frame, h.t)
+    assert h.mission.plan_record is not None
+    assert h.mission.plan_record.path_odom[-1, 1] == pytest.approx(-1.2, abs=1e-6), "right, not left (< -3)"
+    reverse = S1Plan(best=_path(-0.3, 0.0), candidates=np.stack([_path(-0.3, 0.0), _path(0.0, 0.0, 1.2)]),
+                     values=np.array([-2.3, -2.5]), no_safe_path=False, chosen_index=0, backend="test")
+    h.mission.on_s1_plan(h.mission.s1_request(frame), reverse, frame, h.t + 0.1)
+    out = h.tick()
+    assert out.source == "primitive" and not out.reverse, "no trail behind: the turn is taken"
 
 
 def _approaching(box, **cfg):

@@ -12,7 +12,7 @@ import numpy as np
 from lingnav_ros.control.types import Command, Pose2D
 from lingnav_ros.mission.episode import ControlOutput, PlanRecord, S1Request
 from lingnav_ros.mission.moves import REVERSE_SYMBOL, MoveStep
-from lingnav_ros.mission.recovery import choose_candidate, classify_path, detour_waypoints, mark_dead_end
+from lingnav_ros.mission.recovery import classify_path, detour_waypoints, mark_dead_end, path_clear_of_dead_ends
 from lingnav_ros.mission.states import MissionState, Reason
 from lingnav_ros.mission.target import goal_for_frame, horizontal_distance
 from lingnav_ros.perception.frame import RgbdFrame
@@ -59,37 +59,56 @@ class ApproachMixin:
                 self._end(MissionState.ARRIVED, f"{Reason.ARRIVED_DISTANCE} (plan shorter than "
                           f"{self.config.min_plan_length_m:.2f} m)", now_s)
                 return
-            if kind == "turn":
-                turn = float(np.clip(plan.best[-1, 2], -self.config.recovery().plan_turn_max_rad,
-                                     self.config.recovery().plan_turn_max_rad))
-                self._begin_recovery_moves([MoveStep("rotate", turn, "S1 turn")])
-                ep.no_safe_since_s = None
-                return
-            if kind == "reverse" and self._behind_was_driven(frame.pose):
-                back = min(float(-plan.best[:, 0].min()), self.config.recovery_reverse_m)
-                self._begin_recovery_moves([MoveStep("drive", -back, REVERSE_SYMBOL)])
-                return
-            chosen = None
-            if kind == "forward":
-                best = int(plan.chosen_index) if 0 <= int(plan.chosen_index) < len(cands_odom) else 0
-                chosen = best if ep.detour or not len(cands_odom) else choose_candidate(
-                    np.asarray(plan.values), cands_odom, best, ep.memory, self.config.s1_stop_threshold,
-                    self.config.recovery().max_blocked_fraction)
-            if chosen is None:
-                # No safe path, a stub too short to move, a reverse into unknown space, or only
-                # paths back into a dead end: hold, never send the "least bad" candidate to the
-                # controller (field note 6), and let the timer run (stubs never reset it).
-                ep.plan = PlanRecord(plan, np.zeros((0, 3)), cands_odom, frame.stamp_s, now_s)
-                if ep.no_safe_since_s is None:
-                    ep.no_safe_since_s = now_s
-                    ep.s2_forced = True
-                if now_s - ep.no_safe_since_s > self.config.no_safe_path_timeout_s:
-                    self._recover(now_s, frame.pose, f"{Reason.NO_SAFE_PATH} for "
-                                  f"{now_s - ep.no_safe_since_s:.1f} s (last plan: {kind})")
-                return
-            ep.no_safe_since_s = None
-            path = cands_odom[chosen] if len(cands_odom) else plan_to_odom(plan.best, frame.pose)
-            ep.plan = PlanRecord(plan, path, cands_odom, frame.stamp_s, now_s)
+            if not plan.no_safe_path:
+                for index, path in self._usable_order(plan, cands):
+                    if self._follow(plan, index, path, cands_odom, frame, now_s):
+                        ep.no_safe_since_s = None
+                        return
+            # No safe path, a stub too short to move, a reverse into unknown space, or only paths
+            # back into a dead end: hold, never send the "least bad" candidate to the controller
+            # (field note 6), and let the timer run (stubs never reset it).
+            ep.plan = PlanRecord(plan, np.zeros((0, 3)), cands_odom, frame.stamp_s, now_s)
+            if ep.no_safe_since_s is None:
+                ep.no_safe_since_s = now_s
+                ep.s2_forced = True
+            if now_s - ep.no_safe_since_s > self.config.no_safe_path_timeout_s:
+                self._recover(now_s, frame.pose, f"{Reason.NO_SAFE_PATH} for "
+                              f"{now_s - ep.no_safe_since_s:.1f} s (last plan: {kind})")
+
+    def _usable_order(self, plan: S1Plan, cands: np.ndarray):
+        """S1's choice first, then the other candidates above the stop threshold, best first."""
+        yield -1, np.asarray(plan.best, dtype=float)
+        values = np.asarray(plan.values, dtype=float).reshape(-1)
+        if len(values) != len(cands):
+            return
+        for i in np.argsort(-values, kind="stable"):
+            if values[i] >= self.config.s1_stop_threshold and int(i) != int(plan.chosen_index):
+                yield int(i), cands[i]
+
+    def _follow(self, plan: S1Plan, index: int, path: np.ndarray, cands_odom: np.ndarray,
+                frame: RgbdFrame, now_s: float) -> bool:
+        """Act on one candidate if it is usable: track a forward path that does not lead back
+        into a dead end, turn in place, or back off over driven ground."""
+        ep = self._ep
+        kind = classify_path(path, self.config.min_plan_length_m)
+        cfg = self.config.recovery()
+        if kind == "turn":
+            turn = float(np.clip(path[-1, 2], -cfg.plan_turn_max_rad, cfg.plan_turn_max_rad))
+            self._begin_recovery_moves([MoveStep("rotate", turn, "S1 turn")])
+            return True
+        if kind == "reverse":
+            if not self._behind_was_driven(frame.pose):
+                return False
+            back = min(float(-path[:, 0].min()), self.config.recovery_reverse_m)
+            self._begin_recovery_moves([MoveStep("drive", -back, REVERSE_SYMBOL)])
+            return True
+        if kind != "forward":
+            return False
+        path_odom = plan_to_odom(path, frame.pose)
+        if not ep.detour and not path_clear_of_dead_ends(path_odom, ep.memory, cfg.max_blocked_fraction):
+            return False
+        ep.plan = PlanRecord(plan, path_odom, cands_odom, frame.stamp_s, now_s)
+        return True
 
     def _check_progress(self, now_s: float, pose: Pose2D) -> bool:
         """Advance the detour and watch progress; False when a recovery (or failure) began."""

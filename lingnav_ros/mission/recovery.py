@@ -9,7 +9,8 @@ minutes while every stub resets its timers (issue 14). The mission therefore:
     tracker's goal tolerance) is no plan, and never resets the no-safe-path timer;
   - on a stall marks the dead end in its memory, backs out along its own trail and steps to the
     side it knows least, then resumes the approach, refusing candidates that lead back into
-    marked dead ends; after `max_recoveries` it fails with a reason that says so.
+    marked dead ends (the next usable candidate above the stop threshold is taken instead);
+    after `max_recoveries` it fails with a reason that says so.
 """
 from __future__ import annotations
 
@@ -80,20 +81,14 @@ def classify_path(path: np.ndarray, min_length_m: float) -> str:
     return "forward"
 
 
-def choose_candidate(values: np.ndarray, cands_odom: np.ndarray, best: int, memory: VisitMemory,
-                     stop_threshold: float, max_blocked_fraction: float) -> int | None:
-    """S1's best candidate unless it leads into a marked dead end; then the best one that does
-    not and is still above the stop threshold; None when every acceptable one does."""
-    def ok(i: int) -> bool:
-        path = np.asarray(cands_odom[i], dtype=float)
-        away = np.hypot(path[:, 0] - path[0, 0], path[:, 1] - path[0, 1]) > 0.5  # not where it stands
-        return blocked_fraction(memory, path[away]) <= max_blocked_fraction
-    if len(cands_odom) == 0 or ok(best):
-        return best
-    for i in np.argsort(-np.asarray(values, dtype=float), kind="stable"):
-        if values[i] >= stop_threshold and ok(int(i)):
-            return int(i)
-    return None
+def path_clear_of_dead_ends(path_odom: np.ndarray, memory: VisitMemory, max_blocked_fraction: float) -> bool:
+    """False for a path whose waypoints beyond 0.5 m from its start (not where the robot stands)
+    lie in marked dead-end cells more than `max_blocked_fraction` of the time."""
+    path = np.asarray(path_odom, dtype=float)
+    if len(path) == 0:
+        return True
+    away = np.hypot(path[:, 0] - path[0, 0], path[:, 1] - path[0, 1]) > 0.5
+    return blocked_fraction(memory, path[away]) <= max_blocked_fraction
 
 
 def detour_waypoints(x_m: float, y_m: float, goal_xy: tuple[float, float], memory: VisitMemory,

@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
                                  name=path.stem)
                 r.repeat = i
                 draw_map(load(path), r, rep_dir / f"{path.stem}.png")
+                (rep_dir / f"{path.stem}-events.txt").write_text(
+                    "".join(f"{t:7.1f}  {state:<15} {reason}\n" for t, state, reason in r.events))
                 results.append(r)
                 print(f"[{len(results)}/{len(files) * args.repeat}] {path.stem}: "
                       f"{'ok ' if r.success else 'FAIL'} {r.final_state} ({r.reason[:60]}) "
