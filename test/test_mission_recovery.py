@@ -203,3 +203,25 @@ def test_target_hidden_from_view_is_kept_but_not_one_in_plain_view():
     assert not expected_in_view(target, scene.frame(Pose2D(0.0, 0.0, math.pi / 2))), "out of view"
     wall = Box(1.4, 1.6, -1.0, 1.0, 1.0, (90, 90, 90))
     assert not expected_in_view(target, Scene(boxes=[box, wall]).frame(Pose2D(0.0, 0.0, 0.0))), "occluded"
+
+
+def test_visits_live_in_the_shared_local_map():
+    """Issue 19: one grid for obstacles and dead-end memory. Visits go into the navigator's
+    LocalMap; trail and dead ends stay with the mission."""
+    from lingnav_ros.mission.memory import LocalMapMemory
+    from lingnav_ros.perception.local_map import LocalMap
+
+    local_map = LocalMap()
+    h = Harness(Scene(boxes=[Box(3.0, 3.4, -0.2, 0.2, 0.5, RED)]), make_mission())
+    h.mission.local_map = local_map
+    h.mission.start("go to the red box", h.t)
+    assert isinstance(h.mission._ep.memory, LocalMapMemory)
+    h.mission.control(h.t, Pose2D(0.3, 0.0, 0.0), h.last_cmd, h.dt)
+    h.mission.control(h.t + 0.05, Pose2D(0.3, 0.0, 0.0), h.last_cmd, h.dt)  # QUERYING: not a motion state
+    assert local_map.visit_count(0.3, 0.0) == 0
+    box = h.scene.boxes[0]
+    h.query(lambda f: h.oracle(f, box))
+    assert h.mission.state == MissionState.APPROACHING
+    h.mission.control(h.t + 0.1, Pose2D(0.3, 0.0, 0.0), h.last_cmd, h.dt)
+    assert local_map.visit_count(0.3, 0.0) == 1 and h.mission._ep.memory.visits(0.3, 0.0) == 1
+    assert h.mission._ep.memory.free_distance_m(0.3, 0.0, 0.0, 1.5) >= 1.5  # nothing remembered ahead
