@@ -17,7 +17,8 @@ backends (-0.5 in NavDP's client, -3 in the field pipeline). NavDP's critic lear
 
     value = -5 * f_blocked + 0.5 * (clear_end - clear_start) + goal_bonus
     f_blocked   fraction of the 24 waypoints at or past the first one closer than the robot
-                radius + margin to an obstacle, or in unknown space (1.0 for a path that is safe
+                radius + margin to an obstacle; waypoints that are only in unknown space (past
+                the seen floor, before any obstacle) count 0.4 each (1.0 for a path that is safe
                 for less than `min_safe_length_m`, or when the depth is blind)
     clear_*     clearance along the safe part, capped at `clearance_cap_m` (so the term is
                 within +-0.3 and never turns a fully safe path into a stop)
@@ -93,6 +94,7 @@ class GeometricParams:
     min_safe_length_m: float = 0.25
     goal_reached_m: float = 0.5
     unknown_goal_distance_m: float = 3.0
+    unknown_weight: float = 0.4  # a waypoint in unknown space weighs this much of a collision
     min_valid_depth_fraction: float = 0.05  # less valid depth than this: blind, nothing is safe
     stop_threshold: float = DEFAULT_STOP_THRESHOLD
 
@@ -255,8 +257,12 @@ class GeometricPlanner:
         clear = np.where(inside, grid["clearance"][ixc, iyc], 0.0)
         known = inside & grid["free"][ixc, iyc]
         ok = (clear >= p.robot_radius_m + p.clearance_margin_m) & known
-        # index of the first bad waypoint (24 when all are fine)
+        # index of the first bad waypoint (24 when all are fine), and of the first too close to
+        # an obstacle: beyond the seen floor the path is cut (unknown is never free) but only
+        # collisions weigh fully, as in NavDP's critic label
         first_bad = np.where(ok.all(axis=1), NUM_WAYPOINTS, np.argmin(ok, axis=1))
+        near = ~(clear >= p.robot_radius_m + p.clearance_margin_m)
+        first_hit = np.where(near.any(axis=1), np.argmax(near, axis=1), NUM_WAYPOINTS)
         k = cands.shape[0]
         values = np.empty(k)
         min_clear = np.empty(k)
@@ -281,7 +287,8 @@ class GeometricPlanner:
             elif safe_len < p.min_safe_length_m:
                 blocked = 1.0  # a stub: it cannot move the robot, so it must not look safe
             else:
-                blocked = (NUM_WAYPOINTS - n) / NUM_WAYPOINTS
+                hit = max(int(first_hit[i]), n)
+                blocked = ((NUM_WAYPOINTS - hit) + p.unknown_weight * (hit - n)) / NUM_WAYPOINTS
             cap = p.clearance_cap_m
             gain = (min(float(clear[i, n - 1]), cap) - min(float(clear[i, 0]), cap)) if n > 0 else 0.0
             rank = p.progress_weight * progress + p.clearance_weight * min(c, cap) - curv_pen

@@ -108,3 +108,5 @@ def test_shades_and_negation_in_rendered_images():
 def test_moves_only_instruction_in_number_words():
     tasks = json.loads(ColorBackend().answer(None, "please go two meters forward"))
     assert tasks == [{"task": "move", "action": "↑", "number": 4}, {"task": "stop"}]
+    done = json.loads(ColorBackend().answer(None, "please go two meters forward", moves_done=True))
+    assert done == [{"task": "stop"}], "after the moves there is nothing to search for"

@@ -225,3 +225,17 @@ def test_visits_live_in_the_shared_local_map():
     h.mission.control(h.t + 0.1, Pose2D(0.3, 0.0, 0.0), h.last_cmd, h.dt)
     assert local_map.visit_count(0.3, 0.0) == 1 and h.mission._ep.memory.visits(0.3, 0.0) == 1
     assert h.mission._ep.memory.free_distance_m(0.3, 0.0, 0.0, 1.5) >= 1.5  # nothing remembered ahead
+
+
+def test_an_s1_turn_that_undoes_the_last_one_is_refused():
+    box = Box(3.0, 3.4, -0.2, 0.2, 0.5, RED)
+    h = _approaching(box)
+    assert _feed(h, _path(0.0, 0.0, math.pi / 2)) is not None
+    for _ in range(400):
+        if h.tick().source != "primitive" and h.t > 1.0:
+            break
+    back = S1Plan(best=_path(0.0, 0.0, -math.pi / 2), candidates=np.stack([_path(0.0, 0.0, -math.pi / 2)]),
+                  values=np.array([-2.0]), no_safe_path=False, chosen_index=0, backend="test")
+    frame = h.scene.frame(h.pose, h.t)
+    h.mission.on_s1_plan(h.mission.s1_request(frame), back, frame, h.t)
+    assert h.tick().source == "hold", "left then right again is a stall, not a plan"

@@ -94,6 +94,10 @@ class ApproachMixin:
         cfg = self.config.recovery()
         if kind == "turn":
             turn = float(np.clip(path[-1, 2], -cfg.plan_turn_max_rad, cfg.plan_turn_max_rad))
+            last = ep.last_s1_turn
+            if last is not None and last[0] * turn < 0.0 and now_s - last[1] < cfg.turn_memory_s:
+                return False  # it would undo the last turn: left, right, left... is a stall
+            ep.last_s1_turn = (turn, now_s)
             self._begin_recovery_moves([MoveStep("rotate", turn, "S1 turn")])
             return True
         if kind == "reverse":

@@ -140,3 +140,4 @@ class Episode:
     monitor: ProgressMonitor | None = None
     detour: list[tuple[float, float]] = field(default_factory=list)
     recoveries: int = 0
+    last_s1_turn: tuple[float, float] | None = None  # (signed angle rad, time s) of S1's last in-place turn

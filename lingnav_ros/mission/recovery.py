@@ -35,6 +35,7 @@ class RecoveryConfig:
     max_blocked_fraction: float = 0.15
     plan_turn_max_rad: float = math.pi / 2.0
     reverse_max_m: float = 0.4
+    turn_memory_s: float = 12.0  # an S1 turn that undoes one made this recently is refused
 
 
 class ProgressMonitor:

@@ -62,8 +62,11 @@ class ColorBackend:
 
     def answer(self, rgb: np.ndarray, instruction: str, previous_target: str | None = None,
                moves_done: bool = False) -> str:
-        moves = [] if moves_done else explicit_moves(instruction)
+        spoken_moves = explicit_moves(instruction)
+        moves = [] if moves_done else spoken_moves
         query = parse_target(instruction)
+        if moves_done and spoken_moves and query.colour is None and query.noun is None:
+            return json.dumps([{"task": "stop"}])  # "go two meters forward": done, nothing to find
         if query.colour is None and previous_target:
             previous = parse_target(previous_target)
             query = TargetQuery(previous.colour, previous.shade, query.noun or previous.noun,
