@@ -97,6 +97,7 @@ def test_garbage_from_a_random_qwen3_vl_is_still_well_formed_json(checkpoints, c
         health = requests.get(f"http://127.0.0.1:{server.port}/health", timeout=5).json()
         assert health["model_class"] == "Qwen3VLForConditionalGeneration" and health["convention"] == RELATIVE
         assert health["ready"] and health["backend"] == "transformers" and health["device"] == "cpu"
+        assert str(checkpoints["qwen3_vl"].parent) not in str(health)  # /health names the model, not its path
         for instruction in ("go to the red chair", "turn left 90 degrees, then find the blue box"):
             r = requests.post(f"http://127.0.0.1:{server.port}/step", data={"instruction": instruction},
                               files={"image": ("f.jpg", encode_jpeg(_frame()), "image/jpeg")}, timeout=60)
