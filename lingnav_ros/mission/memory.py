@@ -10,6 +10,7 @@ knows: the driven trail in order (to back out along it) and the dead ends it mar
 from __future__ import annotations
 
 import math
+import threading
 from typing import Protocol
 
 import numpy as np
@@ -105,12 +106,14 @@ class TrailMemory:
 class LocalMapMemory(TrailMemory):
     """Visits in the shared local map (issue 19's one grid), trail and dead ends kept here.
 
-    Stamps come from the mission's clock (`set_time`); the map must not be updated from another
-    thread while the mission uses it (the navigator serialises both under one lock)."""
+    Stamps come from the mission's clock (`set_time`). The camera callback updates the map while
+    the mission reads it from the control tick and the S1 lane, so every map access here holds
+    `lock`, the one the navigator's map memory holds while it fuses depth."""
 
-    def __init__(self, local_map, robot_radius_m: float = 0.2, cell_m: float = 0.25) -> None:
+    def __init__(self, local_map, lock=None, robot_radius_m: float = 0.2, cell_m: float = 0.25) -> None:
         super().__init__(cell_m=cell_m)
         self.local_map = local_map
+        self.lock = lock if lock is not None else threading.Lock()
         self.robot_radius_m = robot_radius_m
         self.stamp_ns = 0
 
@@ -121,16 +124,19 @@ class LocalMapMemory(TrailMemory):
         if not (math.isfinite(x_m) and math.isfinite(y_m)):
             return
         super().mark_visited(x_m, y_m)
-        self.local_map.mark_visited(x_m, y_m, self.stamp_ns)
+        with self.lock:
+            self.local_map.mark_visited(x_m, y_m, self.stamp_ns)
 
     def visits(self, x_m: float, y_m: float) -> int:
-        return int(self.local_map.visit_count(x_m, y_m))
+        with self.lock:
+            return int(self.local_map.visit_count(x_m, y_m))
 
     def free_distance_m(self, x_m: float, y_m: float, heading_rad: float, horizon_m: float) -> float:
         from lingnav_ros.control.types import Pose2D
 
-        return float(self.local_map.free_distance_ahead(Pose2D(x_m, y_m, heading_rad), self.stamp_ns,
-                                                        self.robot_radius_m, horizon_m))
+        with self.lock:
+            return float(self.local_map.free_distance_ahead(Pose2D(x_m, y_m, heading_rad), self.stamp_ns,
+                                                            self.robot_radius_m, horizon_m))
 
 
 def blocked_fraction(memory: VisitMemory, path_xy: np.ndarray) -> float:

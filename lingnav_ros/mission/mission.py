@@ -44,11 +44,14 @@ FULL_TURN_RAD = 2.0 * math.pi
 
 
 class Mission(ApproachMixin):
-    def __init__(self, config: MissionConfig, tracker, primitives: PrimitiveFactory, local_map=None) -> None:
-        """`local_map`: the navigator's perception.local_map.LocalMap, so that dead-end memory and
-        obstacle memory are one grid (issue 19); without it the mission keeps visits itself."""
+    def __init__(self, config: MissionConfig, tracker, primitives: PrimitiveFactory, local_map=None,
+                 local_map_lock=None) -> None:
+        """`local_map`: the navigator's perception.local_map.LocalMap (with the lock its depth
+        updates hold), so that dead-end memory and obstacle memory are one grid (issue 19);
+        without it the mission keeps visits itself."""
         self.config = config
         self.local_map = local_map
+        self.local_map_lock = local_map_lock
         self.tracker = tracker
         self.primitives = primitives
         self._lock = threading.RLock()
@@ -85,7 +88,7 @@ class Mission(ApproachMixin):
             return True
 
     def _new_memory(self, now_s: float) -> TrailMemory:
-        memory = TrailMemory() if self.local_map is None else LocalMapMemory(self.local_map)
+        memory = TrailMemory() if self.local_map is None else LocalMapMemory(self.local_map, self.local_map_lock)
         memory.set_time(now_s)
         return memory
 
