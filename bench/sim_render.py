@@ -10,6 +10,7 @@ import math
 import time
 
 from lingnav_ros.paths import config_file
+from lingnav_ros.sim.camera_model import make_camera_model
 from lingnav_ros.sim.simulator import CameraParams, Simulator
 from lingnav_ros.sim.world import load
 
@@ -22,6 +23,18 @@ def render_fps(width: int, height: int, frames: int) -> float:
         sim.robot.theta_rad = 2.0 * math.pi * i / frames
         sim.render()
     return frames / (time.perf_counter() - t0)
+
+
+def camera_model_ms(width: int, height: int, frames: int, profile: str) -> float:
+    """Cost of the realistic camera model (faults + queue) on top of rendering, per frame."""
+    sim = Simulator(load(config_file("worlds", "demo.yaml")), CameraParams(width=width, height=height))
+    rgb, depth, absorbing = sim.renderer.render_layers(sim.robot.x_m, sim.robot.y_m, sim.robot.theta_rad)
+    model = make_camera_model("realistic", profile)
+    t0 = time.perf_counter()
+    for i in range(frames):
+        model.capture(i * 0.1, rgb, depth, absorbing)
+        model.due(i * 0.1 + 1.0)
+    return (time.perf_counter() - t0) / frames * 1e3
 
 
 def physics_step_us(steps: int) -> float:
@@ -40,6 +53,7 @@ def main() -> None:
     args = p.parse_args()
     for w, h in ((640, 480), (320, 240)):
         print(f"render {w}x{h}: {render_fps(w, h, args.frames):6.1f} FPS (RGB + depth)")
+        print(f"camera model {w}x{h} (sim profile): {camera_model_ms(w, h, args.frames, 'sim'):6.2f} ms/frame")
     print(f"physics step: {physics_step_us(args.steps):6.1f} us")
 
 

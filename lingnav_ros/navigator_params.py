@@ -76,6 +76,16 @@ class NavigatorParams:
     turn_tolerance_rad: float = _p(0.05, "Tolerance of closed-loop turns (move tasks, search)")
     move_tolerance_m: float = _p(0.05, "Tolerance of closed-loop forward/back moves")
     primitive_timeout_s: float = _p(20.0, "Abort one turn/move step after this long")
+    # mission recovery (issue 14; mission helper's block)
+    progress_timeout_s: float = _p(15.0, "Recover when the distance to the target (or detour waypoint) "
+                                   "has not dropped by min_progress_m for this long")
+    min_progress_m: float = _p(0.3, "Distance gain that counts as progress")
+    max_recoveries: int = _p(3, "Recoveries (back out along the trail, step aside) before failing")
+    backout_m: float = _p(1.2, "How far back along the driven trail a recovery returns")
+    side_step_m: float = _p(1.5, "Sideways step of a recovery detour, from the back-out point")
+    recovery_reverse_m: float = _p(0.3, "Reverse this far over driven ground to leave a wall; 0 = never")
+    recovery_reverse_mps: float = _p(0.1, "Speed of that reverse")
+    target_hold_queries: int = _p(12, "S2 misses tolerated while the 3D target is out of view or occluded")
 
     # --- control ------------------------------------------------------------------------------
     control_rate_hz: float = _p(20.0, "Tracker and safety loop rate")
@@ -229,6 +239,11 @@ def validate(p: NavigatorParams) -> None:
                  "image_height", "mpc_horizon_steps", "search_turn_steps"):
         if getattr(p, name) < 1:
             raise ParamError(f"{name} must be >= 1")
+    for name in ("progress_timeout_s", "min_progress_m", "backout_m", "side_step_m", "recovery_reverse_mps"):
+        if not getattr(p, name) > 0:  # also refuses NaN
+            raise ParamError(f"{name} must be > 0")
+    if not 0.0 <= p.recovery_reverse_m <= 1.0 or p.max_recoveries < 0 or p.target_hold_queries < 0:
+        raise ParamError("recovery_reverse_m must be in [0, 1] m; max_recoveries, target_hold_queries >= 0")
     if p.collision_slowdown_distance_m < p.collision_stop_distance_m:
         raise ParamError("collision_slowdown_distance_m must be >= collision_stop_distance_m")
     if not 0.0 < p.collision_slowdown_ratio <= 1.0:

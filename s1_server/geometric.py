@@ -1,10 +1,45 @@
-"""A weight-free S1: candidate arcs checked against the depth image.
+"""A weight-free S1: candidate paths checked against the depth image, answered in NavDP's shapes.
 
 It is the demo's and the tests' S1, and a planner a lab can trust when no NavDP checkpoint is at
 hand. Depth is back-projected with the camera mount into a floor grid around the robot: points
 in the obstacle height band are obstacles, floor points are known free, and everything never
 seen (NaN/zero depth, outside the view) is unknown, never free. Each candidate counts only up to
-where it first gets closer than the robot radius to an obstacle or leaves known space.
+where it first gets closer than the robot radius (plus a margin) to an obstacle or leaves known
+space.
+
+Shapes: like NavDP it answers exactly 16 candidates of 24 waypoints ([16, 24, 3], values [16]).
+It scores a larger pool (forward arcs and curvature ramps, two in-place turns, one short reverse)
+and returns the 16 best, so a client that assumes NavDP's shapes works unchanged.
+
+Values live on the NavDP critic's scale, so one `stop_threshold` means the same for both
+backends (-0.5 in NavDP's client, -3 in the field pipeline). NavDP's critic learns the label
+`-5 * (fraction of waypoints in collision) + 0.5 * (sum of clearance increments)`; here:
+
+    value = -5 * f_blocked + 0.5 * (clear_end - clear_start) + goal_bonus
+    f_blocked   fraction of the 24 waypoints at or past the first one closer than the robot
+                radius + margin to an obstacle; waypoints that are only in unknown space (past
+                the seen floor, before any obstacle) count 0.4 each (1.0 for a path that is safe
+                for less than `min_safe_length_m`, or when the depth is blind)
+    clear_*     clearance along the safe part, capped at `clearance_cap_m` (so the term is
+                within +-0.3 and never turns a fully safe path into a stop)
+    goal_bonus  0..1, a squashed progress + clearance - curvature score: it only orders paths
+                of equal safety, toward the goal
+
+So a fully safe path is worth about -0.15..+1.3, a path blocked for its last 10% about -0.5,
+for its last 60% about -3, and a path that cannot move at all -5. Primitives are valued on the
+same scale, between the two thresholds, so that they are a last resort: an in-place turn (all
+xy 0, which NavDP's goal modes read as "stay") is worth -2.0 plus up to 0.35 for facing the goal
+or the freer side (-2.5 when the robot is already within its margin of an obstacle, -5 when it
+touches one), and beats only forward paths blocked for more than about half their length. With
+the goal behind the robot (more than 90 degrees off) the turn toward it is a safe move worth
+0.5..1.0, above every forward path (they all lead away). The 0.3 m reverse backs into space the
+camera cannot see: -2.9, or -2.3 when the robot is within its margin of an obstacle ahead. A
+permissive client (-3) therefore turns away from, or backs off, a wall it faces, while NavDP's
+strict client (-0.5) stops there, as it would with NavDP.
+
+No safe candidate: as the official server, it still answers all 16 candidates and the best
+one as `trajectory`; the best value is then below the threshold, which is the client's stop
+signal (`no_safe_path` is set too, for our own clients).
 """
 from __future__ import annotations
 
@@ -18,6 +53,7 @@ from scipy import ndimage
 from s1_server.camera import CameraMount, Intrinsics, backproject, optical_to_base, pixel_to_base, robust_depth_at
 from s1_server.plan import (
     DEFAULT_STOP_THRESHOLD,
+    NUM_CANDIDATES,
     NUM_WAYPOINTS,
     Goal,
     ImageGoal,
@@ -38,6 +74,8 @@ class GeometricParams:
     max_curvature_inv_m: float = 2.0  # tightest arc: 0.5 m radius
     num_arcs: int = 21
     num_clothoids: int = 8
+    turn_in_place_rad: float = math.pi / 2.0
+    reverse_m: float = 0.3
     min_length_m: float = 0.6
     max_length_m: float = 3.0
     min_obstacle_height_m: float = 0.05
@@ -56,12 +94,21 @@ class GeometricParams:
     min_safe_length_m: float = 0.25
     goal_reached_m: float = 0.5
     unknown_goal_distance_m: float = 3.0
-    blocked_penalty: float = 1.5  # a candidate that ends at an obstacle or unknown space is a dead end
+    unknown_weight: float = 0.4  # a waypoint in unknown space weighs this much of a collision
     min_valid_depth_fraction: float = 0.05  # less valid depth than this: blind, nothing is safe
     stop_threshold: float = DEFAULT_STOP_THRESHOLD
 
 
-UNSAFE_VALUE = -10.0
+# The NavDP critic's scale (module docstring): the label's collision weight and primitive values.
+COLLISION_WEIGHT = 5.0
+CLEARANCE_GAIN_WEIGHT = 0.5
+UNSAFE_VALUE = -COLLISION_WEIGHT
+TURN_VALUE = -2.0
+TURN_TIGHT_VALUE = -2.5
+REVERSE_VALUE = -2.9
+REVERSE_OFF_WALL_VALUE = -2.3
+TURN_BONUS_MAX = 0.35
+GOAL_BEHIND_TURN_VALUE = 0.5
 
 
 class GeometricPlanner:
@@ -84,20 +131,28 @@ class GeometricPlanner:
             intrinsics = intrinsics.scaled_to(depth.shape[1], depth.shape[0])
         goal_xy = self.goal_in_base(goal, depth, intrinsics, mount)
         grid = self.occupancy(depth, intrinsics, mount)
-        candidates = self.candidates(goal_xy)
-        values, safe_len, clearances = self.score(candidates, grid, goal_xy)
+        forward = self.candidates(goal_xy)
+        fwd_values, safe_len, clearances = self.score(forward, grid, goal_xy)
         valid_fraction = float(np.mean(np.isfinite(depth) & (depth > 0.0)))
-        if valid_fraction < self.params.min_valid_depth_fraction:
-            values = np.full_like(values, UNSAFE_VALUE)
-        best = int(np.argmax(values))
-        trimmed = np.stack([_hold_after(c, n) for c, n in zip(candidates, safe_len)])
+        trimmed = np.stack([_hold_after(c, n) for c, n in zip(forward, safe_len)])
         if goal_xy is not None:
             trimmed = np.stack([_trim_at_goal(c, goal_xy, self.params.goal_reached_m) for c in trimmed])
+        prims, prim_values, prim_kinds = self.primitives(grid, goal_xy, forward, fwd_values)
+        pool = np.concatenate([trimmed, prims])
+        values = np.concatenate([fwd_values, prim_values])
+        kinds = ["forward"] * len(trimmed) + prim_kinds
+        pool_clear = np.concatenate([clearances, np.full(len(prims), _clearance_at(grid, 0.0, 0.0))])
+        if valid_fraction < self.params.min_valid_depth_fraction:
+            values = np.full_like(values, UNSAFE_VALUE)
+        # NavDP's shapes: the 16 best of the pool, kept in pool order
+        keep = np.sort(np.argsort(-values, kind="stable")[:NUM_CANDIDATES])
+        cands, values = pool[keep].astype(np.float32), values[keep]
+        best = int(np.argmax(values))
         no_safe = bool(values[best] < self.params.stop_threshold)
         info = {"goal_base": None if goal_xy is None else [float(goal_xy[0]), float(goal_xy[1])],
-                "path_length_m": _path_length(trimmed[best]),
-                "min_clearance_m": float(clearances[best]), "valid_depth_fraction": valid_fraction}
-        return S1Plan(best=trimmed[best], candidates=trimmed, values=values.astype(np.float32),
+                "path_length_m": _path_length(cands[best]), "kind": kinds[int(keep[best])],
+                "min_clearance_m": float(pool_clear[int(keep[best])]), "valid_depth_fraction": valid_fraction}
+        return S1Plan(best=cands[best], candidates=cands, values=values.astype(np.float32),
                       no_safe_path=no_safe, chosen_index=best, backend="geometric",
                       latency_s=time.perf_counter() - t0, info=info)
 
@@ -191,6 +246,7 @@ class GeometricPlanner:
 
     # ---------------------------------------------------------------- scoring
     def score(self, cands: np.ndarray, grid: dict, goal_xy: np.ndarray | None):
+        """Values on the NavDP critic's scale (module docstring), safe waypoint counts, clearances."""
         p = self.params
         res, side = grid["res"], grid["side"]
         nx, ny = grid["shape"]
@@ -201,12 +257,17 @@ class GeometricPlanner:
         clear = np.where(inside, grid["clearance"][ixc, iyc], 0.0)
         known = inside & grid["free"][ixc, iyc]
         ok = (clear >= p.robot_radius_m + p.clearance_margin_m) & known
-        # index of the first bad waypoint (24 when all are fine)
+        # index of the first bad waypoint (24 when all are fine), and of the first too close to
+        # an obstacle: beyond the seen floor the path is cut (unknown is never free) but only
+        # collisions weigh fully, as in NavDP's critic label
         first_bad = np.where(ok.all(axis=1), NUM_WAYPOINTS, np.argmin(ok, axis=1))
+        near = ~(clear >= p.robot_radius_m + p.clearance_margin_m)
+        first_hit = np.where(near.any(axis=1), np.argmax(near, axis=1), NUM_WAYPOINTS)
         k = cands.shape[0]
         values = np.empty(k)
         min_clear = np.empty(k)
         seg = np.hypot(np.diff(cands[:, :, 0], axis=1, prepend=0.0), np.diff(cands[:, :, 1], axis=1, prepend=0.0))
+        length = float(seg[0].sum())
         for i in range(k):
             n = int(first_bad[i])
             safe_len = float(seg[i, :n].sum())
@@ -215,19 +276,72 @@ class GeometricPlanner:
             min_clear[i] = c
             curv_pen = p.curvature_weight * float(np.abs(self._curvature_profiles[i]).mean())
             if goal_xy is None:
-                progress = safe_len
-                near_goal = False
+                progress, near_goal, reach = safe_len, False, length
             else:
                 d0 = float(np.hypot(*goal_xy))
                 progress = d0 - float(np.hypot(*(goal_xy - end)))
                 near_goal = float(np.hypot(*(goal_xy - end))) <= p.goal_reached_m or d0 <= p.goal_reached_m
-            if safe_len < p.min_safe_length_m and not near_goal:
-                values[i] = UNSAFE_VALUE + progress
-                continue
-            blocked = p.blocked_penalty if (n < NUM_WAYPOINTS and not near_goal) else 0.0
-            values[i] = (p.progress_weight * progress + p.clearance_weight * min(c, p.clearance_cap_m)
-                         - curv_pen - blocked)
+                reach = max(d0, length)
+            if near_goal:
+                blocked = 0.0
+            elif safe_len < p.min_safe_length_m:
+                blocked = 1.0  # a stub: it cannot move the robot, so it must not look safe
+            else:
+                hit = max(int(first_hit[i]), n)
+                blocked = ((NUM_WAYPOINTS - hit) + p.unknown_weight * (hit - n)) / NUM_WAYPOINTS
+            cap = p.clearance_cap_m
+            gain = (min(float(clear[i, n - 1]), cap) - min(float(clear[i, 0]), cap)) if n > 0 else 0.0
+            rank = p.progress_weight * progress + p.clearance_weight * min(c, cap) - curv_pen
+            bonus = 0.5 + 0.5 * math.tanh(rank / (p.progress_weight * reach + p.clearance_weight * cap))
+            values[i] = -COLLISION_WEIGHT * blocked + CLEARANCE_GAIN_WEIGHT * gain + bonus
         return values, first_bad, min_clear
+
+    # ---------------------------------------------------------------- primitives
+    def primitives(self, grid: dict, goal_xy: np.ndarray | None, forward: np.ndarray, fwd_values: np.ndarray):
+        """In-place turns left/right and a short straight reverse, valued on the same scale, so
+        that a robot facing a wall can leave it (module docstring)."""
+        p = self.params
+        here = _clearance_at(grid, 0.0, 0.0)
+        touching = here < p.robot_radius_m
+        tight = here < p.robot_radius_m + p.clearance_margin_m
+        bearing = 0.0 if goal_xy is None else math.atan2(goal_xy[1], goal_xy[0])
+        final_yaw = forward[:, -1, 2]
+        paths, values, kinds = [], [], []
+        for sign, name in ((1.0, "turn_left"), (-1.0, "turn_right")):
+            yaw = sign * p.turn_in_place_rad * np.arange(1, NUM_WAYPOINTS + 1) / NUM_WAYPOINTS
+            paths.append(np.stack([np.zeros(NUM_WAYPOINTS), np.zeros(NUM_WAYPOINTS), yaw], axis=1))
+            side = final_yaw * sign > 0.1
+            side_best = float(fwd_values[side].max()) if side.any() else UNSAFE_VALUE
+            freer = min(max((side_best - UNSAFE_VALUE) / COLLISION_WEIGHT, 0.0), 1.0)
+            facing = 0.0
+            if goal_xy is not None:
+                facing = max(0.0, abs(bearing) - abs(_wrap(bearing - sign * p.turn_in_place_rad))) / math.pi
+            if touching:
+                values.append(UNSAFE_VALUE)
+            elif goal_xy is not None and abs(bearing) > math.pi / 2.0 and facing > 0.0:
+                # the goal is behind: turning toward it beats any forward path, which leads away
+                values.append(GOAL_BEHIND_TURN_VALUE + facing)
+            else:
+                base = TURN_TIGHT_VALUE if tight else TURN_VALUE
+                values.append(base + TURN_BONUS_MAX * (0.5 * freer + facing))
+            kinds.append(name)
+        x = -p.reverse_m * np.arange(1, NUM_WAYPOINTS + 1) / NUM_WAYPOINTS
+        paths.append(np.stack([x, np.zeros(NUM_WAYPOINTS), np.zeros(NUM_WAYPOINTS)], axis=1))
+        values.append(REVERSE_OFF_WALL_VALUE if tight else REVERSE_VALUE)
+        kinds.append("reverse")
+        return np.stack(paths).astype(np.float32), np.array(values), kinds
+
+
+def _clearance_at(grid: dict, x_m: float, y_m: float) -> float:
+    """Clearance of a point of the grid (the robot's own position lies on its back edge)."""
+    nx, ny = grid["shape"]
+    ix = min(max(int(math.floor(x_m / grid["res"])), 0), nx - 1)
+    iy = min(max(int(math.floor((y_m + grid["side"]) / grid["res"])), 0), ny - 1)
+    return float(grid["clearance"][ix, iy])
+
+
+def _wrap(a: float) -> float:
+    return (a + math.pi) % (2.0 * math.pi) - math.pi
 
 
 def _checked_depth(depth_m: np.ndarray) -> np.ndarray:

@@ -22,6 +22,33 @@ PALETTE: dict[str, tuple[int, int, int]] = {
 # Words people use for the same colours.
 SYNONYMS = {"violet": "purple", "magenta": "pink", "turquoise": "cyan", "teal": "cyan"}
 
+# Shades: "dark blue" is the colour at DARK_FACTOR of its brightness, "light green" the colour
+# mixed LIGHT_MIX of the way to white. Shading keeps a dark colour's brightest face below
+# DARK_MAX_VALUE and a light colour's saturation below LIGHT_MAX_SATURATION, which is how the
+# color backend tells them apart.
+SHADES = ("dark", "light")
+SHADE_SYNONYMS = {"deep": "dark", "navy": "dark", "pale": "light", "pastel": "light", "bright": "light"}
+DARK_FACTOR = 0.45
+LIGHT_MIX = 0.5
+DARK_MAX_VALUE = 0.45
+LIGHT_MAX_SATURATION = 0.55
+
+
+def named_rgb(name: str) -> tuple[int, int, int]:
+    """'blue', 'dark blue', 'dark-blue' or 'light green' -> RGB; ValueError for anything else."""
+    words = name.lower().replace("-", " ").split()
+    shade = SHADE_SYNONYMS.get(words[0], words[0]) if len(words) == 2 else None
+    base = SYNONYMS.get(words[-1], words[-1]) if words else ""
+    if base not in PALETTE or len(words) > 2 or (len(words) == 2 and shade not in SHADES):
+        raise ValueError(f"unknown colour '{name}'; use one of {sorted(PALETTE)}, optionally "
+                         f"prefixed with {' or '.join(SHADES)}")
+    rgb = PALETTE[base]
+    if shade == "dark":
+        return tuple(int(round(c * DARK_FACTOR)) for c in rgb)
+    if shade == "light":
+        return tuple(int(round(c + (255 - c) * LIGHT_MIX)) for c in rgb)
+    return rgb
+
 
 def hue_deg(name: str) -> float:
     """Hue of a palette colour in degrees (0..360)."""

@@ -64,6 +64,17 @@ def test_obstacle_between_is_avoided(stack):
     assert result.path_length_m > 2.5
 
 
+@pytest.mark.timeout(240)
+def test_the_named_object_not_the_bigger_same_coloured_one(stack):
+    """Issue 14: asked for the red box, the robot must not drive to the nearer, bigger red chair."""
+    out, procs, servers = stack
+    result = run_scenario(RunOptions(world_path=SCENARIOS / "same_colour.yaml", max_sim_time_s=90.0,
+                                     max_wall_time_s=180.0), servers, procs, "same_colour")
+    assert result.success, result.summary()
+    assert result.contacts == 0 and result.target_distance_m < 1.0
+    assert 0.0 < result.spl <= 1.0 and result.shortest_path_m > 2.0
+
+
 class _Listener(Node):
     def __init__(self, context):
         super().__init__("replay_listener", context=context,

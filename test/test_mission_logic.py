@@ -80,7 +80,7 @@ def test_search_timeout():
 
 def test_requery_on_period_and_immediately_on_no_safe_path():
     box = Box(3.0, 3.4, -0.2, 0.2, 0.5, RED)
-    h = _harness([box], s2_requery_period_s=5.0, no_safe_path_timeout_s=1.0)
+    h = _harness([box], s2_requery_period_s=5.0, no_safe_path_timeout_s=1.0, max_recoveries=0)
     h.mission.start("go to the red box", h.t)
     assert h.query(lambda f: h.oracle(f, box)) is not None
     assert h.mission.state == MissionState.APPROACHING

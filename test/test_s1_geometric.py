@@ -8,8 +8,8 @@ import pytest
 from lingnav_ros.sim.simulator import CameraParams, Simulator
 from lingnav_ros.sim.world import from_dict
 from s1_server.camera import CameraMount
-from s1_server.geometric import GeometricPlanner
-from s1_server.plan import NUM_WAYPOINTS, ImageGoal, NoGoal, PixelGoal, PointGoal, S1Error
+from s1_server.geometric import GeometricParams, GeometricPlanner
+from s1_server.plan import NUM_CANDIDATES, NUM_WAYPOINTS, ImageGoal, NoGoal, PixelGoal, PointGoal, S1Error
 
 CAM = CameraParams(width=320, height=240, height_m=0.35, pitch_rad=math.radians(12), x_m=0.1)
 
@@ -29,8 +29,9 @@ def test_open_floor_goes_straight_to_a_point_goal_and_stops_there():
     rgb, depth, intr, mount = _view()
     plan = GeometricPlanner().plan(rgb, depth, intr, PointGoal(2.0, 0.0), mount)
     assert not plan.no_safe_path
-    assert plan.best.shape == (NUM_WAYPOINTS, 3) and plan.candidates.shape[0] >= 16
-    assert plan.candidates.shape[1:] == (NUM_WAYPOINTS, 3) and plan.values.shape == (plan.candidates.shape[0],)
+    assert plan.best.shape == (NUM_WAYPOINTS, 3)
+    assert plan.candidates.shape == (NUM_CANDIDATES, NUM_WAYPOINTS, 3) and plan.values.shape == (NUM_CANDIDATES,)
+    assert plan.values[plan.chosen_index] == plan.values.max() > -0.5  # safe for NavDP's strict client too
     assert np.hypot(*(plan.best[-1, :2] - [2.0, 0.0])) < 0.2
     assert np.abs(plan.best[:, 1]).max() < 0.15
 
@@ -58,11 +59,11 @@ def test_wall_ahead_forces_a_turn():
 def test_goal_behind_the_robot_turns_toward_it():
     rgb, depth, intr, mount = _view(room=(-4.0, -4.0, 4.0, 4.0))
     plan = GeometricPlanner().plan(rgb, depth, intr, PointGoal(-2.0, 0.5), mount)
-    # It cannot see behind itself, so it turns toward the goal's side as far as it sees free
-    # floor and never drives away from the goal; the tracker turns in place from there.
-    assert not plan.no_safe_path
-    assert plan.best[-1, 2] > 0.5 and plan.best[-1, 1] > 0.0
-    assert plan.best[-1, 0] < 1.0  # a tight turn, not a drive away from the goal
+    # It cannot see behind itself, so it turns in place toward the goal's side (a safe move on
+    # the critic's scale) and never drives away from the goal.
+    assert not plan.no_safe_path and plan.values.max() > -0.5
+    assert plan.info["kind"] == "turn_left"
+    assert plan.best[-1, 2] > 0.5 and np.abs(plan.best[:, :2]).max() < 1e-6
 
 
 def test_unknown_depth_is_not_free():
@@ -79,11 +80,45 @@ def test_unknown_depth_is_not_free():
     assert not far_right.any()
 
 
-def test_wall_everywhere_means_no_safe_path():
+def test_wall_ahead_everywhere_leaves_only_turns_and_reverse():
+    """Facing a wall: no forward path is safe. On the NavDP scale a permissive client (-3) gets
+    an in-place turn or the short reverse; NavDP's strict client (-0.5) gets its stop signal."""
     rgb, depth, intr, mount = _view(room=(-1.0, -2.0, 0.35, 2.0))
+    strict = GeometricPlanner(GeometricParams(stop_threshold=-0.5)).plan(rgb, depth, intr, PointGoal(3.0, 0.0), mount)
+    assert strict.no_safe_path and strict.values.max() < -0.5
     plan = GeometricPlanner().plan(rgb, depth, intr, PointGoal(3.0, 0.0), mount)
-    assert plan.no_safe_path
-    assert plan.values.max() < -3.0
+    assert not plan.no_safe_path
+    assert plan.info["kind"] in ("turn_left", "turn_right", "reverse")
+    assert np.abs(plan.best[:, :2]).max() <= 0.3 + 1e-6
+    forward = [i for i in range(NUM_CANDIDATES) if plan.candidates[i, -1, 0] > 0.35]
+    assert all(plan.values[i] < -3.0 for i in forward)
+
+
+def test_values_on_the_navdp_critic_scale():
+    """Open floor: the straight path is fully safe (>= -0.5); a wall 1.2 m ahead blocks the
+    straight candidate for most of its 3 m, which NavDP's critic would score below -3."""
+    rgb, depth, intr, mount = _view()
+    planner = GeometricPlanner()
+    open_plan = planner.plan(rgb, depth, intr, PointGoal(3.0, 0.0), mount)
+    straight = int(np.argmin(np.abs(open_plan.candidates[:, -1, 1]) + 10 * (open_plan.candidates[:, -1, 0] < 2.5)))
+    assert -0.5 < open_plan.values[straight] <= 1.5
+    rgb, depth, intr, mount = _view(walls=[(1.2, -3.9, 1.2, 3.9)])
+    walled = planner.plan(rgb, depth, intr, PointGoal(3.0, 0.0), mount)
+    assert walled.candidates.shape == (NUM_CANDIDATES, NUM_WAYPOINTS, 3)
+    lengths = np.hypot(*np.diff(walled.candidates[:, :, :2], axis=1).transpose(2, 0, 1)).sum(axis=1)
+    moving = lengths > 0.35
+    assert moving.any() and (walled.values[moving] < -0.5).all()
+    assert walled.values.min() >= -5.5 and walled.values.max() <= 1.5
+
+
+def test_stub_paths_never_look_safe():
+    """A 0.13 m stub once scored above the stop threshold and froze the robot (issue 14)."""
+    rgb, depth, intr, mount = _view(walls=[(0.55, -0.6, 0.55, 0.6)])
+    plan = GeometricPlanner().plan(rgb, depth, intr, PointGoal(3.0, 0.0), mount)
+    for cand, value in zip(plan.candidates, plan.values):
+        length = float(np.hypot(*np.diff(cand[:, :2], axis=0).T).sum()) + float(np.hypot(*cand[0, :2]))
+        if 0.0 < length < 0.25 and abs(cand[-1, 2]) < 0.2:
+            assert value < -3.0
 
 
 def test_camera_pitch_changes_what_is_an_obstacle():

@@ -7,130 +7,58 @@ same logic runs on wall time, sim time and replayed bags, and unit tests drive i
 S2 is asked at the start, again every `s2_requery_period_s` while approaching, whenever S1
 reports no safe path, and after every search or move step (field note 3: the field asked once).
 A new instruction starts a new episode; answers that belong to an older episode are dropped.
+
+While approaching it never stalls silently (recovery.py): plans too short to move are no plans,
+S1's in-place turns and short reverses run as closed-loop primitives, a stall (no progress for
+`progress_timeout_s`, or no safe path for `no_safe_path_timeout_s`) marks the dead end and
+backs out along the trail to try another way, and only after `max_recoveries` does it fail. The
+3D target is kept in odom as long as it is plausible: S2 not seeing it counts only while it
+should be in plain view.
 """
 from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
 
 from lingnav_ros.control.types import Command, Pose2D
-from lingnav_ros.mission.moves import MoveStep, PrimitiveFactory, steps_from_arrows, steps_from_tasks
+from lingnav_ros.mission.approach import ApproachMixin
+from lingnav_ros.mission.episode import (  # noqa: F401 (re-exported: the node and tests import them here)
+    ControlOutput,
+    Episode,
+    MissionConfig,
+    MissionStatus,
+    PlanRecord,
+    S1Request,
+    S2Request,
+)
+from lingnav_ros.mission.memory import LocalMapMemory, TrailMemory
+from lingnav_ros.mission.moves import REVERSE_SYMBOL, MoveStep, PrimitiveFactory, steps_from_arrows, steps_from_tasks
+from lingnav_ros.mission.recovery import ProgressMonitor
 from lingnav_ros.mission.states import MOTION_STATES, TERMINAL_STATES, MissionState, Reason
-from lingnav_ros.mission.target import TargetEstimate, goal_for_frame, horizontal_distance, lift_pixel
+from lingnav_ros.mission.target import TargetEstimate, expected_in_view, horizontal_distance, lift_pixel
 from lingnav_ros.perception.frame import RgbdFrame
-from lingnav_ros.perception.frames import plan_to_odom
-from s1_server.plan import PixelGoal, PointGoal, S1Plan, S1Unavailable
+from s1_server.plan import S1Unavailable
 from s2_server.decision import TURN_STEP_RAD
 
 FULL_TURN_RAD = 2.0 * math.pi
 
 
-@dataclass(frozen=True)
-class MissionConfig:
-    s2_requery_period_s: float = 2.0
-    arrive_distance_m: float = 0.7
-    mission_timeout_s: float = 180.0
-    search_timeout_s: float = 60.0
-    search_turn_steps: int = 3
-    no_safe_path_timeout_s: float = 8.0
-    primitive_timeout_s: float = 20.0
-    lost_target_queries: int = 2  # S2 misses tolerated while a 3D target is held
-    s1_error_limit: int = 3  # consecutive non-network S1 errors before failing
-
-
-@dataclass(frozen=True)
-class S2Request:
-    token: int
-    episode: int
-    instruction: str
-    context: dict
-
-
-@dataclass(frozen=True)
-class S1Request:
-    episode: int
-    goal: PixelGoal | PointGoal
-
-
-@dataclass(frozen=True)
-class ControlOutput:
-    active: bool  # False: idle or finished (publish zero once, then nothing)
-    command: Command
-    predicted: np.ndarray | None  # [N,3] odom path the command leads to, if the tracker made one
-    source: str  # 'idle' | 'hold' | 'tracker' | 'primitive'
-    needs_plan: bool = False
-    plan_stamp_s: float | None = None
-
-
-@dataclass
-class MissionStatus:
-    state: MissionState
-    reason: str
-    instruction: str
-    target: str
-    distance_to_target_m: float
-    s2_latency_s: float
-    s1_latency_s: float
-    plan_age_s: float
-    s2_calls: int
-    s1_calls: int
-    elapsed_s: float
-    path_length_m: float
-    episode: int
-
-
-@dataclass
-class _PlanRecord:
-    plan: S1Plan
-    path_odom: np.ndarray
-    candidates_odom: np.ndarray
-    stamp_s: float
-    received_s: float
-
-
-@dataclass
-class _Episode:
-    instruction: str = ""
-    started_s: float = 0.0
-    timeout_s: float = 0.0
-    moves: list[MoveStep] = field(default_factory=list)
-    primitive: Any = None
-    primitive_step: MoveStep | None = None
-    primitive_started_s: float = 0.0
-    moves_are_instruction: bool = False
-    instruction_moves_done: bool = False
-    s2_needed: bool = True
-    s2_forced: bool = False
-    s2_inflight: int | None = None
-    last_query_s: float = -math.inf
-    min_frame_stamp_s: float = -math.inf
-    search_started_s: float | None = None
-    search_turned_rad: float = 0.0
-    target: TargetEstimate | None = None
-    target_name: str = ""
-    lost_queries: int = 0
-    plan: _PlanRecord | None = None
-    no_safe_since_s: float | None = None
-    s1_errors: int = 0
-    path_length_m: float = 0.0
-    last_pose: Pose2D | None = None
-    ended_s: float | None = None
-
-
-class Mission:
-    def __init__(self, config: MissionConfig, tracker, primitives: PrimitiveFactory) -> None:
+class Mission(ApproachMixin):
+    def __init__(self, config: MissionConfig, tracker, primitives: PrimitiveFactory, local_map=None,
+                 local_map_lock=None) -> None:
+        """`local_map`: the navigator's perception.local_map.LocalMap (with the lock its depth
+        updates hold), so that dead-end memory and obstacle memory are one grid (issue 19);
+        without it the mission keeps visits itself."""
         self.config = config
+        self.local_map = local_map
+        self.local_map_lock = local_map_lock
         self.tracker = tracker
         self.primitives = primitives
         self._lock = threading.RLock()
         self.state = MissionState.IDLE
         self.reason = ""
         self.episode = 0
-        self._ep = _Episode()
+        self._ep = Episode()
         self._token = 0
         self.estop = False
         self.s2_calls = 0
@@ -148,14 +76,21 @@ class Mission:
             if self.estop:
                 return False
             self.episode += 1
-            self._ep = _Episode(instruction=instruction.strip(), started_s=now_s,
-                                timeout_s=timeout_s if timeout_s > 0 else self.config.mission_timeout_s)
+            self._ep = Episode(instruction=instruction.strip(), started_s=now_s,
+                               timeout_s=timeout_s if timeout_s > 0 else self.config.mission_timeout_s,
+                               monitor=ProgressMonitor(self.config.progress_timeout_s, self.config.min_progress_m),
+                               memory=self._new_memory(now_s))
             self.s2_calls = self.s1_calls = 0
             self.s2_latency_s = self.s1_latency_s = math.nan
             self.last_decision = None
             self._reset_tracker()
             self._set(MissionState.QUERYING, "")
             return True
+
+    def _new_memory(self, now_s: float) -> TrailMemory:
+        memory = TrailMemory() if self.local_map is None else LocalMapMemory(self.local_map, self.local_map_lock)
+        memory.set_time(now_s)
+        return memory
 
     def cancel(self, now_s: float, reason: str = Reason.CANCELLED) -> None:
         with self._lock:
@@ -251,12 +186,15 @@ class Mission:
                 ep.s2_forced = ep.s2_needed = True  # no odometry at that stamp: ask again
                 return
             ep.target = estimate
-            ep.lost_queries = 0
+            ep.lost_queries = ep.hidden_queries = 0
             ep.search_started_s = None
             ep.search_turned_rad = 0.0
             if self.state != MissionState.APPROACHING:
                 ep.plan = None
                 ep.no_safe_since_s = None
+                ep.detour = []
+                if ep.monitor is not None:
+                    ep.monitor.reset(now_s)
                 self._reset_tracker()
                 self._set(MissionState.APPROACHING, "")
             return
@@ -264,10 +202,16 @@ class Mission:
             # a moves-only instruction whose moves are already done
             self._end(MissionState.ARRIVED, Reason.MOVES_DONE, now_s)
             return
-        if (self.state == MissionState.APPROACHING and ep.target is not None and not ep.target.approximate
-                and ep.lost_queries < self.config.lost_target_queries):
-            ep.lost_queries += 1  # the target may be out of view up close: keep the 3D estimate
-            return
+        if self.state == MissionState.APPROACHING and ep.target is not None and not ep.target.approximate:
+            # Keep the 3D target while it is plausible: out of view, occluded, or while backing
+            # out of a dead end, S2 cannot see it; only misses in plain view count against it.
+            hidden = bool(ep.detour) or not expected_in_view(ep.target, frame)
+            if hidden and ep.hidden_queries < self.config.target_hold_queries:
+                ep.hidden_queries += 1
+                return
+            if not hidden and ep.lost_queries < self.config.lost_target_queries:
+                ep.lost_queries += 1
+                return
         search_moves = steps_from_tasks(trailing) if trailing else []
         if not search_moves and not leading:
             search_moves = steps_from_arrows(getattr(decision, "navigation", "") or "")
@@ -280,53 +224,19 @@ class Mission:
             ep.search_turned_rad = 0.0
         ep.target = None
         ep.plan = None
+        ep.detour = []
         self._begin_moves(search_moves, MissionState.SEARCHING, now_s, instruction=False)
 
     def _begin_moves(self, steps: list[MoveStep], state: MissionState, now_s: float, instruction: bool) -> None:
         ep = self._ep
         ep.moves = list(steps)
         ep.moves_are_instruction = instruction
+        ep.moves_are_recovery = False
         ep.primitive = None
         ep.plan = None
         self._set(state, "")
 
     # ------------------------------------------------------------------ S1
-    def s1_request(self, frame: RgbdFrame) -> S1Request | None:
-        """The goal S1 should plan for in `frame`, or None when no plan is wanted."""
-        with self._lock:
-            ep = self._ep
-            if self.state != MissionState.APPROACHING or ep.target is None or frame.pose is None:
-                return None
-            goal = goal_for_frame(ep.target, frame)
-            return None if goal is None else S1Request(self.episode, goal)
-
-    def on_s1_plan(self, request: S1Request, plan: S1Plan, frame: RgbdFrame, now_s: float) -> None:
-        with self._lock:
-            if request.episode != self.episode or frame.pose is None:
-                return
-            self.s1_calls += 1
-            self.s1_latency_s = float(plan.latency_s)
-            if self.state != MissionState.APPROACHING:
-                return
-            ep = self._ep
-            ep.s1_errors = 0
-            cands = np.asarray(plan.candidates, dtype=float)
-            cands_odom = (np.stack([plan_to_odom(c, frame.pose) for c in cands]) if cands.size
-                          else np.zeros((0, 0, 3)))
-            record = _PlanRecord(plan, plan_to_odom(plan.best, frame.pose), cands_odom, frame.stamp_s, now_s)
-            if plan.no_safe_path or not np.all(np.isfinite(plan.best)):
-                # never send the "least bad" candidate to the controller (field note 6)
-                ep.plan = _PlanRecord(plan, np.zeros((0, 3)), cands_odom, frame.stamp_s, now_s)
-                if ep.no_safe_since_s is None:
-                    ep.no_safe_since_s = now_s
-                    ep.s2_forced = True
-                if now_s - ep.no_safe_since_s > self.config.no_safe_path_timeout_s:
-                    self._end(MissionState.FAILED, f"{Reason.NO_SAFE_PATH} for "
-                              f"{now_s - ep.no_safe_since_s:.1f} s", now_s)
-                return
-            ep.no_safe_since_s = None
-            ep.plan = record
-
     def on_s1_error(self, request: S1Request, error: Exception, now_s: float) -> None:
         with self._lock:
             if request.episode != self.episode or self.state in TERMINAL_STATES:
@@ -348,6 +258,9 @@ class Mission:
             ep.last_pose = pose
             if self.state in TERMINAL_STATES:
                 return _idle()
+            if self.state in MOTION_STATES:
+                ep.memory.set_time(now_s)
+                ep.memory.mark_visited(pose.x_m, pose.y_m)
             if now_s - ep.started_s > ep.timeout_s:
                 self._end(MissionState.FAILED, f"{Reason.TIMEOUT} after {ep.timeout_s:.0f} s", now_s)
                 return _idle()
@@ -359,21 +272,10 @@ class Mission:
             if ep.moves or ep.primitive is not None:
                 return self._step_moves(now_s, pose, last_cmd, dt_s)
             if self.state == MissionState.APPROACHING:
+                if not self._check_progress(now_s, pose):
+                    return _idle() if self.state in TERMINAL_STATES else _hold()
                 return self._track(now_s, pose, last_cmd)
             return _hold()
-
-    def _track(self, now_s: float, pose: Pose2D, last_cmd: Command) -> ControlOutput:
-        ep = self._ep
-        if ep.target is not None and not ep.target.approximate \
-                and horizontal_distance(ep.target, pose) < self.config.arrive_distance_m:
-            self._end(MissionState.ARRIVED, Reason.ARRIVED_DISTANCE, now_s)
-            return _idle()
-        if ep.plan is None or len(ep.plan.path_odom) < 2:
-            return _hold()
-        out = self.tracker.compute(pose, last_cmd, ep.plan.path_odom)
-        if out.goal_reached or out.controller == "stop":
-            return ControlOutput(True, Command(0.0, 0.0), out.predicted, "hold", True, ep.plan.stamp_s)
-        return ControlOutput(True, out.command, out.predicted, "tracker", True, ep.plan.stamp_s)
 
     def _step_moves(self, now_s: float, pose: Pose2D, last_cmd: Command, dt_s: float) -> ControlOutput:
         ep = self._ep
@@ -395,7 +297,7 @@ class Mission:
         if now_s - ep.primitive_started_s > self.config.primitive_timeout_s:
             step = ep.primitive_step
             done_fraction = 1.0 - abs(float(result.error)) / max(abs(step.amount), 1e-6) if step else 0.0
-            if done_fraction < 0.5:
+            if done_fraction < 0.5 and not ep.moves_are_recovery:
                 # the base did not really move: blocked, or commands are not reaching it
                 self._end(MissionState.FAILED, f"{Reason.MOVE_FAILED}: {step} reached {done_fraction:.0%} "
                           f"within {self.config.primitive_timeout_s:.0f} s", now_s)
@@ -409,11 +311,16 @@ class Mission:
             if not ep.moves:
                 self._moves_finished(now_s)
             return ControlOutput(self.state not in TERMINAL_STATES, Command(0.0, 0.0), None, "hold")
-        return ControlOutput(True, result.command, None, "primitive")
+        reverse = ep.primitive_step is not None and ep.primitive_step.symbol == REVERSE_SYMBOL
+        return ControlOutput(True, result.command, None, "primitive", reverse=reverse)
 
     def _moves_finished(self, now_s: float) -> None:
         ep = self._ep
-        ep.min_frame_stamp_s = now_s  # the next query must see the world after the move
+        ep.min_frame_stamp_s = now_s  # the next query or plan must see the world after the move
+        if ep.moves_are_recovery:
+            ep.moves_are_recovery = False
+            ep.plan = None
+            return
         ep.s2_needed = True
         if ep.moves_are_instruction:
             ep.instruction_moves_done = True
@@ -428,7 +335,11 @@ class Mission:
         return self._ep.target
 
     @property
-    def plan_record(self) -> _PlanRecord | None:
+    def detour(self) -> list[tuple[float, float]]:
+        return list(self._ep.detour)
+
+    @property
+    def plan_record(self) -> PlanRecord | None:
         return self._ep.plan
 
     @property
@@ -449,7 +360,7 @@ class Mission:
             return MissionStatus(self.state, self.reason, ep.instruction, ep.target_name, dist,
                                  self.s2_latency_s, self.s1_latency_s, plan_age, self.s2_calls,
                                  self.s1_calls, max(0.0, end - ep.started_s) if self.episode else 0.0,
-                                 ep.path_length_m, self.episode)
+                                 ep.path_length_m, self.episode, ep.recoveries)
 
     # ------------------------------------------------------------------ internals
     def _set(self, state: MissionState, reason: str) -> None:

@@ -6,13 +6,14 @@ RotateBy or DriveDistance primitive that ends on odometry, not on a timer.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from lingnav_ros.control.limits import VelocityLimits
 from lingnav_ros.control.primitives import DriveDistance, RotateBy
 from s2_server.decision import MOVE_STEP_M, TURN_STEP_RAD
 
+REVERSE_SYMBOL = "reverse"  # a recovery back-out along the driven trail, not an S2 arrow
 ARROWS = {"←": ("rotate", TURN_STEP_RAD), "→": ("rotate", -TURN_STEP_RAD),
           "↑": ("drive", MOVE_STEP_M), "↓": ("drive", -MOVE_STEP_M)}
 
@@ -63,14 +64,21 @@ class PrimitiveFactory(Protocol):
 
 
 class ControlPrimitives:
-    """Builds the tracker package's primitives with the navigator's limits and tolerances."""
+    """Builds the tracker package's primitives with the navigator's limits and tolerances.
 
-    def __init__(self, limits: VelocityLimits, turn_tolerance_rad: float, move_tolerance_m: float) -> None:
+    S2's ↓ obeys the navigator's limits (no reversing unless v_min_mps < 0). The mission's own
+    back-out (REVERSE_SYMBOL) may reverse at `reverse_mps`: it only drives back over cells the
+    robot has just driven through, which the camera cannot see but the trail memory knows."""
+
+    def __init__(self, limits: VelocityLimits, turn_tolerance_rad: float, move_tolerance_m: float,
+                 reverse_mps: float = 0.1) -> None:
         self.limits = limits
         self.turn_tolerance_rad = turn_tolerance_rad
         self.move_tolerance_m = move_tolerance_m
+        self.reverse_limits = replace(limits, v_min_mps=min(limits.v_min_mps, -abs(reverse_mps)))
 
     def make(self, step: MoveStep) -> Primitive:
         if step.kind == "rotate":
             return RotateBy(step.amount, self.limits, self.turn_tolerance_rad)
-        return DriveDistance(step.amount, self.limits, self.move_tolerance_m)
+        limits = self.reverse_limits if step.symbol == REVERSE_SYMBOL and step.amount < 0 else self.limits
+        return DriveDistance(step.amount, limits, self.move_tolerance_m)

@@ -31,6 +31,7 @@ class Reason:
     S2_REJECTED = "S2 rejected the request"
     S1_FAILED = "S1 failed"
     NO_SAFE_PATH = "no safe path"
+    NO_PROGRESS = "no progress"
     MOVE_FAILED = "move step failed"
     CANCELLED = "cancelled"
     PREEMPTED = "preempted by a new instruction"

@@ -90,3 +90,23 @@ def goal_for_frame(target: TargetEstimate, frame: RgbdFrame, margin_px: int = 2)
     if bool(in_front[0]) and margin_px <= u < w - margin_px and margin_px <= v < h - margin_px:
         return PixelGoal(int(round(u)), int(round(v)))
     return PointGoal(float(p_base[0]), float(p_base[1]))
+
+
+def expected_in_view(target: TargetEstimate, frame: RgbdFrame, max_range_m: float = 5.0,
+                     occlusion_margin_m: float = 0.4) -> bool:
+    """Should S2 see the target in `frame`? Not when it projects outside the image, lies beyond
+    `max_range_m`, or something nearer stands in front of it (depth at its pixel well short of
+    it). Only misses while it should be seen make the 3D estimate implausible."""
+    if frame.pose is None:
+        return False
+    goal = goal_for_frame(target, frame, margin_px=8)
+    if not isinstance(goal, PixelGoal):
+        return False
+    p_base = target_in_base(target, frame.pose)
+    distance = math.hypot(float(p_base[0]), float(p_base[1]))
+    if distance > max_range_m:
+        return False
+    depth = robust_depth_at(frame.depth_m, goal.u, goal.v, radius_px=4)
+    if math.isfinite(depth) and depth < distance - occlusion_margin_m:
+        return False  # occluded
+    return True

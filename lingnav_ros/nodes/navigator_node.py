@@ -75,12 +75,8 @@ class NavigatorNode(Node):
         self.limits = VelocityLimits(v_max_mps=p.v_max_mps, v_min_mps=p.v_min_mps, w_max_radps=p.w_max_radps,
                                      a_max_mps2=p.a_max_mps2, alpha_max_radps2=p.alpha_max_radps2)
         tracker = MpcTracker(factories.mpc_params(p), self.limits)
-        self.mission = Mission(
-            MissionConfig(s2_requery_period_s=p.s2_requery_period_s, arrive_distance_m=p.arrive_distance_m,
-                          mission_timeout_s=p.mission_timeout_s, search_timeout_s=p.search_timeout_s,
-                          search_turn_steps=p.search_turn_steps, no_safe_path_timeout_s=p.no_safe_path_timeout_s,
-                          primitive_timeout_s=p.primitive_timeout_s),
-            tracker, ControlPrimitives(self.limits, p.turn_tolerance_rad, p.move_tolerance_m))
+        self.mission = Mission(MissionConfig.from_params(p), tracker, ControlPrimitives(
+            self.limits, p.turn_tolerance_rad, p.move_tolerance_m, reverse_mps=p.recovery_reverse_mps))
         self.watchdog = Watchdog(WatchdogConfig(p.odom_timeout_s, p.depth_timeout_s, p.max_plan_age_s))
         self.collision_cfg = CollisionConfig(
             robot_radius_m=p.robot_radius_m, stop_distance_m=p.collision_stop_distance_m,

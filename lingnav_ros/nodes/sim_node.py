@@ -34,6 +34,7 @@ from lingnav_ros.nodes.lifecycle import (
     spin_until_shutdown,
 )
 from lingnav_ros.paths import config_file
+from lingnav_ros.sim.camera_model import make_camera_model
 from lingnav_ros.sim.robot import RobotParams
 from lingnav_ros.sim.simulator import CameraParams, Simulator
 from lingnav_ros.sim.world import load
@@ -77,6 +78,8 @@ class SimNode(Node):
         self.declare_parameter("camera_pitch_rad", d.pitch_rad)
         self.declare_parameter("camera_x_m", d.x_m)
         self.declare_parameter("depth_encoding", "16UC1")
+        self.declare_parameter("camera_model", "realistic")  # or ideal: perfect depth, no latency/drops
+        self.declare_parameter("camera_profile", "sim")  # faults from config/cameras/<profile>.yaml
         self.declare_parameter("physics_rate_hz", 50.0)
         self.declare_parameter("camera_rate_hz", 10.0)
         self.declare_parameter("real_time_factor", 1.0)
@@ -96,7 +99,8 @@ class SimNode(Node):
         self.camera = CameraParams(g("image_width"), g("image_height"), g("hfov_rad"), g("camera_height_m"),
                                    g("camera_pitch_rad"), g("camera_x_m"))
         self.sim = Simulator(world, self.camera, RobotParams(radius_m=g("robot_radius_m"),
-                                                             cmd_latency_s=g("cmd_latency_s")))
+                                                             cmd_latency_s=g("cmd_latency_s")),
+                             make_camera_model(g("camera_model"), g("camera_profile"), world.extra.get("camera")))
         self.physics_dt_s = 1.0 / g("physics_rate_hz")
         self.camera_period_s = 1.0 / g("camera_rate_hz")
         self._next_camera_s = 0.0
@@ -117,7 +121,8 @@ class SimNode(Node):
         self.cmd_count = 0
         self.create_timer(self.physics_dt_s / max(g("real_time_factor"), 1e-3), self._tick)
         self.get_logger().info(f"world '{world.name}' with {len(world.shapes)} objects, camera "
-                               f"{self.camera.width}x{self.camera.height}, depth {self.depth_encoding}")
+                               f"{self.camera.width}x{self.camera.height}, depth {self.depth_encoding}, "
+                               f"camera model {g('camera_model')} ({g('camera_profile')})")
 
     def _on_cmd(self, msg: Twist) -> None:
         self.cmd_count += 1
@@ -131,10 +136,12 @@ class SimNode(Node):
         self._publish_odom(stamp)
         if t + 1e-9 >= self._next_camera_s:
             self._next_camera_s = t + self.camera_period_s
-            self._publish_camera(stamp)
+            self.sim.capture()
             state = self.sim.state()
             state["cmd_count"] = self.cmd_count
             self.pub_state.publish(String(data=json.dumps(state)))
+        for frame in self.sim.frames_due():  # after the camera model's latency, stamped at capture
+            self._publish_camera(stamp_of(frame.stamp_s), frame.rgb, frame.depth_m)
 
     def _publish_odom(self, stamp) -> None:
         r = self.sim.robot
@@ -166,8 +173,7 @@ class SimNode(Node):
          optical.transform.rotation.w) = q
         return [base, optical]
 
-    def _publish_camera(self, stamp) -> None:
-        rgb, depth = self.sim.render()
+    def _publish_camera(self, stamp, rgb: np.ndarray, depth: np.ndarray) -> None:
         rgb_msg, depth_msg = image_msgs(rgb, depth, self.depth_encoding, stamp, topics.CAMERA_OPTICAL_FRAME)
         intr = self.camera.intrinsics()
         info = CameraInfo(height=intr.height, width=intr.width, distortion_model="plumb_bob")

@@ -30,9 +30,19 @@ class Renderer:
         self.rays_base = (rays_opt @ optical_to_base_rotation(mount.pitch_rad).T).astype(np.float32)
         self.segs, self.heights, self.colours = world.segments()
         self.cyls = world.cylinders()
+        # segments() lists the walls, then four faces per box, in shape order
+        boxes = [s for s in world.shapes if s.kind == "box"]
+        self.seg_absorbing = np.array([False] * len(world.walls) + [s.ir_absorbing for s in boxes for _ in range(4)])
+        self.cyl_absorbing = np.array([c.ir_absorbing for c in self.cyls], dtype=bool)
 
     def render(self, x_m: float, y_m: float, theta_rad: float) -> tuple[np.ndarray, np.ndarray]:
         """RGB (H, W, 3) uint8 and depth (H, W) float32 metres for the robot at (x, y, theta)."""
+        rgb, depth, _ = self.render_layers(x_m, y_m, theta_rad)
+        return rgb, depth
+
+    def render_layers(self, x_m: float, y_m: float, theta_rad: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`render` plus a bool (H, W) mask of pixels on IR-absorbing material (the camera model
+        turns their depth into nothing, as a real RGB-D camera reads black surfaces)."""
         h, w = self.intr.height, self.intr.width
         c, s = math.cos(theta_rad), math.sin(theta_rad)
         rb = self.rays_base
@@ -95,4 +105,11 @@ class Renderer:
             if m.any():
                 rgb[m] = np.asarray(cyl.rgb, np.float32) * shade[m, None]
         rgb[~valid] = 30.0
-        return rgb.reshape(h, w, 3).clip(0, 255).astype(np.uint8), depth.reshape(h, w)
+        absorbing = np.zeros(dx.shape, dtype=bool)
+        if self.seg_absorbing.any():
+            absorbing |= seg_hit & self.seg_absorbing[np.maximum(colour_idx, 0)]
+        if self.cyl_absorbing.any():
+            cyl_hit = colour_idx < -1
+            absorbing |= cyl_hit & self.cyl_absorbing[np.maximum(-2 - colour_idx, 0)]
+        return (rgb.reshape(h, w, 3).clip(0, 255).astype(np.uint8), depth.reshape(h, w),
+                absorbing.reshape(h, w))

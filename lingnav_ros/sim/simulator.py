@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lingnav_ros.sim.camera_model import CameraFrame, CameraModel
 from lingnav_ros.sim.render import Renderer
 from lingnav_ros.sim.robot import DiffDriveRobot, RobotParams
 from lingnav_ros.sim.world import World
@@ -29,11 +30,13 @@ class CameraParams:
 
 
 class Simulator:
-    def __init__(self, world: World, camera: CameraParams | None = None, robot: RobotParams | None = None):
+    def __init__(self, world: World, camera: CameraParams | None = None, robot: RobotParams | None = None,
+                 camera_model: CameraModel | None = None):
         self.world = world
         self.camera = camera or CameraParams()
         self.robot = DiffDriveRobot(world, robot)
         self.renderer = Renderer(world, self.camera.intrinsics(), self.camera.mount())
+        self.camera_model = camera_model or CameraModel()  # ideal unless told otherwise
         self.time_s = 0.0
 
     def command(self, v_mps: float, w_radps: float) -> None:
@@ -44,8 +47,19 @@ class Simulator:
         self.robot.step(self.time_s, dt_s)
 
     def render(self) -> tuple[np.ndarray, np.ndarray]:
+        """The perfect frame at the robot's pose now (geometry truth, no camera faults)."""
         r = self.robot
         return self.renderer.render(r.x_m, r.y_m, r.theta_rad)
+
+    def capture(self) -> bool:
+        """Expose a frame now through the camera model; False when the camera loses it."""
+        r = self.robot
+        rgb, depth, absorbing = self.renderer.render_layers(r.x_m, r.y_m, r.theta_rad)
+        return self.camera_model.capture(self.time_s, rgb, depth, absorbing)
+
+    def frames_due(self) -> list[CameraFrame]:
+        """Captured frames whose latency has passed: publish these, stamped with their capture time."""
+        return self.camera_model.due(self.time_s)
 
     def target_distance_m(self) -> float:
         """Distance from the robot centre to the target's surface (NaN without a target)."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from s2_server.colors import PALETTE
+from s2_server.colors import named_rgb
 
 WALL_RGB = (205, 205, 200)
 FLOOR_RGB = (105, 100, 95)
@@ -33,6 +33,7 @@ class Shape:
     size_y_m: float = 0.0
     yaw_rad: float = 0.0
     radius_m: float = 0.0
+    ir_absorbing: bool = False  # black/IR-absorbing material: depth cameras read nothing on it
 
     def corners(self) -> np.ndarray:
         hx, hy = self.size_x_m / 2.0, self.size_y_m / 2.0
@@ -80,11 +81,15 @@ def _colour(spec) -> tuple[int, int, int]:
     if spec is None or spec == "grey":
         return GREY_RGB
     if isinstance(spec, str):
-        if spec not in PALETTE:
-            raise ValueError(f"unknown colour '{spec}'; use one of {sorted(PALETTE)} or grey or [r, g, b]")
-        return PALETTE[spec]
+        return named_rgb(spec)  # 'blue', 'dark blue', 'light-green' ...
     r, g, b = (int(c) for c in spec)
     return (r, g, b)
+
+
+def _flag(value, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"object {name} must be true or false, got {value!r}")
+    return value
 
 
 def from_dict(data: dict, name: str = "") -> World:
@@ -104,7 +109,8 @@ def from_dict(data: dict, name: str = "") -> World:
         shapes.append(Shape(kind=kind, x_m=float(o["x"]), y_m=float(o["y"]), height_m=float(o.get("height", 0.8)),
                             rgb=_colour(o.get("color")), label=str(o.get("label", "")),
                             size_x_m=float(size[0]), size_y_m=float(size[1]),
-                            yaw_rad=float(o.get("yaw", 0.0)), radius_m=float(o.get("radius", 0.2))))
+                            yaw_rad=float(o.get("yaw", 0.0)), radius_m=float(o.get("radius", 0.2)),
+                            ir_absorbing=_flag(o.get("ir_absorbing", False), "ir_absorbing")))
     start = data.get("start", [0.0, 0.0, 0.0])
     return World(walls=walls, shapes=shapes, wall_height_m=float(data.get("wall_height", 2.0)),
                  start=(float(start[0]), float(start[1]), float(start[2])),

@@ -126,13 +126,17 @@ class RunResult:
     s2_latency_ms: list[float] = field(default_factory=list)
     s1_latency_ms: list[float] = field(default_factory=list)
     spl: float = 0.0
+    shortest_path_m: float = float("nan")  # grid A* to within the success radius (shortest_path.py)
     trajectory: list[tuple[float, float]] = field(default_factory=list)
     s2_query_points: list[tuple[float, float]] = field(default_factory=list)
+    events: list[tuple[float, str, str]] = field(default_factory=list)  # mission state/reason changes
     bag_path: str = ""
+    repeat: int = 0
 
     def summary(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k not in ("trajectory", "s2_query_points",
-                                                                  "s2_latency_ms", "s1_latency_ms")}
+                                                                  "s2_latency_ms", "s1_latency_ms", "events")}
+        d["recoveries"] = sum(1 for _, _, reason in self.events if reason.startswith("recovery "))
         d["s2_latency_ms_median"] = _median(self.s2_latency_ms)
         d["s1_latency_ms_median"] = _median(self.s1_latency_ms)
         return d
@@ -156,6 +160,7 @@ class Monitor(Node):
         self.s2_points: list[tuple[float, float]] = []
         self.s2_latency_ms: list[float] = []
         self.s1_latency_ms: list[float] = []
+        self.events: list[tuple[float, str, str]] = []  # (sim time, state, reason) on each change
         self._last_s1 = float("nan")
         self.create_subscription(String, topics.SIM_STATE, self._on_sim, 10)
         self.create_subscription(NavStatus, topics.STATUS, self._on_status, 10)
@@ -180,6 +185,8 @@ class Monitor(Node):
     def _on_status(self, msg: NavStatus) -> None:
         with self.lock:
             self.status = msg
+            if not self.events or self.events[-1][1:] != (msg.state_name, msg.reason):
+                self.events.append((float(self.sim_state.get("t", 0.0)), msg.state_name, msg.reason))
             if math.isfinite(msg.s1_latency_s) and msg.s1_latency_s != self._last_s1:
                 self._last_s1 = msg.s1_latency_s
                 self.s1_latency_ms.append(msg.s1_latency_s * 1000.0)
@@ -285,16 +292,20 @@ def run_scenario(opts: RunOptions, servers: Servers, procs: Processes, name: str
             target_distance_m=float(sim.get("target_distance_m", float("nan"))),
             s2_calls=int(st.s2_calls) if st else 0, s1_calls=int(st.s1_calls) if st else 0,
             s2_latency_ms=list(monitor.s2_latency_ms), s1_latency_ms=list(monitor.s1_latency_ms),
-            trajectory=traj, s2_query_points=list(monitor.s2_points),
+            trajectory=traj, s2_query_points=list(monitor.s2_points), events=list(monitor.events),
             bag_path=str(opts.record_bag) if opts.record_bag else "")
     if opts.expect_failure:
         result.success = final == "FAILED"
     else:
         result.success = final == "ARRIVED" and math.isfinite(result.target_distance_m) \
             and result.target_distance_m <= opts.success_radius_m
-    if result.success and not opts.expect_failure and traj:
-        shortest = max(math.hypot(traj[0][0] - traj[-1][0], traj[0][1] - traj[-1][1]), 1e-6)
-        result.spl = shortest / max(result.path_length_m, shortest)
+    if not opts.expect_failure:
+        from lingnav_ros.tools.shortest_path import shortest_path_m
+
+        result.shortest_path_m = shortest_path_m(world, goal_radius_m=opts.success_radius_m)
+    if result.success and not opts.expect_failure:
+        shortest = result.shortest_path_m if math.isfinite(result.shortest_path_m) else result.path_length_m
+        result.spl = shortest / max(result.path_length_m, shortest, 1e-6)
     elif result.success:
         result.spl = 1.0
     return result

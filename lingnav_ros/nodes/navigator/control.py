@@ -108,7 +108,7 @@ class ControlLoop:
         if not verdict.ok:
             node.hold_reason = verdict.reason
             return Command(0.0, 0.0)
-        cmd = limit_command(out.command, node.last_cmd, dt, node.limits)
+        cmd = limit_command(out.command, node.last_cmd, dt, node.limits, allow_reverse=out.reverse)
         predicted = out.predicted if out.predicted is not None and len(out.predicted) > 1 else None
         if predicted is None:
             predicted = rollout(pose, cmd, node.p.collision_predict_time_s)

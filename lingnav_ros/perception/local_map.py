@@ -1,0 +1,423 @@
+"""One rolling obstacle and visited-cells grid in the odom frame, built from depth.
+
+A camera only sees what is in front of it and beyond its minimum range, so the planners and the
+collision monitor forget an obstacle the moment it enters the blind zone. This grid remembers:
+depth points in the obstacle height band mark cells, valid rays clear the cells they pass over
+(as Nav2's obstacle layer does), and both kinds of evidence time out so that moved obstacles
+stop blocking. Invalid depth marks and clears nothing: it is unknown, never free.
+
+Clearing is height-aware. A ray proves a cell empty only up to its own height over the cell, so
+it clears a free/unknown cell only where it is below `clear_max_height_m`, and a remembered
+obstacle only where it passes below that obstacle's recorded height (a ray that goes over a low
+box does not erase it). The grid recentres on the robot as it moves; whatever scrolls out is lost.
+
+The mission's dead-end memory shares the grid: `mark_visited` records where the robot has been.
+All stamps are integer nanoseconds. Pure numpy; the navigator wires it to ROS.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from lingnav_ros.control.types import Pose2D
+from lingnav_ros.perception.frames import base_to_odom_xy, odom_to_base_xy
+from s1_server.camera import CameraMount, Intrinsics, backproject, optical_to_base, optical_to_base_rotation
+
+NEVER_NS = -(2 ** 62)
+UNKNOWN, FREE, OCCUPIED = -1, 0, 100  # nav_msgs/OccupancyGrid values
+
+
+@dataclass(frozen=True)
+class LocalMapConfig:
+    size_m: float = 6.0
+    resolution_m: float = 0.05
+    min_height_m: float = 0.05  # below: floor
+    max_height_m: float = 1.5  # above: passes over the robot
+    clear_max_height_m: float = 0.3  # a ray higher than this over a cell proves nothing about it
+    mark_max_range_m: float = 4.0  # depth noise grows with z^2: do not mark beyond
+    clear_max_range_m: float = 4.0
+    obstacle_timeout_s: float = 30.0
+    free_timeout_s: float = 15.0
+    target_columns: int = 80  # depth is decimated to about this many columns
+    recentre_m: float = 1.0  # scroll when the robot is this far from the centre
+    footprint_radius_m: float = 0.2  # cells under the robot are free (footprint clearing)
+    near_view_m: float = 1.2  # floor pixels closer than this form the "near field" view
+    revisit_gap_s: float = 5.0  # a cell counts one more visit only after this long away
+
+    def __post_init__(self) -> None:
+        for name in ("size_m", "resolution_m", "obstacle_timeout_s", "free_timeout_s", "recentre_m",
+                     "mark_max_range_m", "clear_max_range_m", "near_view_m"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and v > 0.0):
+                raise ValueError(f"local map {name} must be finite and > 0, got {v}")
+        if not 0.0 <= self.min_height_m < self.max_height_m:
+            raise ValueError("local map needs 0 <= min_height_m < max_height_m")
+        if self.size_m / self.resolution_m > 2000:
+            raise ValueError("local map would have more than 2000 x 2000 cells")
+        if self.target_columns < 8:
+            raise ValueError("local map target_columns must be >= 8")
+
+
+@dataclass(frozen=True)
+class NearView:
+    """The last frame's view of the floor close to the robot: floor points [P,2] (odom) of the
+    pixels whose rays meet the floor within `near_view_m`, and whether each read invalid."""
+
+    floor_xy_odom: np.ndarray
+    invalid: np.ndarray
+    stamp_ns: int
+
+
+class LocalMap:
+    def __init__(self, config: LocalMapConfig | None = None) -> None:
+        self.config = c = config or LocalMapConfig()
+        self.n = int(round(c.size_m / c.resolution_m))
+        self.res = c.resolution_m
+        shape = (self.n, self.n)  # [ix, iy]
+        self.occ_ns = np.full(shape, NEVER_NS, np.int64)
+        self.occ_h = np.zeros(shape, np.float32)
+        self.free_ns = np.full(shape, NEVER_NS, np.int64)
+        self.visit_ns = np.full(shape, NEVER_NS, np.int64)
+        self.visits = np.zeros(shape, np.int32)
+        self.origin = np.zeros(2, np.int64)  # odom cell index of grid cell [0, 0]
+        self.centred = False
+        self.last_stamp_ns = NEVER_NS
+        self.near_view: NearView | None = None
+        self._view_cache: dict = {}
+
+    # ------------------------------------------------------------------ geometry
+    def origin_xy(self) -> tuple[float, float]:
+        """Odom position of the grid's lower-left corner."""
+        return float(self.origin[0] * self.res), float(self.origin[1] * self.res)
+
+    def cell_of(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Grid indices (ix, iy) of odom points and whether they are inside the window."""
+        p = np.asarray(xy, dtype=float).reshape(-1, 2)
+        ix = np.floor(p[:, 0] / self.res).astype(np.int64) - self.origin[0]
+        iy = np.floor(p[:, 1] / self.res).astype(np.int64) - self.origin[1]
+        inside = (ix >= 0) & (ix < self.n) & (iy >= 0) & (iy < self.n)
+        return np.clip(ix, 0, self.n - 1), np.clip(iy, 0, self.n - 1), inside
+
+    def cell_centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """Odom x of each row and y of each column of the grid."""
+        ar = np.arange(self.n)
+        return (ar + self.origin[0] + 0.5) * self.res, (ar + self.origin[1] + 0.5) * self.res
+
+    def recentre(self, x_m: float, y_m: float) -> None:
+        """Keep the robot near the middle: scroll the arrays by whole cells, forget what leaves."""
+        half = self.n // 2
+        want = np.array([math.floor(x_m / self.res) - half, math.floor(y_m / self.res) - half], np.int64)
+        if self.centred:
+            cx, cy = (self.origin + half + 0.5) * self.res
+            if math.hypot(x_m - cx, y_m - cy) < self.config.recentre_m:
+                return
+        shift = want - self.origin
+        self.origin = want
+        if not self.centred:
+            self.centred = True
+            return
+        for name, blank in (("occ_ns", NEVER_NS), ("occ_h", 0.0), ("free_ns", NEVER_NS),
+                            ("visit_ns", NEVER_NS), ("visits", 0)):
+            setattr(self, name, _scrolled(getattr(self, name), int(shift[0]), int(shift[1]), blank))
+
+    # ------------------------------------------------------------------ state
+    def occupied_mask(self, now_ns: int) -> np.ndarray:
+        c = self.config
+        return (self.occ_ns >= self.free_ns) & (now_ns - self.occ_ns <= int(c.obstacle_timeout_s * 1e9))
+
+    def free_mask(self, now_ns: int) -> np.ndarray:
+        c = self.config
+        return (self.free_ns > self.occ_ns) & (now_ns - self.free_ns <= int(c.free_timeout_s * 1e9))
+
+    def states(self, now_ns: int) -> np.ndarray:
+        """int8 [n, n] (ix, iy): OCCUPIED, FREE or UNKNOWN."""
+        out = np.full((self.n, self.n), UNKNOWN, np.int8)
+        out[self.free_mask(now_ns)] = FREE
+        out[self.occupied_mask(now_ns)] = OCCUPIED
+        return out
+
+    # ------------------------------------------------------------------ update
+    def update(self, depth_m: np.ndarray, intr: Intrinsics, mount: CameraMount, pose: Pose2D,
+               stamp_ns: int) -> dict:
+        """Fuse one depth image taken at `stamp_ns` from `pose` (odom, at the depth stamp)."""
+        c = self.config
+        d = np.asarray(depth_m)
+        if d.ndim != 2 or d.shape[0] < 2 or d.shape[1] < 2:
+            raise ValueError(f"depth must be an H x W image, got shape {d.shape}")
+        if not all(math.isfinite(v) for v in (pose.x_m, pose.y_m, pose.theta_rad)):
+            raise ValueError("pose for the local map is not finite")
+        stamp_ns = int(stamp_ns)
+        if (intr.width, intr.height) != (d.shape[1], d.shape[0]):
+            intr = intr.scaled_to(d.shape[1], d.shape[0])
+        self.recentre(pose.x_m, pose.y_m)
+        stride = max(1, int(round(d.shape[1] / c.target_columns)))
+        pts_opt, valid = backproject(d, intr, stride=stride)
+        self._store_near_view(intr, mount, pose, stride, valid, stamp_ns)
+        pts = optical_to_base(pts_opt, mount) if pts_opt.shape[0] else np.zeros((0, 3))
+        cam_xy = base_to_odom_xy(np.array([[mount.x_m, mount.y_m]]), pose)[0]
+        xy = base_to_odom_xy(pts[:, :2], pose) if pts.shape[0] else np.zeros((0, 2))
+        z = pts[:, 2]
+        rng = np.hypot(xy[:, 0] - cam_xy[0], xy[:, 1] - cam_xy[1])
+        was_occ = self.occupied_mask(stamp_ns)
+        n_clear = self._clear_rays(cam_xy, mount.height_m, xy, z, rng, was_occ, stamp_ns)
+        obst = (z >= c.min_height_m) & (z <= c.max_height_m) & (rng <= c.mark_max_range_m)
+        n_mark = self._mark(xy[obst], z[obst], stamp_ns)
+        self.clear_footprint(pose, stamp_ns)
+        self.last_stamp_ns = max(self.last_stamp_ns, stamp_ns)
+        return {"rays": int(valid.size), "valid_fraction": float(valid.mean()) if valid.size else 0.0,
+                "marked_cells": n_mark, "cleared_samples": n_clear, "stride": stride}
+
+    def _clear_rays(self, cam_xy, cam_z, xy, z, rng, was_occ, stamp_ns) -> int:
+        c = self.config
+        if xy.shape[0] == 0:
+            return 0
+        # one ray per end cell (the lowest: it proves the most), clipped to the clearing range
+        ix, iy, _ = self.cell_of(xy)
+        key = ix * self.n + iy
+        order = np.lexsort((z, key))
+        first = np.ones(order.size, bool)
+        first[1:] = key[order][1:] != key[order][:-1]
+        sel = order[first]
+        end_xy, end_z, length = xy[sel], z[sel], rng[sel]
+        floor_hit = end_z < c.min_height_m
+        # obstacle hits stop half a cell short of their own cell; floor hits clear it
+        reach = np.minimum(np.where(floor_hit, length, length - 0.5 * self.res), c.clear_max_range_m)
+        steps = np.maximum(np.ceil(reach / self.res).astype(np.int64), 0)
+        total = int(steps.sum())
+        if total == 0:
+            return 0
+        ray = np.repeat(np.arange(sel.size), steps)
+        start = np.cumsum(steps) - steps
+        k = np.arange(total) - np.repeat(start, steps)
+        s = (k + 1.0) * (reach[ray] / np.maximum(steps[ray], 1))  # up to and including `reach`
+        frac = s / np.maximum(length[ray], 1e-6)
+        sx = cam_xy[0] + (end_xy[ray, 0] - cam_xy[0]) * frac
+        sy = cam_xy[1] + (end_xy[ray, 1] - cam_xy[1]) * frac
+        sz = cam_z + (end_z[ray] - cam_z) * frac
+        cx, cy, inside = self.cell_of(np.stack([sx, sy], axis=1))
+        limit = np.where(was_occ[cx, cy], self.occ_h[cx, cy], c.clear_max_height_m)
+        ok = inside & (sz <= limit)
+        self.free_ns[cx[ok], cy[ok]] = stamp_ns
+        return int(ok.sum())
+
+    def _mark(self, xy: np.ndarray, z: np.ndarray, stamp_ns: int) -> int:
+        ix, iy, inside = self.cell_of(xy)
+        ix, iy, z = ix[inside], iy[inside], z[inside]
+        if ix.size == 0:
+            return 0
+        still = self.occupied_mask(stamp_ns)  # after clearing: history worth keeping
+        cells = ix * self.n + iy
+        uniq = np.unique(cells)
+        ux, uy = uniq // self.n, uniq % self.n
+        self.occ_h[ux, uy] = np.where(still[ux, uy], self.occ_h[ux, uy], 0.0)
+        np.maximum.at(self.occ_h, (ix, iy), z.astype(np.float32))
+        self.occ_ns[ux, uy] = stamp_ns
+        return int(uniq.size)
+
+    def clear_footprint(self, pose: Pose2D, stamp_ns: int) -> None:
+        """The robot stands on these cells, so nothing else does (Nav2's footprint clearing)."""
+        mask, (i0, j0) = self._disk(pose.x_m, pose.y_m, self.config.footprint_radius_m)
+        if mask is not None:
+            sub = (slice(i0, i0 + mask.shape[0]), slice(j0, j0 + mask.shape[1]))
+            self.free_ns[sub][mask] = stamp_ns
+            self.occ_ns[sub][mask] = NEVER_NS
+
+    def _disk(self, x_m: float, y_m: float, radius_m: float):
+        r = int(math.ceil(radius_m / self.res))
+        ci = int(math.floor(x_m / self.res)) - self.origin[0]
+        cj = int(math.floor(y_m / self.res)) - self.origin[1]
+        i0, i1 = max(ci - r, 0), min(ci + r + 1, self.n)
+        j0, j1 = max(cj - r, 0), min(cj + r + 1, self.n)
+        if i0 >= i1 or j0 >= j1:
+            return None, (0, 0)
+        xs = (np.arange(i0, i1) + self.origin[0] + 0.5) * self.res
+        ys = (np.arange(j0, j1) + self.origin[1] + 0.5) * self.res
+        mask = np.hypot(xs[:, None] - x_m, ys[None, :] - y_m) <= radius_m
+        return mask, (i0, j0)
+
+    def _store_near_view(self, intr, mount, pose, stride, valid, stamp_ns) -> None:
+        key = (intr, mount, stride, valid.shape)
+        if key not in self._view_cache:
+            self._view_cache.clear()
+            self._view_cache[key] = _floor_view(intr, mount, stride, valid.shape, self.config.near_view_m)
+        sel, floor_xy_base = self._view_cache[key]
+        self.near_view = NearView(base_to_odom_xy(floor_xy_base, pose) if sel.any() else np.zeros((0, 2)),
+                                  ~valid[sel], stamp_ns)
+
+    # ------------------------------------------------------------------ visited cells
+    def mark_visited(self, x_m: float, y_m: float, stamp_ns: int, radius_m: float | None = None) -> None:
+        """The robot stood at (x, y): its footprint's cells are visited now; a cell's count grows
+        once per return after `revisit_gap_s` away."""
+        if not (math.isfinite(x_m) and math.isfinite(y_m)):
+            raise ValueError("visited position is not finite")
+        self.recentre(x_m, y_m)
+        r = self.config.footprint_radius_m if radius_m is None else radius_m
+        mask, (i0, j0) = self._disk(x_m, y_m, r)
+        if mask is None:
+            return
+        sub = (slice(i0, i0 + mask.shape[0]), slice(j0, j0 + mask.shape[1]))
+        vns, cnt = self.visit_ns[sub], self.visits[sub]
+        new = mask & (int(stamp_ns) - vns > int(self.config.revisit_gap_s * 1e9))
+        cnt[new] += 1
+        vns[mask] = int(stamp_ns)
+
+    def visit_count(self, x_m: float, y_m: float) -> int:
+        ix, iy, inside = self.cell_of(np.array([[x_m, y_m]]))
+        return int(self.visits[ix[0], iy[0]]) if inside[0] else 0
+
+    def visited_age_s(self, x_m: float, y_m: float, now_ns: int) -> float:
+        """Seconds since the robot was last at (x, y); inf when never (or scrolled out)."""
+        ix, iy, inside = self.cell_of(np.array([[x_m, y_m]]))
+        if not inside[0] or self.visit_ns[ix[0], iy[0]] == NEVER_NS:
+            return math.inf
+        return (int(now_ns) - int(self.visit_ns[ix[0], iy[0]])) * 1e-9
+
+    def directions(self, pose: Pose2D, now_ns: int, count: int = 16, horizon_m: float = 1.5,
+                   radius_m: float = 0.2) -> list[dict]:
+        """Per bearing (robot frame, rad): free distance until a remembered obstacle (swept with
+        `radius_m`), whether that is shorter than `horizon_m` (blocked), and the fraction of the
+        first `horizon_m` already visited: where a dead-end memory should not go again."""
+        out = []
+        occ = self.occupied_mask(now_ns)
+        for k in range(count):
+            b = -math.pi + 2.0 * math.pi * k / count
+            a = pose.theta_rad + b
+            s = np.arange(0.0, horizon_m + 1e-9, self.res)
+            path = np.stack([pose.x_m + s * math.cos(a), pose.y_m + s * math.sin(a), np.full_like(s, a)], axis=1)
+            d = _first_hit(self, path, s, occ, radius_m)
+            ix, iy, inside = self.cell_of(path[:, :2])
+            visited = inside & (self.visit_ns[ix, iy] != NEVER_NS)
+            out.append({"bearing_rad": b, "free_m": d, "blocked": d < horizon_m,
+                        "visited_fraction": float(visited[1:].mean()) if len(s) > 1 else 0.0})
+        return out
+
+    # ------------------------------------------------------------------ queries
+    def occupied_points(self, now_ns: int) -> np.ndarray:
+        """Odom centres [M,2] of the cells remembered as obstacles."""
+        ix, iy = np.nonzero(self.occupied_mask(now_ns))
+        xs, ys = self.cell_centres()
+        return np.stack([xs[ix], ys[iy]], axis=1)
+
+    def occupied_in_box(self, pose: Pose2D, now_ns: int, x_min: float, x_max: float, y_min: float,
+                        y_max: float) -> np.ndarray:
+        """Remembered obstacle cells [M,2] in the robot frame inside a robot-frame box."""
+        pts = self.occupied_points(now_ns)
+        if pts.shape[0] == 0:
+            return pts
+        b = odom_to_base_xy(pts, pose)
+        keep = (b[:, 0] >= x_min) & (b[:, 0] <= x_max) & (b[:, 1] >= y_min) & (b[:, 1] <= y_max)
+        return b[keep]
+
+    def path_distances(self, path_odom: np.ndarray, now_ns: int, radius_m: float,
+                       unknown_halfwidth_m: float) -> tuple[float, float]:
+        """Arc length along `path_odom` [N,3] until the robot disk (`radius_m`) first meets a
+        remembered obstacle, and until the centre strip (`unknown_halfwidth_m`) first meets a
+        cell that is not known free. inf when it never does within the path."""
+        path = np.asarray(path_odom, dtype=float).reshape(-1, 3)
+        pts, s = densify(path[:, :2], self.res)
+        occ = self.occupied_mask(now_ns)
+        d_occ = _first_hit(self, np.column_stack([pts, np.zeros(len(pts))]), s, occ, radius_m)
+        not_free = ~self.free_mask(now_ns)
+        d_unk = _first_hit(self, np.column_stack([pts, np.zeros(len(pts))]), s, not_free, unknown_halfwidth_m,
+                           outside_hits=True)
+        return d_occ, d_unk
+
+    def clearance(self, path_odom: np.ndarray, now_ns: int) -> np.ndarray:
+        """Distance (m) from each path point to the nearest remembered obstacle cell centre."""
+        occ = self.occupied_mask(now_ns)
+        path = np.asarray(path_odom, dtype=float).reshape(-1, 3)
+        if not occ.any():
+            return np.full(path.shape[0], math.inf)
+        edt = ndimage.distance_transform_edt(~occ) * self.res
+        ix, iy, inside = self.cell_of(path[:, :2])
+        return np.where(inside, edt[ix, iy], math.inf)
+
+    def free_distance_ahead(self, pose: Pose2D, now_ns: int, radius_m: float, horizon_m: float = 3.0) -> float:
+        s = np.arange(0.0, horizon_m + 1e-9, self.res)
+        path = np.stack([pose.x_m + s * math.cos(pose.theta_rad), pose.y_m + s * math.sin(pose.theta_rad),
+                         np.full_like(s, pose.theta_rad)], axis=1)
+        return _first_hit(self, path, s, self.occupied_mask(now_ns), radius_m)
+
+    def rasterize_base(self, pose: Pose2D, now_ns: int, x0_m: float, y0_m: float, res_m: float,
+                       nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:
+        """Remembered (occupied, free) bool [nx, ny] on a robot-frame grid whose cell (i, j) has
+        its centre at (x0 + (i+.5) res, y0 + (j+.5) res): a planner ORs these into its own grid."""
+        gx = x0_m + (np.arange(nx) + 0.5) * res_m
+        gy = y0_m + (np.arange(ny) + 0.5) * res_m
+        bx, by = np.meshgrid(gx, gy, indexing="ij")
+        odom = base_to_odom_xy(np.stack([bx.ravel(), by.ravel()], axis=1), pose)
+        ix, iy, inside = self.cell_of(odom)
+        occ = (inside & self.occupied_mask(now_ns)[ix, iy]).reshape(nx, ny)
+        free = (inside & self.free_mask(now_ns)[ix, iy]).reshape(nx, ny)
+        return occ, free
+
+    def occupancy_grid(self, now_ns: int) -> tuple[np.ndarray, tuple[float, float], float]:
+        """nav_msgs/OccupancyGrid data (row-major, rows along odom y), origin xy and resolution."""
+        return self.states(now_ns).T.copy(), self.origin_xy(), self.res
+
+
+def densify(path_xy: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points every <= step_m along a polyline [N,2], with their arc length (vectorised)."""
+    p = np.asarray(path_xy, dtype=float).reshape(-1, 2)
+    if p.shape[0] == 1:
+        return p.copy(), np.zeros(1)
+    seg = np.hypot(*np.diff(p, axis=0).T)
+    n = np.maximum(np.ceil(seg / step_m).astype(np.int64), 1)
+    idx = np.repeat(np.arange(seg.size), n)
+    k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n) + 1
+    t = (k / n[idx])[:, None]
+    pts = p[idx] + (p[idx + 1] - p[idx]) * t
+    s = np.concatenate([[0.0], np.cumsum(seg)])[idx] + seg[idx] * t[:, 0]
+    return np.vstack([p[:1], pts]), np.concatenate([[0.0], s])
+
+
+def _first_hit(m: LocalMap, path: np.ndarray, s: np.ndarray, mask: np.ndarray, radius_m: float,
+               outside_hits: bool = False) -> float:
+    """Arc length at which a disk of `radius_m` moved along `path` first covers a `mask` cell."""
+    if path.shape[0] == 0:
+        return 0.0
+    r = int(math.ceil(radius_m / m.res))
+    off = np.arange(-r, r + 1)
+    oi, oj = np.meshgrid(off, off, indexing="ij")
+    keep = np.hypot(oi, oj) * m.res <= radius_m + 1e-9
+    oi, oj = oi[keep], oj[keep]
+    base_i = np.floor(path[:, 0] / m.res).astype(np.int64) - m.origin[0]
+    base_j = np.floor(path[:, 1] / m.res).astype(np.int64) - m.origin[1]
+    ci, cj = base_i[:, None] + oi[None, :], base_j[:, None] + oj[None, :]
+    inside = (ci >= 0) & (ci < m.n) & (cj >= 0) & (cj < m.n)
+    hit = mask[np.clip(ci, 0, m.n - 1), np.clip(cj, 0, m.n - 1)] & inside
+    if outside_hits:
+        hit |= ~inside
+    rows = np.nonzero(hit.any(axis=1))[0]
+    return float(s[rows[0]]) if rows.size else math.inf
+
+
+def _floor_view(intr: Intrinsics, mount: CameraMount, stride: int, shape: tuple[int, int], near_m: float):
+    """Which strided pixels look at the floor within `near_m` of the base, and where (base xy)."""
+    h, w = shape
+    vs, us = np.mgrid[0:h, 0:w].astype(float) * stride
+    rays = np.stack([(us - intr.cx) / intr.fx, (vs - intr.cy) / intr.fy, np.ones_like(us)], axis=-1)
+    rb = rays @ optical_to_base_rotation(mount.pitch_rad).T
+    down = rb[..., 2] < -1e-6
+    t = np.where(down, mount.height_m / np.maximum(-rb[..., 2], 1e-6), np.inf)
+    fx = mount.x_m + t * rb[..., 0]
+    fy = mount.y_m + t * rb[..., 1]
+    sel = down & (np.hypot(fx, fy) <= near_m)
+    return sel, np.stack([fx[sel], fy[sel]], axis=1)
+
+
+def _scrolled(a: np.ndarray, di: int, dj: int, blank) -> np.ndarray:
+    """`a` seen from an origin moved by (di, dj) cells; cells that scroll in are `blank`."""
+    out = np.full_like(a, blank)
+    n0, n1 = a.shape
+    if abs(di) >= n0 or abs(dj) >= n1:
+        return out
+    src_i = slice(max(di, 0), n0 + min(di, 0))
+    dst_i = slice(max(-di, 0), n0 + min(-di, 0))
+    src_j = slice(max(dj, 0), n1 + min(dj, 0))
+    dst_j = slice(max(-dj, 0), n1 + min(-dj, 0))
+    out[dst_i, dst_j] = a[src_i, src_j]
+    return out
