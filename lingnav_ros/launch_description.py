@@ -49,9 +49,13 @@ def mode_file(mode: str) -> Path:
     return config_file("mode_b.yaml" if mode == "B" else "mode_a.yaml")
 
 
+def _shown(value) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else repr(value)
+
+
 def _from_yaml(param: str) -> str:
     a, b = mode_yaml_defaults("A")[param], mode_yaml_defaults("B")[param]
-    shown = repr(a) if a == b else f"{a!r} in modes A/geometric, {b!r} in mode B"
+    shown = _shown(a) if a == b else f"{_shown(a)} in modes A/geometric, {_shown(b)} in mode B"
     return f"unset: `{param}` from config/mode_*.yaml ({shown})"
 
 
@@ -71,12 +75,13 @@ def argument_specs() -> tuple[ArgumentSpec, ...]:
     return (
         ArgumentSpec("mode", "str", "A",
                      "A: S1 (NavDP) runs on the GPU server over HTTP; B: NavDP runs on this computer "
-                     "(needs s1_checkpoint); geometric: S1 server with the geometric planner, no weights. "
+                     "(needs s1_checkpoint); geometric: the geometric planner inside the navigator (no S1 "
+                     "server, no weights). "
                      "Picks config/mode_a.yaml (A, geometric) or config/mode_b.yaml (B)", MODES),
         ArgumentSpec("s2_host", "str", "", "S2 (VLM) server host; " + _from_yaml("s2_host")),
         ArgumentSpec("s2_port", "int", "", "S2 server port; " + _from_yaml("s2_port")),
-        ArgumentSpec("s1_host", "str", "", "S1 server host (modes A, geometric); " + _from_yaml("s1_host")),
-        ArgumentSpec("s1_port", "int", "", "S1 server port (modes A, geometric); " + _from_yaml("s1_port")),
+        ArgumentSpec("s1_host", "str", "", "S1 server host (mode A); " + _from_yaml("s1_host")),
+        ArgumentSpec("s1_port", "int", "", "S1 server port (mode A); " + _from_yaml("s1_port")),
         ArgumentSpec("s1_checkpoint", "str", "",
                      "NavDP checkpoint file for mode B (required there, must exist); "
                      + _from_yaml("s1_checkpoint")),

@@ -9,10 +9,14 @@ This writes what colcon's ament_python build installs:
     PREFIX/lib/lingnav/<console scripts>                        (what launch_ros runs)
 
 as symbolic links into the source tree and PREFIX/bin, so an edited launch file or YAML is live
-without another set-up. Idempotent; prints one line. Usage: python scripts/ament_prefix.py PREFIX
+without another set-up. Folders are real folders of per-file links, as `colcon build
+--symlink-install` makes them: `ros2 launch` finds launch files with os.walk, which does not
+enter a linked folder. A new file needs another run (`make setup`). Idempotent; prints one line.
+Usage: python scripts/ament_prefix.py PREFIX
 """
 from __future__ import annotations
 
+import shutil
 import sys
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
@@ -22,15 +26,22 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ("package.xml", "launch", "config", "scenarios")
 
 
-def _link(link: Path, target: Path) -> bool:
-    """Make `link` point at `target`; True when something changed."""
+def _link(prefix: Path, link: Path, target: Path) -> bool:
+    """Make `link` (inside `prefix`) point at `target`; True when something changed.
+
+    A folder that an older set-up linked whole into the source tree is replaced by a real one
+    FIRST: otherwise `link` would be the source file itself, and replacing it would delete it.
+    """
+    inside = link.relative_to(prefix).parents  # folders between prefix and link, nearest first
+    for rel in reversed(inside):
+        folder = prefix / rel
+        if folder.is_symlink():
+            folder.unlink()
     if link.is_symlink() and Path(link.readlink()) == target:
         return False
     if link.is_symlink() or link.is_file():
         link.unlink()
-    elif link.is_dir():  # a copy left by an older install: replace it with the live tree
-        import shutil
-
+    elif link.is_dir():
         shutil.rmtree(link)
     link.parent.mkdir(parents=True, exist_ok=True)
     link.symlink_to(target)
@@ -53,17 +64,27 @@ def register(prefix: Path) -> list[str]:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text((ROOT / "resource" / PACKAGE).read_text())
         changed.append(str(marker))
+    share = prefix / "share" / PACKAGE
     for name in SHARED:
-        link = prefix / "share" / PACKAGE / name
-        if _link(link, ROOT / name):
-            changed.append(str(link))
+        source = ROOT / name
+        files = [source] if source.is_file() else sorted(p for p in source.rglob("*")
+                                                                    if p.is_file() and "__pycache__" not in p.parts)
+        wanted_links = {share / f.relative_to(ROOT): f for f in files}
+        for link, target in wanted_links.items():
+            if _link(prefix, link, target):
+                changed.append(str(link))
+        if source.is_dir():
+            for old in sorted((share / name).rglob("*"), reverse=True):
+                if old.is_symlink() and old not in wanted_links:
+                    old.unlink()
+                    changed.append(str(old))
     lib = prefix / "lib" / PACKAGE
     wanted = set(console_scripts())
     for name in sorted(wanted):
         target = prefix / "bin" / name
         if not target.is_file():
             raise SystemExit(f"[ament] {target} is missing: reinstall the project (pip install -e .)")
-        if _link(lib / name, target):
+        if _link(prefix, lib / name, target):
             changed.append(str(lib / name))
     for stale in lib.iterdir():
         if stale.is_symlink() and stale.name not in wanted:
