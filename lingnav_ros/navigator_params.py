@@ -53,6 +53,9 @@ class NavigatorParams:
     s1_device: str = _p("cpu", "Torch device for local NavDP (mode B), e.g. cuda:0")
     s1_half: bool = _p(False, "Run local NavDP in fp16 (mode B, CUDA only)")
     s1_stop_threshold: float = _p(-3.0, "Critic value below which S1 reports no safe path")
+    server_outage_timeout_s: float = _p(15.0, "S2/S1 server away (refused, timed out, 5xx): stop, "
+                                        "report 'waiting for S2/S1', retry with backoff, resume when "
+                                        "it answers; fail the mission only after this long")
 
     # --- mission ------------------------------------------------------------------------------
     initial_instruction: str = _p("", "Instruction started once sensors are up; empty = wait for one")
@@ -131,6 +134,9 @@ class NavigatorParams:
     rgb_compressed_topic: str = _p(topics.RGB_COMPRESSED, "RGB image (compressed transport)")
     depth_topic: str = _p(topics.DEPTH, "Depth image (16UC1 mm or 32FC1 m)")
     camera_info_topic: str = _p(topics.CAMERA_INFO, "CameraInfo of the RGB image")
+    camera_mount_topic: str = _p(topics.CAMERA_MOUNT, "Latched geometry_msgs/TransformStamped base <- "
+                                 "camera optical (the simulator's mount); replaces the camera_* fallback, "
+                                 "TF wins where it exists")
     odom_topic: str = _p(topics.ODOM, "nav_msgs/Odometry")
     instruction_topic: str = _p(topics.INSTRUCTION, "std_msgs/String instruction in")
     estop_topic: str = _p(topics.ESTOP, "std_msgs/Bool e-stop (true latches until false)")
@@ -211,7 +217,7 @@ def validate(p: NavigatorParams) -> None:
                 "v_max_mps", "w_max_radps", "a_max_mps2", "alpha_max_radps2", "robot_radius_m",
                 "s2_timeout_s", "s1_timeout_s", "s2_requery_period_s", "status_rate_hz",
                 "sync_slop_s", "odom_timeout_s", "depth_timeout_s", "mpc_dt_s", "mission_timeout_s",
-                "search_timeout_s", "fx", "fy", "diagnostics_period_s"]
+                "search_timeout_s", "fx", "fy", "diagnostics_period_s", "server_outage_timeout_s"]
     for name in positive:
         if getattr(p, name) <= 0:
             raise ParamError(f"{name} must be > 0")
