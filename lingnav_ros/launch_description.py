@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from lingnav_ros import topics
 from lingnav_ros.navigator_params import PARAMS_FILE_KEY
 from lingnav_ros.paths import config_file
 
@@ -223,13 +224,13 @@ def navigator_overrides(args: BringupArgs) -> dict:
 
 
 def namespace_remaps(args: BringupArgs) -> list[tuple[str, str]]:
-    """Under a namespace, TF follows the robot (as Nav2 does), and so does the simulator's clock:
-    two namespaced simulations must not share one /clock."""
+    """Under a namespace everything moves: TF (as Nav2 does), diagnostics, and the simulator's
+    clock (two namespaced simulations must not share one /clock; a real robot's /clock stays)."""
     if not args.namespace.strip("/"):
         return []
-    rules = [("/tf", "tf"), ("/tf_static", "tf_static")]
+    rules = [(topics.TF, "tf"), (topics.TF_STATIC, "tf_static"), (topics.DIAGNOSTICS, "diagnostics")]
     if args.sim:
-        rules.append(("/clock", "clock"))
+        rules.append((topics.CLOCK, "clock"))
     return rules
 
 

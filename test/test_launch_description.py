@@ -101,7 +101,7 @@ def test_namespace_moves_both_nodes_with_tf_and_the_sim_clock():
     specs = describe(BringupArgs(sim=True, namespace="/robot1/", remaps=(("cmd_vel", "/base/cmd_vel"),)))
     assert [(s.name, s.namespace) for s in specs] == [("lingnav_sim", "robot1"), ("lingnav_navigator", "robot1")]
     sim, nav = specs
-    ns_rules = [("/tf", "tf"), ("/tf_static", "tf_static"), ("/clock", "clock")]
+    ns_rules = [("/tf", "tf"), ("/tf_static", "tf_static"), ("/diagnostics", "diagnostics"), ("/clock", "clock")]
     assert sim.remappings == ns_rules
     assert nav.remappings == [*ns_rules, ("cmd_vel", "/base/cmd_vel")]
     assert describe(BringupArgs(sim=True))[1].remappings == [], "no namespace: nothing to move"
@@ -246,9 +246,9 @@ def test_launch_file_mode_a_sim_namespaced():
     assert p["s1_port"] == yaml_a["s1_port"] and p["s1_device"] == yaml_a["s1_device"], "unset: the YAML's"
     assert p["camera_pitch_rad"] == pytest.approx(0.20944), "sim:=true selects the sim camera profile"
     assert p["use_sim_time"] is True and sim.parameters == {"use_sim_time": False}
-    assert nav.remappings == [("/tf", "tf"), ("/tf_static", "tf_static"), ("/clock", "clock"),
-                              ("cmd_vel", "/base/cmd_vel")]
-    assert sim.remappings == [("/tf", "tf"), ("/tf_static", "tf_static"), ("/clock", "clock")]
+    ns_rules = [("/tf", "tf"), ("/tf_static", "tf_static"), ("/diagnostics", "diagnostics"), ("/clock", "clock")]
+    assert nav.remappings == [*ns_rules, ("cmd_vel", "/base/cmd_vel")]
+    assert sim.remappings == ns_rules
 
 
 @needs("launch", "launch_ros")

@@ -93,9 +93,12 @@ def bringup(request, servers, tmp_path_factory):
 
 def test_each_node_starts_once(bringup):
     expected = {SIM, NAVIGATOR}
-    assert wait_for(lambda: expected <= set(bringup.observer.node_names()), 60.0, 0.2), \
-        f"nodes seen: {bringup.observer.node_names()}\n{bringup.run.output()[-3000:]}"
+    # the navigator's first status: every node of the process exists by then
+    assert wait_for(lambda: bool(bringup.observer.states()) or bringup.run.proc.poll() is not None, 90.0, 0.2), \
+        f"no status on {under(NS, topics.STATUS)}\n{bringup.run.output()[-3000:]}"
     bringup.alive()
+    assert wait_for(lambda: expected <= set(bringup.observer.node_names()), 30.0, 0.2), \
+        f"nodes seen: {bringup.observer.node_names()}"
     names = bringup.observer.node_names()
     assert len(names) == len(set(names)), f"duplicate node names: {sorted(names)}"
     if bringup.real_launch and not CLI_MISSING:
