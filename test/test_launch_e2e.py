@@ -60,9 +60,17 @@ def servers():
 
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory):
+    from s1_server.navdp.model import NavDPConfig
     from s1_server.testing import write_random_checkpoint
 
-    return write_random_checkpoint(tmp_path_factory.mktemp("navdp") / "navdp-cross-modal.ckpt", True)
+    return write_random_checkpoint(tmp_path_factory.mktemp("navdp") / "navdp-cross-modal.ckpt", True,
+                                   NavDPConfig.small(True))
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 @pytest.fixture(scope="module", params=["A", "B", "geometric"])
@@ -79,7 +87,9 @@ def bringup(request, servers, tmp_path_factory):
     if mode == "A":
         args["s1_port"] = str(s1.port)
     if mode == "B":
-        args.update(s1_checkpoint=request.getfixturevalue("tiny_checkpoint"), s1_device="cpu")
+        args["s1_checkpoint"] = request.getfixturevalue("tiny_checkpoint")
+        if not _cuda():  # mode_b.yaml says cuda:0 in fp16; fp16 needs CUDA
+            args.update(s1_device="cpu", s1_half="false")
     real = not REAL_LAUNCH_MISSING
     observer = GraphObserver(NS)
     run = LaunchProcess(ros2_launch_command(args) if real else bringup_command(args), folder / "launch.log")
@@ -119,9 +129,10 @@ def test_parameters_come_from_the_yaml_and_the_given_arguments(bringup):
     assert got["s2_requery_period_s"] == yaml_values["s2_requery_period_s"]
     assert got["camera_pitch_rad"] == pytest.approx(0.20944), "sim:=true selects the sim camera profile"
     assert got["use_sim_time"] is True
-    if bringup.mode == "B":
-        assert got["s1_half"] is True, "mode_b.yaml's s1_half survives the launch"
-        assert got["s1_device"] == "cpu"
+    if bringup.mode == "B" and _cuda():
+        assert got["s1_half"] is True and got["s1_device"] == "cuda:0", "mode_b.yaml's values survive the launch"
+    elif bringup.mode == "B":
+        assert got["s1_half"] is False and got["s1_device"] == "cpu", "given: override"
     if bringup.real_launch and not CLI_MISSING:
         assert str(bringup.s2_port) in run_cli("param", "get", "--no-daemon", NAVIGATOR, "s2_port")
         shown = run_cli("param", "get", "--no-daemon", NAVIGATOR, "s2_requery_period_s")
