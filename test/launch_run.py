@@ -134,12 +134,19 @@ class LaunchProcess:
         self._log.close()
 
 
-def run_cli(*args: str, timeout_s: float = 30.0) -> str:
-    """`ros2 <args>` with the venv's ros2; its stdout (stderr appended on failure)."""
-    done = subprocess.run([ros2_cli() or "ros2", *args], capture_output=True, text=True, timeout=timeout_s,
-                          check=False)
-    assert done.returncode == 0, f"ros2 {' '.join(args)} failed ({done.returncode}): {done.stdout}{done.stderr}"
-    return done.stdout
+def run_cli(*args: str, until=None, timeout_s: float = 30.0, attempts: int = 3) -> str:
+    """`ros2 <args>` with the venv's ros2; its stdout. Without the daemon each call discovers the
+    graph afresh within --spin-time, which a loaded machine can miss: a failed call, or one whose
+    output does not satisfy `until`, is retried (the caller then asserts on the last output)."""
+    for _ in range(attempts):
+        done = subprocess.run([ros2_cli() or "ros2", *args], capture_output=True, text=True, timeout=timeout_s,
+                              check=False)
+        if done.returncode == 0 and (until is None or until(done.stdout)):
+            return done.stdout
+    if done.returncode == 0:
+        return done.stdout
+    raise AssertionError(f"ros2 {' '.join(args)} failed {attempts} times ({done.returncode}): "
+                         f"{done.stdout}{done.stderr}")
 
 
 class GraphObserver:

@@ -112,7 +112,8 @@ def test_each_node_starts_once(bringup):
     names = bringup.observer.node_names()
     assert len(names) == len(set(names)), f"duplicate node names: {sorted(names)}"
     if bringup.real_launch and not CLI_MISSING:
-        listed = run_cli("node", "list", "--no-daemon", "--spin-time", "2").split()
+        listed = run_cli("node", "list", "--no-daemon", "--spin-time", "2",
+                         until=lambda out: expected <= set(out.split())).split()
         assert expected <= set(listed), listed
         assert len(listed) == len(set(listed)), f"ros2 node list shows duplicates: {listed}"
 
@@ -134,8 +135,8 @@ def test_parameters_come_from_the_yaml_and_the_given_arguments(bringup):
     elif bringup.mode == "B":
         assert got["s1_half"] is False and got["s1_device"] == "cpu", "given: override"
     if bringup.real_launch and not CLI_MISSING:
-        assert str(bringup.s2_port) in run_cli("param", "get", "--no-daemon", NAVIGATOR, "s2_port")
-        shown = run_cli("param", "get", "--no-daemon", NAVIGATOR, "s2_requery_period_s")
+        assert str(bringup.s2_port) in run_cli("param", "get", "--no-daemon", "--spin-time", "2", NAVIGATOR, "s2_port")
+        shown = run_cli("param", "get", "--no-daemon", "--spin-time", "2", NAVIGATOR, "s2_requery_period_s")
         assert str(yaml_values["s2_requery_period_s"]) in shown
 
 
@@ -147,7 +148,8 @@ def test_every_topic_is_under_the_namespace(bringup):
     outside = sorted(t for t in bringup.observer.topic_names() if not t.startswith(f"/{NS}/"))
     assert set(outside) <= GLOBAL_TOPICS, f"topics outside /{NS}/: {outside}"
     if bringup.real_launch and not CLI_MISSING:
-        listed = run_cli("topic", "list", "--no-daemon", "--spin-time", "2").split()
+        listed = run_cli("topic", "list", "--no-daemon", "--spin-time", "2",
+                         until=lambda out: own <= set(out.split())).split()
         assert own <= set(listed), listed
         assert {t for t in listed if not t.startswith(f"/{NS}/")} <= GLOBAL_TOPICS, listed
 
