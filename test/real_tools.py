@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from lingnav_ros.fallbacks import unavailable_reason
+from lingnav_ros.fallbacks import ENV_VAR, forced, unavailable_reason
 
 
 def missing(*modules: str) -> list[str]:
+    """Why each of `modules` cannot be used (one line when the fallbacks are forced); [] if all can."""
+    if forced():
+        return [f"{ENV_VAR}=1 forces the fallbacks of {', '.join(modules)}"]
     return [r for r in (unavailable_reason(m) for m in modules) if r]
 
 
