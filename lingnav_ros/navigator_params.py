@@ -27,6 +27,7 @@ S1_MODES = ("A", "B", "geometric")
 QOS_RELIABILITIES = ("best_effort", "reliable")
 RGB_TRANSPORTS = ("raw", "compressed")
 DEPTH_ENCODINGS = ("auto", "16UC1", "32FC1")
+S1_RUNTIMES = ("torch", "onnxruntime")  # s1_server.navdp.runtime.RUNTIMES (not imported: no torch here)
 
 
 def _p(default: Any, description: str, choices: tuple[str, ...] | None = None) -> Any:
@@ -52,6 +53,9 @@ class NavigatorParams:
     s1_checkpoint: str = _p("", "NavDP checkpoint path (mode B)")
     s1_device: str = _p("cpu", "Torch device for local NavDP (mode B), e.g. cuda:0")
     s1_half: bool = _p(False, "Run local NavDP in fp16 (mode B, CUDA only)")
+    s1_runtime: str = _p("torch", "Local NavDP runtime (mode B): torch (s1_checkpoint = .ckpt) or onnxruntime "
+                         "(s1_checkpoint = a lingnav-s1-export directory, or a .ckpt exported on the fly)",
+                         S1_RUNTIMES)
     s1_stop_threshold: float = _p(-3.0, "Critic value below which S1 reports no safe path")
     server_outage_timeout_s: float = _p(15.0, "S2/S1 server away (refused, timed out, 5xx): stop, "
                                         "report 'waiting for S2/S1', retry with backoff, resume when "

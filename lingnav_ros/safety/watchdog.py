@@ -3,10 +3,11 @@
 The field's only safety layer was a 1 s command watchdog; here every input the motion depends
 on has its own age limit, checked on every control tick against the node clock.
 
-The check looks one control period ahead (`horizon_s`): an input that will be over its limit
-before the next tick stops the robot now. Checked only at the tick, a 0.5 s limit at 20 Hz
-stopped the robot anywhere between 0.5 and 0.55 s after the last message (and later under
-load); looking ahead, the stop lands within the limit.
+The check looks ahead (`horizon_s`; the navigator passes two control periods: one to the next
+tick, one for executor jitter and delivery): an input that would be over its limit by then
+stops the robot now. Checked only at the tick, a 0.5 s limit at 20 Hz stopped the robot
+anywhere between 0.5 and 0.55 s after the last message (and later under load); looking ahead,
+the zero command reaches the base within the limit.
 """
 from __future__ import annotations
 

@@ -100,9 +100,11 @@ class ControlLoop:
         node = self.node
         with node.lock:
             odom_rx, depth_rx, obstacles = node.odom_rx_s, node.depth_rx_s, node.obstacles_odom
+        # Look two periods ahead: one to the next tick, one for executor jitter and delivery, so
+        # the zero command reaches the base before the input is older than its limit.
         verdict = node.watchdog.check(now, odom_rx, depth_rx, plan_stamp_s=out.plan_stamp_s,
                                       needs_plan=out.source == "tracker", needs_depth=out.source != "hold",
-                                      horizon_s=1.0 / node.p.control_rate_hz)
+                                      horizon_s=2.0 / node.p.control_rate_hz)
         if not verdict.ok:
             node.hold_reason = verdict.reason
             return Command(0.0, 0.0)

@@ -66,8 +66,17 @@ def check_local_navdp(p: np_params.NavigatorParams) -> None:
     if not p.s1_checkpoint:
         raise StartError("s1_mode B needs s1_checkpoint (the NavDP .ckpt file)")
     path = Path(p.s1_checkpoint).expanduser()
-    if not path.is_file():
-        raise StartError(f"s1_checkpoint {str(path)!r} does not exist or is not a file")
+    onnx = p.s1_runtime == "onnxruntime"
+    if not (path.is_file() or (onnx and path.is_dir())):
+        kind = "file or lingnav-s1-export directory" if onnx else "file"
+        raise StartError(f"s1_checkpoint {str(path)!r} does not exist or is not a {kind}")
+    if onnx:
+        if p.s1_half:
+            raise StartError("s1_runtime onnxruntime runs fp32 only: set s1_half:=false")
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError as exc:
+            raise StartError("s1_runtime onnxruntime needs the onnxruntime package (pip install onnxruntime)") from exc
     import torch
 
     try:
@@ -94,10 +103,10 @@ def _make_planner(p: np_params.NavigatorParams, mount: CameraMount):
                         mount=mount, stop_threshold=p.s1_stop_threshold)
     if p.s1_mode == "B":
         check_local_navdp(p)
-        from s1_server.navdp_planner import NavDPPlanner
+        from s1_server.navdp_planner import make_navdp_planner
 
-        return NavDPPlanner(p.s1_checkpoint, device=p.s1_device, half=p.s1_half,
-                            stop_threshold=p.s1_stop_threshold)
+        return make_navdp_planner(p.s1_checkpoint, device=p.s1_device, half=p.s1_half, runtime=p.s1_runtime,
+                                  stop_threshold=p.s1_stop_threshold)
     from s1_server.geometric import GeometricParams, GeometricPlanner
 
     return GeometricPlanner(GeometricParams(robot_radius_m=p.robot_radius_m, stop_threshold=p.s1_stop_threshold))

@@ -114,7 +114,9 @@ class SensorIntake:
                 node.obstacles_odom = obstacles
                 node.depth_rx_s = now
         if pose is None:
-            node.faults.set(FRAME_POSE, "no odometry at the image stamp", now)
+            odom_rx = node.odom_rx_s
+            last = "never received" if odom_rx is None else f"last received {now - odom_rx:.2f} s ago"
+            node.faults.set(FRAME_POSE, f"no odometry at the image stamp (odometry {last})", now)
         else:
             node.faults.clear(FRAME_POSE)
         node.stats.frames.tick(now)
