@@ -150,6 +150,13 @@ def test_every_argument_has_a_real_description():
     assert {s.name for s in specs} >= {"mode", "namespace", "sim", "camera", "s1_device", "remaps", "rviz"}
 
 
+def test_readme_table_lists_every_argument_with_its_default():
+    readme = (ROOT / "README.md").read_text()
+    for spec in argument_specs():
+        default = f"`{spec.default}`" if spec.default else "(unset)"
+        assert f"| `{spec.name}` | {default} | {spec.description.replace('|', '/')} |" in readme, spec.name
+
+
 def test_runner_builds_the_ros_args_a_launch_would_pass():
     args = args_from_cli(["--mode", "A", "--namespace", "robot1", "--sim", "true",
                           "--remaps", f"{topics.CMD_VEL}:=/wheeltec/cmd_vel"])
