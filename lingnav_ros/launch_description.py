@@ -247,7 +247,7 @@ def describe(args: BringupArgs) -> list[NodeSpec]:
     checkpoint = args.s1_checkpoint or mode_yaml_defaults(args.mode).get("s1_checkpoint", "")
     if args.mode == "B":
         if not checkpoint:
-            raise ValueError("mode B runs NavDP on this computer: pass s1_checkpoint:=/path/navdp-*.ckpt")
+            raise ValueError("mode B runs NavDP on this computer: give s1_checkpoint, the NavDP .ckpt file")
         if not Path(checkpoint).is_file():
             raise ValueError(f"mode B: s1_checkpoint '{checkpoint}' is not a file")
     if args.world is not None and not Path(args.world).is_file():
