@@ -241,13 +241,17 @@ def test_mode_b_start_failure_exits_non_zero_with_one_clear_line():
     ("lingnav_ros.nodes.sim_node", "lingnav_sim", []),
 ])
 @pytest.mark.parametrize("interrupts", [1, 2])
-def test_ctrl_c_ends_the_process_cleanly(observer, module, name, extra, interrupts):
+@pytest.mark.parametrize("when", ["running", "starting"])
+def test_ctrl_c_ends_the_process_cleanly(observer, module, name, extra, interrupts, when):
+    """Running: the node is up (the navigator's companion exists, so construction is over).
+    Starting: the node has just joined the graph and may still be building its parts."""
     proc = subprocess.Popen([sys.executable, "-m", module, "--ros-args", *extra], cwd=ROOT, env=_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    up = (f"{name}_action" if module.endswith("navigator_node") else name) if when == "running" else name
     try:
-        assert wait_for(lambda: ("/", name) in observer.names() or proc.poll() is not None, 60.0)
+        assert wait_for(lambda: ("/", up) in observer.names() or proc.poll() is not None, 60.0)
         assert proc.poll() is None, proc.communicate()[0]
-        time.sleep(0.5)
+        time.sleep(0.5 if when == "running" else 0.0)
         for _ in range(interrupts):
             proc.send_signal(signal.SIGINT)
             time.sleep(0.05)

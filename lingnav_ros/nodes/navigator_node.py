@@ -28,7 +28,13 @@ from lingnav_ros.control.types import Command
 from lingnav_ros.mission.mission import Mission, MissionConfig
 from lingnav_ros.mission.moves import ControlPrimitives
 from lingnav_ros.mission.target import goal_for_frame
-from lingnav_ros.nodes.lifecycle import ignore_further_interrupts, spin_until_shutdown
+from lingnav_ros.nodes.lifecycle import (
+    ignore_further_interrupts,
+    interrupted,
+    is_ending,
+    quiet_interrupts,
+    spin_until_shutdown,
+)
 from lingnav_ros.nodes.navigator import factories, wiring
 from lingnav_ros.nodes.navigator.action import NavigateCompanion
 from lingnav_ros.nodes.navigator.control import ControlLoop
@@ -176,20 +182,39 @@ class NavigatorNode(Node):
 
 def main(args=None) -> int:
     """Exit 0 on Ctrl-C or an external shutdown; 1 with one clear line when the start fails."""
+    quiet_interrupts()
     rclpy.init(args=args)
     try:
+        if interrupted.is_set():  # Ctrl-C before rclpy's handler was in place
+            raise KeyboardInterrupt
         node = NavigatorNode()
     except (factories.StartError, np_params.ParamError) as err:
         print(f"{NODE_NAME}: cannot start: {err}", file=sys.stderr)
         if rclpy.ok():
             rclpy.shutdown()
         return 1
-    main_executor, action_executor = node.executors()
-    action_thread = threading.Thread(target=lambda: spin_until_shutdown(action_executor.spin),
-                                     name="navigate-action", daemon=True)
-    action_thread.start()
+    except BaseException as exc:
+        # Ctrl-C while still starting (a checkpoint can take seconds to load): rclpy's handler
+        # may have shut the context down under the constructor, which then fails on it.
+        if not is_ending(exc):
+            raise
+        ignore_further_interrupts()
+        if rclpy.ok():
+            rclpy.shutdown()
+        return 0
+    executors: list = []
+    threads: list[threading.Thread] = []
     try:
-        spin_until_shutdown(main_executor.spin)
+        if rclpy.ok():
+            executors = node.executors()
+            main_executor, action_executor = executors
+            threads.append(threading.Thread(target=lambda: spin_until_shutdown(action_executor.spin),
+                                            name="navigate-action", daemon=True))
+            threads[0].start()
+            main_executor.spin()
+    except BaseException as exc:
+        if not is_ending(exc):
+            raise
     finally:
         ignore_further_interrupts()
         try:
@@ -198,9 +223,10 @@ def main(args=None) -> int:
             pass
         # Stop both executors and wait for their threads before destroying anything they hold:
         # destroying a node under a running executor leaves "cannot use Destroyable" errors.
-        for executor in (main_executor, action_executor):
+        for executor in executors:
             executor.shutdown(timeout_sec=2.0)
-        action_thread.join(timeout=2.0)
+        for thread in threads:
+            thread.join(timeout=2.0)
         node.destroy_node()
         if rclpy.ok():
             rclpy.shutdown()
