@@ -211,6 +211,6 @@ class GraphObserver:
         import rclpy
 
         self.executor.shutdown()
+        self.thread.join(timeout=5.0)  # spin has returned before the node goes away
         self.node.destroy_node()
         rclpy.shutdown(context=self.context)
-        self.thread.join(timeout=5.0)
