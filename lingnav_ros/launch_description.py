@@ -199,13 +199,6 @@ def parse_port(name: str, text) -> int:
     return port
 
 
-def as_bool(value) -> bool:
-    """Lenient truth for values that are already checked (kept for callers of the old API)."""
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
-
-
 def camera_profile(args: BringupArgs) -> str:
     """The camera profile: as given, else the simulator's with sim:=true (its pitch and mount)."""
     return args.camera or ("sim" if args.sim else ROBOT_CAMERA)
