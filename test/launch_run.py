@@ -19,11 +19,11 @@ from pathlib import Path
 
 from lingnav_msgs.msg import NavStatus
 from nav_msgs.msg import Odometry
+from rcl_interfaces.msg import ParameterType, ParameterValue
 from rcl_interfaces.srv import GetParameters
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.parameter import parameter_value_to_python
 from rclpy.qos import qos_profile_sensor_data
 
 from lingnav_ros import topics
@@ -46,6 +46,24 @@ def bringup_command(args: dict[str, str]) -> list[str]:
     for key, value in args.items():
         out += [f"--{key}", value]
     return out
+
+
+_VALUE_FIELDS = {
+    ParameterType.PARAMETER_BOOL: "bool_value", ParameterType.PARAMETER_INTEGER: "integer_value",
+    ParameterType.PARAMETER_DOUBLE: "double_value", ParameterType.PARAMETER_STRING: "string_value",
+    ParameterType.PARAMETER_BYTE_ARRAY: "byte_array_value", ParameterType.PARAMETER_BOOL_ARRAY: "bool_array_value",
+    ParameterType.PARAMETER_INTEGER_ARRAY: "integer_array_value",
+    ParameterType.PARAMETER_DOUBLE_ARRAY: "double_array_value",
+    ParameterType.PARAMETER_STRING_ARRAY: "string_array_value",
+}
+
+
+def parameter_value(pv: ParameterValue):
+    """The Python value of a ParameterValue (rclpy's own converter is newer than Humble)."""
+    if pv.type not in _VALUE_FIELDS:
+        return None  # PARAMETER_NOT_SET
+    value = getattr(pv, _VALUE_FIELDS[pv.type])
+    return value if pv.type <= ParameterType.PARAMETER_STRING else list(value)
 
 
 def _descendants(root: int) -> set[int]:
@@ -203,7 +221,7 @@ class GraphObserver:
             assert client.wait_for_service(timeout_sec=timeout_s), f"{node_name} has no parameter service"
             future = client.call_async(GetParameters.Request(names=names))
             assert wait_for(future.done, timeout_s), f"{node_name}/get_parameters did not answer"
-            return {n: parameter_value_to_python(v) for n, v in zip(names, future.result().values)}
+            return {n: parameter_value(v) for n, v in zip(names, future.result().values)}
         finally:
             self.node.destroy_client(client)
 
