@@ -1,4 +1,6 @@
-# LingNav: `make demo` runs the closed-loop demo, `make test` runs the whole suite.
+# LingNav: `make demo` runs the closed-loop demo, `make test` runs the whole suite: once with
+# the real ROS libraries where installed (launch, launch_ros, message_filters...), then the
+# tests marked fallback_path again with LINGNAV_FORCE_FALLBACKS=1 (see README, Tests).
 # Both set up .venv first (idempotent, quick on a ready tree).
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -14,6 +16,7 @@ lint: setup
 test: setup
 	$(PY) -m ruff check .
 	$(PY) -m pytest test
+	LINGNAV_FORCE_FALLBACKS=1 $(PY) -m pytest test -m fallback_path
 
 demo: setup
 	$(PY) -m lingnav_ros.tools.demo

@@ -30,7 +30,7 @@ setup(
         "s2": ["fastapi>=0.110", "uvicorn>=0.29", "python-multipart>=0.0.9", "pillow>=10",
                "transformers>=5.0", "requests>=2.31"],
         "s1": ["torch>=2.1", "fastapi>=0.110", "uvicorn>=0.29", "python-multipart>=0.0.9",
-               "requests>=2.31"],
+               "requests>=2.31", "onnxruntime>=1.18"],
     },
     zip_safe=True,
     maintainer="LingNav maintainers",

@@ -1,67 +1,42 @@
-"""ros2 launch lingnav bringup.launch.py mode:=A|B [s2_host:=... s1_checkpoint:=... camera:=...]
+"""ros2 launch lingnav bringup.launch.py mode:=A|B|geometric [sim:=true namespace:=robot1 ...]
 
 Thin over lingnav_ros.launch_description: the node set, parameters and remaps come from there,
-so `lingnav-bringup` (no ros2 launch needed) starts the same thing.
+so `lingnav-bringup` (no ros2 launch needed) starts the same thing. `ros2 launch lingnav
+bringup.launch.py --show-args` lists every argument; one left unset passes nothing, so the
+navigator keeps the value in config/mode_*.yaml.
 """
-from dataclasses import fields
-
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-from lingnav_ros.launch_description import PACKAGE, BringupArgs, as_bool, describe, parse_remaps
-
-_DESCRIPTIONS = {
-    "mode": "A: S1 (NavDP) on the GPU server over HTTP; B: NavDP on this computer; geometric: no weights",
-    "camera": "camera profile in config/cameras: gemini_336l, astra_s, d435, sim",
-    "instruction": "instruction to start with (empty: wait for one on the instruction topic)",
-    "sim": "also start the LingNav simulator",
-    "remaps": "extra topic remaps, from:=to,from2:=to2",
-    "rviz": "start RViz with config/lingnav.rviz",
-}
+from lingnav_ros.launch_description import PACKAGE, BringupArgs, argument_specs, describe, namespace_remaps
 
 
 def _launch_nodes(context, *_args, **_kwargs):
-    raw = {f.name: LaunchConfiguration(f.name).perform(context) for f in fields(BringupArgs)}
-    typed = {}
-    for f in fields(BringupArgs):
-        default = getattr(BringupArgs(), f.name)
-        value = raw[f.name]
-        if f.name == "remaps":
-            typed[f.name] = parse_remaps(value)
-        elif isinstance(default, bool):
-            typed[f.name] = as_bool(value)
-        elif isinstance(default, int):
-            typed[f.name] = int(value)
-        else:
-            typed[f.name] = value
+    """Runs once the arguments are known; a bad argument stops the launch with its reason."""
+    values = {spec.name: LaunchConfiguration(spec.name).perform(context) for spec in argument_specs()}
+    args = BringupArgs.from_strings(values)
     actions = [
         Node(package=PACKAGE, executable=spec.executable, name=spec.name, namespace=spec.namespace,
              parameters=spec.parameters, remappings=spec.remappings, output="screen")
-        for spec in describe(BringupArgs(**typed))
+        for spec in describe(args)
     ]
-    if as_bool(LaunchConfiguration("rviz").perform(context)):
+    if args.rviz:
         from ament_index_python.packages import get_package_share_directory
 
         rviz_config = f"{get_package_share_directory(PACKAGE)}/config/lingnav.rviz"
-        actions.append(Node(package="rviz2", executable="rviz2", arguments=["-d", rviz_config],
-                            parameters=[{"use_sim_time": typed["use_sim_time"] or typed["sim"]}]))
+        sim_time = args.sim if args.use_sim_time is None else args.use_sim_time
+        actions.append(Node(package="rviz2", executable="rviz2", namespace=args.namespace,
+                            arguments=["-d", rviz_config], remappings=namespace_remaps(args),
+                            parameters=[{"use_sim_time": sim_time}]))
     return actions
 
 
 def generate_launch_description():
-    defaults = BringupArgs()
-    args = []
-    for f in fields(BringupArgs):
-        default = getattr(defaults, f.name)
-        if isinstance(default, bool):
-            text = "true" if default else "false"
-        elif f.name == "remaps":
-            text = ""
-        else:
-            text = str(default)
-        args.append(DeclareLaunchArgument(f.name, default_value=text,
-                                          description=_DESCRIPTIONS.get(f.name, f.name)))
-    args.append(DeclareLaunchArgument("rviz", default_value="false", description=_DESCRIPTIONS["rviz"]))
-    return LaunchDescription([*args, OpaqueFunction(function=_launch_nodes)])
+    declared = [
+        DeclareLaunchArgument(spec.name, default_value=spec.default, description=spec.description,
+                              **({"choices": list(spec.choices)} if spec.choices else {}))
+        for spec in argument_specs()
+    ]
+    return LaunchDescription([*declared, OpaqueFunction(function=_launch_nodes)])

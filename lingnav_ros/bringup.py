@@ -1,6 +1,7 @@
 """`lingnav-bringup`: start the bring-up node set with plain rclpy processes.
 
-For machines without `ros2 launch` (pip-only installs, this CI). It starts exactly the
+For machines without `ros2 launch` (pip-only installs; the launch fallback that
+LINGNAV_FORCE_FALLBACKS=1 tests). It starts exactly the
 processes `launch/bringup.launch.py` would, from the same description, and stops them all on
 Ctrl-C or when one of them dies.
 """
@@ -12,43 +13,21 @@ import subprocess
 import sys
 import time
 
-from lingnav_ros.launch_description import (
-    CAMERA_PROFILES,
-    MODES,
-    BringupArgs,
-    NodeSpec,
-    as_bool,
-    describe,
-    parse_remaps,
-    ros_args,
-)
+from lingnav_ros.launch_description import BringupArgs, NodeSpec, argument_specs, describe, ros_args
 
 
 def build_parser() -> argparse.ArgumentParser:
-    d = BringupArgs()
+    """The launch file's arguments as --options, with the same defaults and descriptions."""
     p = argparse.ArgumentParser(prog="lingnav-bringup", description=__doc__.splitlines()[0])
-    p.add_argument("--mode", choices=MODES, default=d.mode)
-    p.add_argument("--s2_host", default=d.s2_host)
-    p.add_argument("--s2_port", type=int, default=d.s2_port)
-    p.add_argument("--s1_host", default=d.s1_host)
-    p.add_argument("--s1_port", type=int, default=d.s1_port)
-    p.add_argument("--s1_checkpoint", default=d.s1_checkpoint)
-    p.add_argument("--s1_device", default=d.s1_device)
-    p.add_argument("--s1_half", type=as_bool, default=d.s1_half)
-    p.add_argument("--instruction", default=d.instruction)
-    p.add_argument("--camera", choices=CAMERA_PROFILES, default=d.camera)
-    p.add_argument("--use_sim_time", type=as_bool, default=d.use_sim_time)
-    p.add_argument("--sim", type=as_bool, default=d.sim, help="also start the simulator")
-    p.add_argument("--namespace", default=d.namespace)
-    p.add_argument("--remaps", default="", help="from:=to,from2:=to2")
+    for spec in argument_specs():
+        p.add_argument(f"--{spec.name}", default=spec.default, help=spec.description,
+                       choices=list(spec.choices) or None)
     return p
 
 
 def args_from_cli(argv: list[str] | None = None) -> BringupArgs:
-    ns = build_parser().parse_args(argv)
-    values = vars(ns)
-    values["remaps"] = parse_remaps(values["remaps"])
-    return BringupArgs(**values)
+    """Parsed exactly like `ros2 launch` arguments; ValueError names a bad one."""
+    return BringupArgs.from_strings(vars(build_parser().parse_args(argv)))
 
 
 def command_for(spec: NodeSpec) -> list[str]:
@@ -90,7 +69,10 @@ def run(specs: list[NodeSpec]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        specs = describe(args_from_cli(argv))
+        args = args_from_cli(argv)
+        if args.rviz:
+            raise ValueError("rviz:=true needs ros2 launch (or run rviz2 -d config/lingnav.rviz yourself)")
+        specs = describe(args)
     except ValueError as err:
         print(f"lingnav-bringup: {err}", file=sys.stderr)
         return 2

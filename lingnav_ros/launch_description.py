@@ -2,46 +2,158 @@
 
 `launch/bringup.launch.py` turns this description into launch_ros Nodes on a robot, and
 `lingnav-bringup` starts the very same processes with plain rclpy where `ros2 launch` is
-missing. Tests check the description, so both paths start what the tests saw.
+missing (or LINGNAV_FORCE_FALLBACKS=1). Tests check the description, so both paths start what
+the tests saw.
+
+The navigator's YAML (config/mode_*.yaml, then the camera profile) is the source of its
+defaults: a launch argument left unset passes nothing, so the YAML value stands. Only the
+arguments a user gave become parameter overrides.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
+import yaml
+
+from lingnav_ros import topics
+from lingnav_ros.navigator_params import PARAMS_FILE_KEY
 from lingnav_ros.paths import config_file
-from s1_server.defaults import DEFAULT_PORT as S1_DEFAULT_PORT
-from s2_server.defaults import DEFAULT_PORT as S2_DEFAULT_PORT
 
 PACKAGE = "lingnav"
 MODES = ("A", "B", "geometric")
 CAMERA_PROFILES = ("gemini_336l", "astra_s", "d435", "sim")
+ROBOT_CAMERA = "gemini_336l"  # the camera profile when neither `camera` nor `sim` says otherwise
 
-# executable (as installed by setup.py) -> module whose main() it runs
+# executable (as installed by setup.py into lib/lingnav) -> module whose main() it runs
 EXECUTABLE_MODULES = {
     "lingnav-navigator": "lingnav_ros.nodes.navigator_node",
     "lingnav-sim": "lingnav_ros.nodes.sim_node",
 }
 
+# launch argument -> navigator parameter it overrides when given
+NAVIGATOR_OVERRIDES = {
+    "s2_host": "s2_host", "s2_port": "s2_port", "s1_host": "s1_host", "s1_port": "s1_port",
+    "s1_checkpoint": "s1_checkpoint", "s1_device": "s1_device", "s1_half": "s1_half",
+    "instruction": "initial_instruction",
+}
+
+
+@lru_cache(maxsize=4)
+def mode_yaml_defaults(mode: str) -> dict:
+    """The navigator's ros__parameters in the YAML file `mode` starts with."""
+    return yaml.safe_load(mode_file(mode).read_text())[PARAMS_FILE_KEY]["ros__parameters"]
+
+
+def mode_file(mode: str) -> Path:
+    return config_file("mode_b.yaml" if mode == "B" else "mode_a.yaml")
+
+
+def _shown(value) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else repr(value)
+
+
+def _from_yaml(param: str) -> str:
+    a, b = mode_yaml_defaults("A")[param], mode_yaml_defaults("B")[param]
+    shown = _shown(a) if a == b else f"{_shown(a)} in modes A/geometric, {_shown(b)} in mode B"
+    return f"unset: `{param}` from config/mode_*.yaml ({shown})"
+
+
+@dataclass(frozen=True)
+class ArgumentSpec:
+    """One launch argument: its name, kind, the text default `ros2 launch` shows, and why."""
+
+    name: str
+    kind: str  # 'str' | 'int' | 'bool' | 'remaps'
+    default: str
+    description: str
+    choices: tuple[str, ...] = ()
+
+
+def argument_specs() -> tuple[ArgumentSpec, ...]:
+    """Every launch argument, shared by bringup.launch.py (--show-args) and lingnav-bringup (--help)."""
+    return (
+        ArgumentSpec("mode", "str", "A",
+                     "A: S1 (NavDP) runs on the GPU server over HTTP; B: NavDP runs on this computer "
+                     "(needs s1_checkpoint); geometric: the geometric planner inside the navigator (no S1 "
+                     "server, no weights). "
+                     "Picks config/mode_a.yaml (A, geometric) or config/mode_b.yaml (B)", MODES),
+        ArgumentSpec("s2_host", "str", "", "S2 (VLM) server host; " + _from_yaml("s2_host")),
+        ArgumentSpec("s2_port", "int", "", "S2 server port; " + _from_yaml("s2_port")),
+        ArgumentSpec("s1_host", "str", "", "S1 server host (mode A); " + _from_yaml("s1_host")),
+        ArgumentSpec("s1_port", "int", "", "S1 server port (mode A); " + _from_yaml("s1_port")),
+        ArgumentSpec("s1_checkpoint", "str", "",
+                     "NavDP checkpoint file for mode B (required there, must exist); "
+                     + _from_yaml("s1_checkpoint")),
+        ArgumentSpec("s1_device", "str", "", "torch device for NavDP in mode B (cpu, cuda:0); "
+                     + _from_yaml("s1_device")),
+        ArgumentSpec("s1_half", "bool", "", "NavDP in float16 in mode B (true/false); " + _from_yaml("s1_half")),
+        ArgumentSpec("instruction", "str", "",
+                     "instruction to start with; " + _from_yaml("initial_instruction")
+                     + ": wait for one on lingnav/instruction or the lingnav/navigate action"),
+        ArgumentSpec("camera", "str", "",
+                     f"camera profile in config/cameras ({', '.join(CAMERA_PROFILES)}); "
+                     f"unset: sim with sim:=true, else {ROBOT_CAMERA}", ("", *CAMERA_PROFILES)),
+        ArgumentSpec("use_sim_time", "bool", "",
+                     "navigator follows /clock (true/false); unset: true with sim:=true, else false"),
+        ArgumentSpec("sim", "bool", "false",
+                     "also start the LingNav simulator (publishes camera, odometry, TF and the clock)"),
+        ArgumentSpec("world", "str", "",
+                     "simulator world YAML with sim:=true; unset: the simulator's config/worlds/demo.yaml"),
+        ArgumentSpec("namespace", "str", "",
+                     "ROS namespace for every node (robot1 puts all topics, TF and the action under "
+                     "/robot1/); unset: none"),
+        ArgumentSpec("remaps", "remaps", "",
+                     "extra topic remaps for the navigator, from:=to,from2:=to2 "
+                     "(e.g. cmd_vel:=/wheeltec/cmd_vel); unset: none"),
+        ArgumentSpec("rviz", "bool", "false", "also start RViz with config/lingnav.rviz (true/false)"),
+    )
+
 
 @dataclass(frozen=True)
 class BringupArgs:
-    """The launch arguments, with the defaults `ros2 launch lingnav bringup.launch.py` shows."""
+    """Launch arguments as values; None means "not given": the YAML default stands."""
 
     mode: str = "A"
-    s2_host: str = "127.0.0.1"
-    s2_port: int = S2_DEFAULT_PORT
-    s1_host: str = "127.0.0.1"
-    s1_port: int = S1_DEFAULT_PORT
-    s1_checkpoint: str = ""
-    s1_device: str = "cuda:0"
-    s1_half: bool = False
-    instruction: str = ""
-    camera: str = "gemini_336l"
-    use_sim_time: bool = False
+    s2_host: str | None = None
+    s2_port: int | None = None
+    s1_host: str | None = None
+    s1_port: int | None = None
+    s1_checkpoint: str | None = None
+    s1_device: str | None = None
+    s1_half: bool | None = None
+    instruction: str | None = None
+    camera: str | None = None
+    use_sim_time: bool | None = None
     sim: bool = False
+    world: str | None = None
     namespace: str = ""
     remaps: tuple[tuple[str, str], ...] = ()
+    rviz: bool = False
+
+    @classmethod
+    def from_strings(cls, values: dict[str, str]) -> BringupArgs:
+        """Typed arguments from launch/CLI text; '' is "not given". ValueError names the argument."""
+        specs = {s.name: s for s in argument_specs()}
+        unknown = set(values) - set(specs)
+        if unknown:
+            raise ValueError(f"unknown launch argument(s): {sorted(unknown)}")
+        typed = {}
+        for name, text in values.items():
+            spec, text = specs[name], str(text).strip()
+            if spec.kind == "remaps":
+                typed[name] = parse_remaps(text)
+            elif text == "" and spec.default == "":
+                typed[name] = None
+            elif spec.kind == "bool":
+                typed[name] = parse_bool(name, text or spec.default)
+            elif spec.kind == "int":
+                typed[name] = parse_port(name, text)
+            else:
+                typed[name] = text or spec.default
+        typed["namespace"] = (typed.get("namespace") or "").strip("/")
+        return cls(**typed)
 
 
 @dataclass(frozen=True)
@@ -61,51 +173,95 @@ def parse_remaps(text: str) -> tuple[tuple[str, str], ...]:
     """'from:=to,from2:=to2' -> pairs; the launch argument `remaps` uses this form."""
     pairs = []
     for item in filter(None, (s.strip() for s in text.split(","))):
-        if ":=" not in item:
+        src, sep, dst = item.partition(":=")
+        if not sep or not src.strip() or not dst.strip():
             raise ValueError(f"remap '{item}' must look like from:=to")
-        src, dst = item.split(":=", 1)
         pairs.append((src.strip(), dst.strip()))
     return tuple(pairs)
 
 
-def as_bool(value) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
+def parse_bool(name: str, text: str) -> bool:
+    value = str(text).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, got '{text}'")
+
+
+def parse_port(name: str, text) -> int:
+    try:
+        port = int(str(text).strip())
+    except ValueError:
+        raise ValueError(f"{name} must be a port number, got '{text}'") from None
+    if not 1 <= port <= 65535:
+        raise ValueError(f"{name} must be in 1..65535, got {port}")
+    return port
+
+
+def camera_profile(args: BringupArgs) -> str:
+    """The camera profile: as given, else the simulator's with sim:=true (its pitch and mount)."""
+    return args.camera or ("sim" if args.sim else ROBOT_CAMERA)
+
+
+def navigator_overrides(args: BringupArgs) -> dict:
+    """The parameters the launch passes on top of the YAML files: only what the user gave."""
+    out = {"s1_mode": args.mode}
+    for arg, param in NAVIGATOR_OVERRIDES.items():
+        value = getattr(args, arg)
+        if value is not None:
+            out[param] = value
+    if args.use_sim_time is not None or args.sim:
+        out["use_sim_time"] = bool(args.sim if args.use_sim_time is None else args.use_sim_time)
+    return out
+
+
+def namespace_remaps(args: BringupArgs) -> list[tuple[str, str]]:
+    """Under a namespace everything moves: TF (as Nav2 does), diagnostics, and the simulator's
+    clock (two namespaced simulations must not share one /clock; a real robot's /clock stays)."""
+    if not args.namespace.strip("/"):
+        return []
+    rules = [(topics.TF, "tf"), (topics.TF_STATIC, "tf_static"), (topics.DIAGNOSTICS, "diagnostics")]
+    if args.sim:
+        rules.append((topics.CLOCK, "clock"))
+    return rules
 
 
 def describe(args: BringupArgs) -> list[NodeSpec]:
-    """The nodes a bring-up starts for `args`. Raises ValueError on an unknown mode/camera."""
+    """The nodes a bring-up starts for `args`. Raises ValueError with the reason on bad input."""
     if args.mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got '{args.mode}'")
-    if args.camera not in CAMERA_PROFILES:
-        raise ValueError(f"camera must be one of {CAMERA_PROFILES}, got '{args.camera}'")
-    if args.mode == "B" and not args.s1_checkpoint:
-        raise ValueError("mode B runs NavDP on this computer: pass s1_checkpoint:=/path/navdp-*.ckpt")
-    mode_file = config_file("mode_b.yaml" if args.mode == "B" else "mode_a.yaml")
-    overrides = {
-        "s1_mode": args.mode,
-        "s2_host": args.s2_host,
-        "s2_port": int(args.s2_port),
-        "s1_host": args.s1_host,
-        "s1_port": int(args.s1_port),
-        "s1_checkpoint": args.s1_checkpoint,
-        "s1_device": args.s1_device,
-        "s1_half": bool(args.s1_half),
-        "initial_instruction": args.instruction,
-        "use_sim_time": bool(args.use_sim_time or args.sim),
-    }
+    camera = camera_profile(args)
+    if camera not in CAMERA_PROFILES:
+        raise ValueError(f"camera must be one of {CAMERA_PROFILES}, got '{camera}'")
+    for name in ("s2_port", "s1_port"):
+        if getattr(args, name) is not None:
+            parse_port(name, getattr(args, name))
+    checkpoint = args.s1_checkpoint or mode_yaml_defaults(args.mode).get("s1_checkpoint", "")
+    if args.mode == "B":
+        if not checkpoint:
+            raise ValueError("mode B runs NavDP on this computer: give s1_checkpoint, the NavDP .ckpt file")
+        if not Path(checkpoint).is_file():
+            raise ValueError(f"mode B: s1_checkpoint '{checkpoint}' is not a file")
+    if args.world is not None and not Path(args.world).is_file():
+        raise ValueError(f"world '{args.world}' is not a file")
+    namespace = args.namespace.strip("/")
+    ns_remaps = namespace_remaps(args)
     navigator = NodeSpec(
         executable="lingnav-navigator",
         name="lingnav_navigator",
-        namespace=args.namespace,
-        parameters=[str(mode_file), str(config_file("cameras", f"{args.camera}.yaml")), overrides],
-        remappings=list(args.remaps),
+        namespace=namespace,
+        parameters=[str(mode_file(args.mode)), str(config_file("cameras", f"{camera}.yaml")),
+                    navigator_overrides(args)],
+        remappings=[*ns_remaps, *args.remaps],
     )
     nodes = [navigator]
     if args.sim:
-        nodes.insert(0, NodeSpec(executable="lingnav-sim", name="lingnav_sim", namespace=args.namespace,
-                                 parameters=[{"use_sim_time": False}]))
+        sim_params = {"use_sim_time": False}
+        if args.world is not None:
+            sim_params["world"] = str(Path(args.world).resolve())
+        nodes.insert(0, NodeSpec(executable="lingnav-sim", name="lingnav_sim", namespace=namespace,
+                                 parameters=[sim_params], remappings=list(ns_remaps)))
     return nodes
 
 
@@ -113,7 +269,7 @@ def ros_args(spec: NodeSpec) -> list[str]:
     """The `--ros-args ...` a process needs to become `spec` (what ros2 launch passes)."""
     out = ["--ros-args", "-r", f"__node:={spec.name}"]
     if spec.namespace:
-        out += ["-r", f"__ns:={spec.namespace if spec.namespace.startswith('/') else '/' + spec.namespace}"]
+        out += ["-r", f"__ns:=/{spec.namespace.strip('/')}"]
     for param in spec.parameters:
         if isinstance(param, dict):
             for key, value in param.items():

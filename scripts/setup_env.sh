@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Builds .venv at the repo root: ROS 2 wheels, Python deps, the project (editable) and
-# lingnav_msgs installed into the venv prefix. Idempotent: each step is skipped when the
-# inputs it depends on are unchanged (hash stamps in .venv/.lingnav-stamps).
+# Builds .venv at the repo root: ROS 2 wheels, Python deps, the project (editable),
+# lingnav_msgs installed into the venv prefix, the real ROS 2 launch tools (launch, launch_ros,
+# ros2cli, message_filters) from ../shared/ros-tools when that folder exists, and the `lingnav`
+# package registered in the venv's ament index (ros2 launch lingnav ...). Idempotent: each step
+# is skipped when the inputs it depends on are unchanged (hash stamps in .venv/.lingnav-stamps).
+# LINGNAV_ROS_TOOLS=/path/to/ros-tools overrides where the tools are looked for.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
@@ -66,4 +69,19 @@ fi
 
 "$VPY" -c 'import rclpy, lingnav_msgs.msg, lingnav_msgs.action; from lingnav_msgs.action import Navigate' \
   || { say "ERROR: venv check failed"; exit 1; }
+
+# The real launch/launch_ros/ros2cli/message_filters: not on PyPI; their sources sit beside the
+# checkout on CI and development machines. Without them the fallbacks run and the tests that
+# need a real library skip, naming it.
+ROS_TOOLS="${LINGNAV_ROS_TOOLS:-$ROOT/../shared/ros-tools}"
+if [ -f "$ROS_TOOLS/install.sh" ]; then
+  bash "$ROS_TOOLS/install.sh" "$VENV" | sed 's/^/[setup] /' || { say "ERROR: ros-tools install failed"; exit 1; }
+else
+  say "no ros-tools at $ROS_TOOLS: launch, launch_ros, ros2cli and message_filters not installed;"
+  say "  the fallbacks run and the tests needing the real tools skip (see README, Tests)"
+fi
+
+# `ros2 launch lingnav ...` finds the package through the ament index, like after colcon build.
+"$VPY" "$ROOT/scripts/ament_prefix.py" "$VENV" | sed 's/^/[setup] /' \
+  || { say "ERROR: ament registration failed"; exit 1; }
 say "ready in $(( $(date +%s) - t0 )) s: $VENV"

@@ -27,10 +27,10 @@ def ros_graph(*node_names: str) -> Iterator[tuple[Context, list[Node], MultiThre
         yield context, nodes, executor
     finally:
         executor.shutdown()
+        thread.join(timeout=5.0)  # spin has returned before the nodes go away
         for node in nodes:
             node.destroy_node()
         rclpy.shutdown(context=context)
-        thread.join(timeout=5.0)
 
 
 def wait_for(predicate: Callable[[], bool], timeout_s: float = 10.0, period_s: float = 0.02) -> bool:

@@ -1,58 +1,160 @@
-"""The bring-up description, its launch file and the plain-rclpy runner agree."""
-import importlib.util
+"""The bring-up description, its launch file and the plain-rclpy runner agree; the YAML files
+stay the source of the navigator's defaults (a launch argument left unset passes nothing)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pytest
 import yaml
 
 from lingnav_ros import topics
-from lingnav_ros.bringup import args_from_cli, command_for
-from lingnav_ros.launch_description import BringupArgs, describe, parse_remaps, ros_args
+from lingnav_ros.bringup import args_from_cli, build_parser, command_for
+from lingnav_ros.launch_description import (
+    BringupArgs,
+    argument_specs,
+    describe,
+    mode_yaml_defaults,
+    parse_remaps,
+    ros_args,
+)
+from lingnav_ros.navigator_params import PARAMS_FILE_KEY, param_specs
+from test.real_tools import needs
 
 ROOT = Path(__file__).resolve().parents[1]
+LAUNCH_FILE = ROOT / "launch" / "bringup.launch.py"
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """Mode B checks that its checkpoint exists; the description never loads it."""
+    path = tmp_path_factory.mktemp("ckpt") / "navdp-cross-modal.ckpt"
+    path.write_bytes(b"not read by the description")
+    return str(path)
 
 
 def _navigator(specs):
     return next(s for s in specs if s.name == "lingnav_navigator")
 
 
+def _files_and_overrides(spec):
+    return ([p for p in spec.parameters if isinstance(p, str)],
+            next(p for p in spec.parameters if isinstance(p, dict)))
+
+
 @pytest.mark.parametrize("mode", ["A", "geometric"])
 def test_mode_a_and_geometric_start_the_navigator_with_the_mode_a_file(mode):
     spec = _navigator(describe(BringupArgs(mode=mode, s1_host="10.0.0.5", s1_port=9000)))
-    files = [p for p in spec.parameters if isinstance(p, str)]
-    overrides = next(p for p in spec.parameters if isinstance(p, dict))
+    files, overrides = _files_and_overrides(spec)
     assert files[0].endswith("mode_a.yaml") and Path(files[0]).exists()
     assert files[1].endswith("cameras/gemini_336l.yaml") and Path(files[1]).exists()
-    assert overrides["s1_mode"] == mode
-    assert overrides["s1_host"] == "10.0.0.5" and overrides["s1_port"] == 9000
+    assert overrides == {"s1_mode": mode, "s1_host": "10.0.0.5", "s1_port": 9000}
 
 
-def test_mode_b_needs_a_checkpoint_and_uses_the_mode_b_file():
+def test_unset_arguments_pass_nothing_so_the_yaml_stands():
+    _, overrides = _files_and_overrides(_navigator(describe(BringupArgs())))
+    assert overrides == {"s1_mode": "A"}
+    cli = _files_and_overrides(_navigator(describe(args_from_cli([]))))[1]
+    assert cli == {"s1_mode": "A"}, "lingnav-bringup without options passes nothing either"
+
+
+def test_mode_b_keeps_s1_half_from_its_yaml_unless_given(checkpoint):
+    assert mode_yaml_defaults("B")["s1_half"] is True
+    spec = _navigator(describe(BringupArgs(mode="B", s1_checkpoint=checkpoint)))
+    files, overrides = _files_and_overrides(spec)
+    assert files[0].endswith("mode_b.yaml")
+    assert "s1_half" not in overrides and "s1_device" not in overrides
+    assert overrides["s1_checkpoint"] == checkpoint
+    given = _files_and_overrides(_navigator(describe(BringupArgs.from_strings(
+        {"mode": "B", "s1_checkpoint": checkpoint, "s1_half": "false", "s1_device": "cpu"}))))[1]
+    assert given["s1_half"] is False and given["s1_device"] == "cpu"
+
+
+def test_mode_b_needs_an_existing_checkpoint(tmp_path):
     with pytest.raises(ValueError, match="s1_checkpoint"):
         describe(BringupArgs(mode="B"))
-    spec = _navigator(describe(BringupArgs(mode="B", s1_checkpoint="/w/navdp-cross-modal.ckpt", s1_half=True)))
-    overrides = next(p for p in spec.parameters if isinstance(p, dict))
-    assert spec.parameters[0].endswith("mode_b.yaml")
-    assert overrides["s1_checkpoint"] == "/w/navdp-cross-modal.ckpt" and overrides["s1_half"] is True
+    with pytest.raises(ValueError, match="is not a file"):
+        describe(BringupArgs(mode="B", s1_checkpoint=str(tmp_path / "missing.ckpt")))
 
 
-def test_unknown_mode_or_camera_is_rejected():
-    with pytest.raises(ValueError):
+def test_s1_device_default_is_the_yaml_value_in_launch_and_parameters():
+    spec = next(s for s in argument_specs() if s.name == "s1_device")
+    assert spec.default == "", "unset: the launch passes nothing"
+    for mode in ("A", "B"):
+        assert repr(mode_yaml_defaults(mode)["s1_device"]) in spec.description
+    assert build_parser().get_default("s1_device") == ""
+
+
+def test_sim_selects_the_sim_camera_profile_and_sim_time():
+    nav = _navigator(describe(BringupArgs(sim=True)))
+    files, overrides = _files_and_overrides(nav)
+    assert files[1].endswith("cameras/sim.yaml")
+    assert overrides["use_sim_time"] is True
+    explicit = _navigator(describe(BringupArgs(sim=True, camera="d435", use_sim_time=False)))
+    files, overrides = _files_and_overrides(explicit)
+    assert files[1].endswith("cameras/d435.yaml") and overrides["use_sim_time"] is False
+    assert "use_sim_time" not in _files_and_overrides(_navigator(describe(BringupArgs())))[1]
+
+
+def test_namespace_moves_both_nodes_with_tf_and_the_sim_clock():
+    specs = describe(BringupArgs(sim=True, namespace="/robot1/", remaps=(("cmd_vel", "/base/cmd_vel"),)))
+    assert [(s.name, s.namespace) for s in specs] == [("lingnav_sim", "robot1"), ("lingnav_navigator", "robot1")]
+    sim, nav = specs
+    ns_rules = [("/tf", "tf"), ("/tf_static", "tf_static"), ("/diagnostics", "diagnostics"), ("/clock", "clock")]
+    assert sim.remappings == ns_rules
+    assert nav.remappings == [*ns_rules, ("cmd_vel", "/base/cmd_vel")]
+    assert describe(BringupArgs(sim=True))[1].remappings == [], "no namespace: nothing to move"
+    assert ("/clock", "clock") not in describe(BringupArgs(namespace="robot1"))[0].remappings, \
+        "a robot without the simulator keeps the global /clock"
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"s2_port": "http"}, "s2_port must be a port"),
+    ({"s1_port": "70000"}, "1..65535"),
+    ({"s1_half": "maybe"}, "s1_half must be true or false"),
+    ({"remaps": "/a=/b"}, "from:=to"),
+    ({"colour": "red"}, "unknown launch argument"),
+])
+def test_bad_arguments_are_rejected_with_their_name(values, message):
+    with pytest.raises(ValueError, match=message):
+        BringupArgs.from_strings(values)
+
+
+def test_unknown_mode_camera_or_world_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="mode"):
         describe(BringupArgs(mode="C"))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="camera"):
         describe(BringupArgs(camera="kinect"))
+    with pytest.raises(ValueError, match="world"):
+        describe(BringupArgs(sim=True, world=str(tmp_path / "none.yaml")))
 
 
-def test_every_override_is_a_declared_navigator_parameter():
-    from lingnav_ros.navigator_params import PARAMS_FILE_KEY, param_specs
-
+def test_every_override_and_yaml_key_is_a_declared_navigator_parameter(checkpoint):
     declared = {p.name for p in param_specs()} | {"use_sim_time"}
-    spec = _navigator(describe(BringupArgs()))
-    overrides = next(p for p in spec.parameters if isinstance(p, dict))
+    everything = BringupArgs(mode="B", s2_host="h", s2_port=1, s1_host="h", s1_port=2, s1_checkpoint=checkpoint,
+                             s1_device="cpu", s1_half=False, instruction="go", use_sim_time=True, sim=True)
+    spec = _navigator(describe(everything))
+    files, overrides = _files_and_overrides(spec)
     assert set(overrides) <= declared, set(overrides) - declared
-    for path in [p for p in spec.parameters if isinstance(p, str)]:
+    for path in files:
         params = yaml.safe_load(Path(path).read_text())[PARAMS_FILE_KEY]["ros__parameters"]
         assert set(params) <= declared, (path, set(params) - declared)
+
+
+def test_every_argument_has_a_real_description():
+    specs = argument_specs()
+    assert len({s.name for s in specs}) == len(specs)
+    for spec in specs:
+        assert len(spec.description) >= 30 and spec.description != spec.name, spec
+    assert {s.name for s in specs} == {f.name for f in fields(BringupArgs)}, "one launch argument per field"
+
+
+def test_readme_table_lists_every_argument_with_its_default():
+    readme = (ROOT / "README.md").read_text()
+    for spec in argument_specs():
+        default = f"`{spec.default}`" if spec.default else "(unset)"
+        assert f"| `{spec.name}` | {default} | {spec.description.replace('|', '/')} |" in readme, spec.name
 
 
 def test_runner_builds_the_ros_args_a_launch_would_pass():
@@ -68,6 +170,7 @@ def test_runner_builds_the_ros_args_a_launch_would_pass():
     assert "__ns:=/robot1" in ra
     assert f"{topics.CMD_VEL}:=/wheeltec/cmd_vel" in ra
     assert "s1_mode:='A'" in ra and "use_sim_time:=true" in ra
+    assert not any(a.startswith(("s2_host", "s1_half", "s1_device")) for a in ra)
 
 
 def test_remap_parsing():
@@ -85,13 +188,100 @@ def test_rviz_config_shows_the_navigator_outputs():
     assert rviz["Visualization Manager"]["Global Options"]["Fixed Frame"] == topics.ODOM_FRAME
 
 
-@pytest.mark.skipif(importlib.util.find_spec("launch_ros") is None, reason="launch_ros is not installed here")
-def test_launch_file_loads_and_starts_the_described_nodes():
-    from launch import LaunchContext
-    from launch.launch_description_sources import get_launch_description_from_python_launch_file
+# --- the real launch file, evaluated by the real launch / launch_ros --------------------------
 
-    ld = get_launch_description_from_python_launch_file(str(ROOT / "launch" / "bringup.launch.py"))
+@dataclass
+class Launched:
+    """What launch_ros would start for one Node action."""
+
+    package: str
+    executable_path: str
+    namespace: str
+    parameters: dict  # the effective values: files in order, later ones win
+    remappings: list
+
+
+def _run_opaque_function(**given: str) -> dict[str, Launched]:
+    """Declare the arguments, run the launch file's OpaqueFunction as `ros2 launch` would, and
+    expand each resulting Node the way Node.execute does before it starts the process."""
+    from launch import LaunchContext
+    from launch.actions import DeclareLaunchArgument, OpaqueFunction
+    from launch.launch_description_sources import get_launch_description_from_python_launch_file
+    from launch.utilities import perform_substitutions
+    from launch_ros.actions import Node
+
+    ld = get_launch_description_from_python_launch_file(str(LAUNCH_FILE))
     context = LaunchContext()
-    context.launch_configurations.update({"mode": "A", "camera": "astra_s"})
-    names = [a.name for a in ld.entities if hasattr(a, "default_value")]
-    assert {"mode", "s2_host", "s1_checkpoint", "camera", "use_sim_time", "rviz", "namespace"} <= set(names)
+    context.launch_configurations.update(given)
+    for entity in ld.entities:
+        if isinstance(entity, DeclareLaunchArgument):
+            entity.execute(context)  # applies the default where the argument was not given
+    opaque = [e for e in ld.entities if isinstance(e, OpaqueFunction)]
+    assert len(opaque) == 1
+    out = {}
+    for node in opaque[0].execute(context):
+        assert isinstance(node, Node)
+        node._perform_substitutions(context)  # noqa: SLF001 - the expansion Node.execute runs first
+        params = {}
+        # (path, is_file) in command-line order; dict parameters became temporary YAML files
+        for path, is_file in node._Node__expanded_parameter_arguments:  # noqa: SLF001
+            assert is_file, path
+            for key, body in yaml.safe_load(Path(path).read_text()).items():
+                assert key in (PARAMS_FILE_KEY, node.node_name, "/**"), key
+                params.update(body["ros__parameters"])
+            if Path(path).name.startswith("launch_params_"):
+                os.unlink(path)
+        assert node.node_name not in out, f"duplicate node {node.node_name}"
+        out[node.node_name] = Launched(node.node_package, perform_substitutions(context, node.cmd[0]),
+                                       node.expanded_node_namespace, params,
+                                       list(node.expanded_remapping_rules or []))
+    return out
+
+
+@needs("launch", "launch_ros")
+def test_launch_file_mode_a_sim_namespaced():
+    launched = _run_opaque_function(mode="A", sim="true", namespace="robot1", s2_host="10.1.1.1",
+                                    remaps="cmd_vel:=/base/cmd_vel")
+    assert set(launched) == {"/robot1/lingnav_sim", "/robot1/lingnav_navigator"}
+    nav, sim = launched["/robot1/lingnav_navigator"], launched["/robot1/lingnav_sim"]
+    for node, exe in ((nav, "lingnav-navigator"), (sim, "lingnav-sim")):
+        assert node.package == "lingnav" and node.namespace == "/robot1"
+        assert node.executable_path.endswith(f"lib/lingnav/{exe}") and os.access(node.executable_path, os.X_OK)
+    yaml_a = mode_yaml_defaults("A")
+    p = nav.parameters
+    assert p["s1_mode"] == "A" and p["s2_host"] == "10.1.1.1", "the argument given overrides"
+    assert p["s1_port"] == yaml_a["s1_port"] and p["s1_device"] == yaml_a["s1_device"], "unset: the YAML's"
+    assert p["camera_pitch_rad"] == pytest.approx(0.20944), "sim:=true selects the sim camera profile"
+    assert p["use_sim_time"] is True and sim.parameters == {"use_sim_time": False}
+    ns_rules = [("/tf", "tf"), ("/tf_static", "tf_static"), ("/diagnostics", "diagnostics"), ("/clock", "clock")]
+    assert nav.remappings == [*ns_rules, ("cmd_vel", "/base/cmd_vel")]
+    assert sim.remappings == ns_rules
+
+
+@needs("launch", "launch_ros")
+def test_launch_file_mode_b_keeps_the_yaml_s1_half(checkpoint):
+    launched = _run_opaque_function(mode="B", s1_checkpoint=checkpoint, s1_device="cpu")
+    assert set(launched) == {"/lingnav_navigator"}
+    nav = launched["/lingnav_navigator"]
+    assert nav.parameters["s1_mode"] == "B" and nav.parameters["s1_half"] is True
+    assert nav.parameters["s1_device"] == "cpu" and nav.parameters["s1_checkpoint"] == checkpoint
+    assert nav.parameters["fx"] == pytest.approx(yaml.safe_load(
+        (ROOT / "config" / "cameras" / "gemini_336l.yaml").read_text())[PARAMS_FILE_KEY]["ros__parameters"]["fx"])
+    assert "use_sim_time" not in nav.parameters and nav.remappings == [] and nav.namespace == "/"
+
+
+@needs("launch", "launch_ros")
+def test_launch_file_geometric_with_sim_and_instruction():
+    launched = _run_opaque_function(mode="geometric", sim="true", instruction="go to the red chair")
+    assert set(launched) == {"/lingnav_sim", "/lingnav_navigator"}
+    nav = launched["/lingnav_navigator"].parameters
+    assert nav["s1_mode"] == "geometric" and nav["initial_instruction"] == "go to the red chair"
+    assert nav["s1_half"] is False and nav["image_width"] == 320
+
+
+@needs("launch", "launch_ros")
+def test_launch_file_rejects_a_bad_argument_with_its_reason():
+    with pytest.raises(ValueError, match="s1_checkpoint"):
+        _run_opaque_function(mode="B")
+    with pytest.raises(ValueError, match="s2_port"):
+        _run_opaque_function(s2_port="eighty")

@@ -21,7 +21,8 @@ ROSDEP_KEY_OF_MODULE = {
 }
 # Python module -> the pip distribution of a setup.py extra (no apt package on Humble).
 PIP_DIST_OF_MODULE = {"casadi": "casadi", "rosbags": "rosbags", "torch": "torch",
-                      "fastapi": "fastapi", "uvicorn": "uvicorn", "transformers": "transformers"}
+                      "fastapi": "fastapi", "uvicorn": "uvicorn", "transformers": "transformers",
+                      "onnxruntime": "onnxruntime"}
 
 
 def _top_level_imports(path: Path) -> set[str]:

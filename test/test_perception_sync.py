@@ -1,4 +1,5 @@
-"""RGB-D pairing: the small fallback, over real topics, and message_filters where it exists."""
+"""RGB-D pairing: the small fallback, over real topics, and message_filters where it exists
+(and LINGNAV_FORCE_FALLBACKS does not force the fallback)."""
 import numpy as np
 import pytest
 from builtin_interfaces.msg import Time
@@ -6,7 +7,8 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
 from lingnav_ros.perception.images import depth_to_image_fields, rgb_to_image_fields
-from lingnav_ros.perception.sync import ApproxTimePairer, make_rgbd_sync, stamp_to_s
+from lingnav_ros.perception.sync import ApproxTimePairer, make_rgbd_sync, message_filters_available, stamp_to_s
+from test.real_tools import needs
 from test.ros_graph import ros_graph, wait_for
 
 
@@ -93,6 +95,12 @@ def test_fallback_synchroniser_over_best_effort_topics():
     assert _sync_over_topics(prefer_message_filters=False) == "fallback"
 
 
+@needs("message_filters")
 def test_message_filters_synchroniser_over_best_effort_topics():
-    pytest.importorskip("message_filters")
     assert _sync_over_topics(prefer_message_filters=True) == "message_filters"
+
+
+def test_the_default_synchroniser_is_the_one_this_install_provides():
+    """What the navigator gets: message_filters on a robot, the fallback without it or when forced."""
+    expected = "message_filters" if message_filters_available() else "fallback"
+    assert _sync_over_topics(prefer_message_filters=True) == expected

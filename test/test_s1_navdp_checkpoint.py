@@ -105,3 +105,11 @@ def test_small_layouts_load_strictly_with_detection(tmp_path):
         model = build_model(random_state_dict(cm, cfg), cfg)
         assert model.config.cross_modal is cm
         assert detect_cross_modal(model.state_dict()) is cm
+
+
+def test_tiny_checkpoints_load_by_path_with_their_sizes_inferred(tmp_path):
+    """Mode B loads a checkpoint by path alone (no config): a tiny one must load as tiny."""
+    for cm in (False, True):
+        cfg = NavDPConfig.small(cm)
+        path = write_random_checkpoint(tmp_path / f"tiny_{cm}.ckpt", cm, cfg)
+        assert load_navdp(path).config == cfg

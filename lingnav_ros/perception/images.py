@@ -2,19 +2,17 @@
 
 Humble's cv_bridge is built against NumPy 1 and fails with `_ARRAY_API not found` on NumPy 2
 (a common Jetson trap), so the NumPy path is complete on its own; cv_bridge is used only when it
-imports and works. The depth encoding alone decides the units: reading 32FC1 metres as 16UC1
-millimetres makes every obstacle ~0 m away and blinds the collision check.
+imports and works, and LINGNAV_FORCE_FALLBACKS is unset (lingnav_ros.fallbacks). The depth
+encoding alone decides the units: reading 32FC1 metres as 16UC1 millimetres makes every
+obstacle ~0 m away and blinds the collision check.
 """
 from __future__ import annotations
 
 import numpy as np
 
-try:  # pragma: no cover - depends on the robot's install
-    from cv_bridge import CvBridge as _CvBridge
+from lingnav_ros.fallbacks import optional_module
 
-    _BRIDGE = _CvBridge()
-except Exception:  # ImportError, or the NumPy-2 ABI error cv_bridge raises at import
-    _BRIDGE = None
+_BRIDGES: list = []  # the one CvBridge, made on first use
 
 
 class ImageEncodingError(ValueError):
@@ -26,8 +24,21 @@ _COLOR_CHANNELS = {"rgb8": 3, "bgr8": 3, "rgba8": 4, "bgra8": 4, "mono8": 1, "8U
 DEPTH_ENCODINGS = ("16UC1", "mono16", "32FC1")
 
 
+def _bridge():
+    """A CvBridge where cv_bridge imports and is not forced off; None means: the NumPy path."""
+    cv_bridge = optional_module("cv_bridge")
+    if cv_bridge is None:
+        return None
+    if not _BRIDGES:
+        try:
+            _BRIDGES.append(cv_bridge.CvBridge())
+        except Exception:  # noqa: BLE001 - a broken install: use the NumPy path
+            return None
+    return _BRIDGES[0]
+
+
 def cv_bridge_available() -> bool:
-    return _BRIDGE is not None
+    return _bridge() is not None
 
 
 def _rows(msg, dtype: np.dtype, channels: int) -> np.ndarray:
@@ -96,9 +107,10 @@ def depth_to_metres(msg, expected: str = "auto") -> np.ndarray:
     if expected not in ("auto", enc) and not (expected == "16UC1" and enc == "mono16"):
         raise ImageEncodingError(f"depth encoding '{enc}' but the camera profile says '{expected}'")
     raw = None
-    if _BRIDGE is not None:  # pragma: no cover - robot only
+    bridge = _bridge()
+    if bridge is not None:  # pragma: no cover - robot only
         try:
-            raw = np.asarray(_BRIDGE.imgmsg_to_cv2(msg, desired_encoding="passthrough"))
+            raw = np.asarray(bridge.imgmsg_to_cv2(msg, desired_encoding="passthrough"))
         except Exception:  # NumPy-2 ABI failures surface at call time: use the NumPy path
             raw = None
     if raw is None:
@@ -112,9 +124,10 @@ def rgb_from_msg(msg) -> np.ndarray:
     """Image or CompressedImage to RGB; cv_bridge first where it works, NumPy otherwise."""
     if hasattr(msg, "format") and not hasattr(msg, "encoding"):
         return compressed_to_rgb(msg)
-    if _BRIDGE is not None and str(msg.encoding) in _COLOR_CHANNELS:  # pragma: no cover - robot only
+    bridge = _bridge()
+    if bridge is not None and str(msg.encoding) in _COLOR_CHANNELS:  # pragma: no cover - robot only
         try:
-            return np.ascontiguousarray(_BRIDGE.imgmsg_to_cv2(msg, desired_encoding="rgb8"))
+            return np.ascontiguousarray(bridge.imgmsg_to_cv2(msg, desired_encoding="rgb8"))
         except Exception:  # cv_bridge's NumPy-2 failures surface only at call time
             pass
     return image_to_rgb(msg)

@@ -1,9 +1,10 @@
 """Pair RGB and depth images taken at (about) the same time.
 
 On a robot `message_filters.ApproximateTimeSynchronizer` does it. message_filters is not on PyPI,
-so where it is missing a small equivalent with the same two knobs (queue size, slop) takes over.
-Both are built by `make_rgbd_sync`, which the navigator node calls with its subscription
-arguments; the pairing logic itself (`ApproxTimePairer`) is plain Python and unit-tested.
+so where it is missing (or LINGNAV_FORCE_FALLBACKS=1, see lingnav_ros.fallbacks) a small
+equivalent with the same two knobs (queue size, slop) takes over. Both are built by
+`make_rgbd_sync`, which the navigator node calls with its subscription arguments; the pairing
+logic itself (`ApproxTimePairer`) is plain Python and unit-tested.
 """
 from __future__ import annotations
 
@@ -12,10 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-try:  # pragma: no cover - present on robots only
-    import message_filters as _message_filters
-except ImportError:
-    _message_filters = None
+from lingnav_ros.fallbacks import optional_module
 
 
 def stamp_to_s(stamp) -> float:
@@ -23,7 +21,8 @@ def stamp_to_s(stamp) -> float:
 
 
 def message_filters_available() -> bool:
-    return _message_filters is not None
+    """True when make_rgbd_sync will use message_filters (installed and not forced off)."""
+    return optional_module("message_filters") is not None
 
 
 class ApproxTimePairer:
@@ -79,13 +78,14 @@ def make_rgbd_sync(node, *, rgb_type, rgb_topic: str, depth_type, depth_topic: s
                    slop_s: float, callback: Callable[[Any, Any], None], callback_group=None,
                    prefer_message_filters: bool = True) -> RgbdSync:
     """Subscribe both streams on `node`; `callback(rgb_msg, depth_msg)` gets the pairs."""
-    if prefer_message_filters and _message_filters is not None:  # pragma: no cover - robot only
+    message_filters = optional_module("message_filters") if prefer_message_filters else None
+    if message_filters is not None:
         kwargs = {"qos_profile": qos}
         if callback_group is not None:
             kwargs["callback_group"] = callback_group
-        rgb_sub = _message_filters.Subscriber(node, rgb_type, rgb_topic, **kwargs)
-        depth_sub = _message_filters.Subscriber(node, depth_type, depth_topic, **kwargs)
-        sync = _message_filters.ApproximateTimeSynchronizer([rgb_sub, depth_sub], queue_size, slop_s)
+        rgb_sub = message_filters.Subscriber(node, rgb_type, rgb_topic, **kwargs)
+        depth_sub = message_filters.Subscriber(node, depth_type, depth_topic, **kwargs)
+        sync = message_filters.ApproximateTimeSynchronizer([rgb_sub, depth_sub], queue_size, slop_s)
         sync.registerCallback(callback)
         return RgbdSync("message_filters", [rgb_sub, depth_sub, sync])
     pairer = ApproxTimePairer(queue_size, slop_s, callback)

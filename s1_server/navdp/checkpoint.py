@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 
 import torch
 
@@ -86,16 +87,44 @@ def check_layout(model: NavDP, state_dict: Mapping[str, torch.Tensor], source: s
     raise CheckpointError(" ".join(parts))
 
 
+def _layer_count(state_dict: Mapping[str, torch.Tensor], prefix: str) -> int:
+    indices = {k[len(prefix):].split(".", 1)[0] for k in state_dict if k.startswith(prefix)}
+    return len({i for i in indices if i.isdigit()})
+
+
+def infer_config(state_dict: Mapping[str, torch.Tensor], cross_modal: bool) -> NavDPConfig:
+    """The sizes a state_dict was saved with: the official files give NavDPConfig.full, a tiny
+    test checkpoint (NavDPConfig.small) its own, so mode B and the server load either by path.
+    Keys or shapes that do not fit are left to check_layout, which names them."""
+    full = NavDPConfig.full(cross_modal)
+    cond = state_dict.get(COND_KEY)
+    ffn = state_dict.get("rgbd_encoder.former_net.layers.0.linear1.weight")
+    pe = state_dict.get("rgbd_encoder.former_pe.position_embedding.weight")
+    if not all(isinstance(t, torch.Tensor) and t.ndim == 2 for t in (cond, ffn, pe)):
+        return full
+    sizes = {"dim": int(cond.shape[1]), "fusion_ffn": int(ffn.shape[0]),
+             "vit_depth": _layer_count(state_dict, "rgbd_encoder.rgb_model.blocks."),
+             "decoder_layers": _layer_count(state_dict, "decoder.layers."),
+             "fusion_layers": _layer_count(state_dict, "rgbd_encoder.former_net.layers.")}
+    tokens_per_frame = 256  # RGBDEncoder's default, as in the official model
+    if int(pe.shape[0]) % tokens_per_frame == 0:
+        sizes["memory_frames"] = int(pe.shape[0]) // tokens_per_frame - 1
+    if any(v <= 0 for v in sizes.values()):
+        return full
+    return replace(full, **sizes)
+
+
 def build_model(state_dict: Mapping[str, torch.Tensor], config: NavDPConfig | None = None,
                 source: str = "checkpoint") -> NavDP:
-    """Build the model for the detected variant (or `config`) and load strictly; eval mode, fp32, CPU."""
+    """Build the model for the detected variant and sizes (or `config`) and load strictly; eval
+    mode, fp32, CPU."""
     if config is None:
         cross_modal = detect_cross_modal(state_dict)
         if cross_modal is None:
             some = _describe(sorted(state_dict))
             raise CheckpointError(f"{source} looks like neither {ORIGINAL_FILE} nor {CROSS_MODAL_FILE} "
                                   f"(no {COND_KEY}, no rgbd_encoder.*); its keys: {some}")
-        config = NavDPConfig.full(cross_modal)
+        config = infer_config(state_dict, cross_modal)
     model = NavDP(config)
     check_layout(model, state_dict, source)
     model.load_state_dict(state_dict, strict=True)
