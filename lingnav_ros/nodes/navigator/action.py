@@ -1,0 +1,74 @@
+"""The Navigate action server, on a companion node of its own.
+
+Its execute callback waits for the mission to end, which must not hold the executor thread of
+the sensors and the control loop, so it lives on a small node spun by a MultiThreadedExecutor.
+"""
+from __future__ import annotations
+
+import time
+
+import rclpy
+from lingnav_msgs.action import Navigate
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
+from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.node import Node
+
+from lingnav_ros.mission.states import MissionState, Reason
+
+
+class NavigateCompanion:
+    def __init__(self, node, name: str) -> None:
+        self.node = node
+        self.action_node = Node(name, namespace=node.get_namespace(), context=node.context)
+        self.server = ActionServer(
+            self.action_node, Navigate, node.p.navigate_action, execute_callback=self.execute,
+            goal_callback=lambda _goal: GoalResponse.ACCEPT,
+            cancel_callback=lambda _handle: CancelResponse.ACCEPT, callback_group=ReentrantCallbackGroup())
+
+    def destroy(self) -> None:
+        self.server.destroy()
+        self.action_node.destroy_node()
+
+    def execute(self, goal_handle):
+        node = self.node
+        mission = node.mission
+        req = goal_handle.request
+        result = Navigate.Result()
+        if not mission.start(req.instruction, node.now_s(), timeout_s=float(req.timeout_s)):
+            result.success, result.final_state, result.reason = False, int(MissionState.ESTOP), Reason.ESTOP
+            goal_handle.abort()
+            return result
+        episode = mission.episode
+        feedback_period = 1.0 / node.p.status_rate_hz
+        next_feedback = 0.0
+        while rclpy.ok(context=node.context):
+            if mission.episode != episode:
+                result.success, result.final_state, result.reason = False, int(MissionState.STOPPED), Reason.PREEMPTED
+                goal_handle.abort()
+                return result
+            if goal_handle.is_cancel_requested:
+                mission.cancel(node.now_s())
+                node.gate.force_zero()
+                goal_handle.canceled()
+                return self.fill_result(result)
+            if not mission.active:
+                self.fill_result(result)
+                if result.success:
+                    goal_handle.succeed()
+                else:
+                    goal_handle.abort()
+                return result
+            if time.monotonic() >= next_feedback:
+                goal_handle.publish_feedback(Navigate.Feedback(status=node.status_msg()))
+                next_feedback = time.monotonic() + feedback_period
+            time.sleep(0.02)
+        return self.fill_result(result)
+
+    def fill_result(self, result):
+        st = self.node.mission.status(self.node.now_s())
+        result.success = st.state == MissionState.ARRIVED
+        result.final_state = int(st.state)
+        result.reason = st.reason
+        result.elapsed_s = float(st.elapsed_s)
+        result.path_length_m = float(st.path_length_m)
+        return result
