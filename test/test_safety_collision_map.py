@@ -96,11 +96,12 @@ def test_unknown_space_caps_the_speed_and_holes_in_depth_are_not_free():
     depth[:row] = 0.0
     m.update(depth, scene.intrinsics, scene.mount, pose, 0)
     verdict = mon.check(_straight(pose, 0.6, 2.0), np.zeros((0, 2)), local_map=m, now_ns=0)
-    assert verdict.action == "slow" and 0.8 < verdict.free_distance_m < 1.3
+    # the body (radius 0.2) reaches the unseen floor at 1.1 m when its centre is at ~0.9 m
+    assert verdict.action == "slow" and 0.75 < verdict.free_distance_m < 0.95
     assert verdict.reason.startswith("unknown space ahead")
     capped = verdict.apply(Command(1.5, 0.2))
     assert capped.v_mps == pytest.approx(verdict.speed_cap_mps) and capped.w_radps == 0.2
-    room = verdict.free_distance_m - CFG.robot_radius_m - CFG.free_margin_m
+    room = verdict.free_distance_m - CFG.free_margin_m
     assert stop_speed(room, CFG.brake_decel_mps2, CFG.reaction_s) \
         == pytest.approx(verdict.speed_cap_mps)
 
@@ -117,6 +118,25 @@ def test_turning_in_place_next_to_a_remembered_box_is_allowed_but_driving_into_i
     left = rollout(Pose2D(0.3, 0.0, math.pi / 2), Command(0.3, 0.0), 1.5)
     verdict = mon.check(left, np.zeros((0, 2)), local_map=m, now_ns=S)
     assert verdict.action == "stop" and "obstacle" in verdict.reason
+
+
+def test_after_a_turn_in_place_the_robot_may_drive_on_but_not_beside_a_black_box():
+    scene, mon = Scene(), CollisionMonitor(CFG)
+    m = LocalMap()
+    pose = Pose2D(0.0, 0.0, math.pi / 2)  # just turned: the cells beside its body were never in view
+    m.update(scene.render(pose)[1], scene.intrinsics, scene.mount, pose, 0)
+    verdict = mon.check(_straight(pose, 0.3), np.zeros((0, 2)), local_map=m, now_ns=0)
+    assert verdict.action != "stop" and verdict.apply(Command(0.3, 0.0)).v_mps > 0.1
+    # a black box ahead-left: looked at, read nothing. Beside the body it still blocks.
+    black = Box(0.15, 0.6, 0.3, 1.0, 0.5, (20, 20, 20))  # overlaps the right side of the body's sweep
+    seen = Scene(boxes=[black])
+    depth = seen.render(pose)[1]
+    depth[np.abs(np.nan_to_num(depth) - np.nan_to_num(scene.render(pose)[1])) > 1e-4] = 0.0
+    m2 = LocalMap()
+    m2.update(depth, seen.intrinsics, seen.mount, pose, 0)
+    assert m2.dark_mask(0).any()
+    verdict = mon.check(_straight(pose, 0.3), np.zeros((0, 2)), local_map=m2, now_ns=0)
+    assert verdict.action == "stop", verdict
 
 
 def test_backing_up_into_space_never_seen_is_refused_but_into_the_way_it_came_is_fine():

@@ -22,7 +22,7 @@ import numpy as np
 
 from lingnav_ros.control.types import Command, Pose2D
 from lingnav_ros.perception.frames import base_to_odom_xy
-from lingnav_ros.perception.local_map import LocalMap, densify
+from lingnav_ros.perception.local_map import LocalMap, densify, first_hit
 from s1_server.camera import CameraMount, Intrinsics, backproject, optical_to_base
 
 
@@ -40,8 +40,8 @@ class CollisionConfig:
     grid_m: float = 0.04
     brake_decel_mps2: float = 0.8  # what the base can surely brake at (sim: 1.0 m/s^2)
     reaction_s: float = 0.25  # control period + command latency + frame age
-    unknown_halfwidth_m: float = 0.1  # strip along the path that must be known free
-    free_margin_m: float = 0.05  # the front stops this short of unknown space
+    free_margin_m: float = 0.05  # the body stops this short of unknown space
+    blind_side_m: float = 0.08  # cells this close to the body that the camera cannot see do not block
     near_field_m: float = 0.5  # path length ahead of the front that is the "near field"
     near_blind_fraction: float = 0.5  # unknown (map) and invalid (frame) shares that mean blind
     min_speed_mps: float = 0.03  # capped below this: stop
@@ -170,11 +170,10 @@ class CollisionMonitor:
                 < c.target_clearance_m + c.robot_radius_m
             if near_target.any():
                 path = path[: max(int(np.argmax(near_target)), 1)]
-        _, free_m = local_map.path_distances(path, now_ns, c.robot_radius_m, c.unknown_halfwidth_m)
+        free_m = unknown_distance(local_map, path, now_ns, c)
         if not math.isfinite(free_m):
             return verdict
-        # free_m is where the centre strip meets unknown space; the front is a radius ahead of it
-        cap = stop_speed(max(free_m - c.robot_radius_m - c.free_margin_m, 0.0), c.brake_decel_mps2, c.reaction_s)
+        cap = stop_speed(max(free_m - c.free_margin_m, 0.0), c.brake_decel_mps2, c.reaction_s)
         blind = near_field_blind(local_map, path, now_ns, c)
         what = "near field blind" if blind else "unknown space ahead"
         reason = f"{what}: {free_m:.2f} m known free, speed <= {cap:.2f} m/s"
@@ -183,6 +182,35 @@ class CollisionMonitor:
         scale = verdict.speed_scale if verdict.action == "slow" else 1.0
         return CollisionVerdict("slow", scale, verdict.distance_to_contact_m,
                                 verdict.reason if verdict.action == "slow" and not blind else reason, cap, free_m)
+
+
+def unknown_distance(local_map: LocalMap, path: np.ndarray, now_ns: int, c: CollisionConfig) -> float:
+    """Arc length along `path` until the robot's body first covers a cell the map does not know
+    as free (inf when it never does). Turning in place sweeps nothing new. Cells hugging the
+    body that the camera cannot see from where it is now (outside its field of view) are left
+    out: no front camera ever sees beside or behind its own robot, so counting them would forbid
+    every move after a turn. Anything the camera looked at and read nothing from (a black box
+    beside the path) still counts, as does everything in view."""
+    p0 = path[0]
+    disp = path[-1, :2] - p0[:2]
+    if float(np.hypot(*disp)) < 1e-3:
+        return math.inf
+    not_free = ~local_map.free_mask(now_ns)
+    mask, (i0, j0) = local_map.disk(float(p0[0]), float(p0[1]), c.robot_radius_m + c.blind_side_m)
+    if mask is not None and local_map.camera_on_base is not None:
+        mx, my, half_fov = local_map.camera_on_base
+        ct, st = math.cos(p0[2]), math.sin(p0[2])
+        cam_x, cam_y = p0[0] + ct * mx - st * my, p0[1] + st * mx + ct * my
+        xs, ys = local_map.cell_centres()
+        gx, gy = xs[i0:i0 + mask.shape[0]], ys[j0:j0 + mask.shape[1]]
+        bearing = np.arctan2(gy[None, :] - cam_y, gx[:, None] - cam_x) - p0[2]
+        unseen = np.abs(np.arctan2(np.sin(bearing), np.cos(bearing))) > half_fov
+        sub = not_free[i0:i0 + mask.shape[0], j0:j0 + mask.shape[1]]
+        dark = local_map.dark_mask(now_ns)[i0:i0 + mask.shape[0], j0:j0 + mask.shape[1]]
+        sub[mask & unseen & ~dark] = False
+    pts, s = densify(path[:, :2], local_map.res)
+    return first_hit(local_map, np.column_stack([pts, np.zeros(len(pts))]), s, not_free, c.robot_radius_m,
+                     outside_hits=True)
 
 
 def stop_speed(distance_m: float, decel_mps2: float, reaction_s: float) -> float:

@@ -17,7 +17,7 @@ import numpy as np
 
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.frames import plan_to_odom
-from lingnav_ros.perception.local_map import LocalMap, _first_hit, densify
+from lingnav_ros.perception.local_map import LocalMap, densify, first_hit
 from s1_server.plan import S1Plan
 
 
@@ -56,7 +56,7 @@ def safe_lengths(candidates_odom: np.ndarray, local_map: LocalMap, now_ns: int, 
                      > config.target_clearance_m)
     for k, cand in enumerate(candidates_odom):
         pts, s = densify(np.asarray(cand)[:, :2], local_map.res)
-        out[k] = _first_hit(local_map, np.column_stack([pts, np.zeros(len(pts))]), s, occ,
+        out[k] = first_hit(local_map, np.column_stack([pts, np.zeros(len(pts))]), s, occ,
                             config.robot_radius_m + config.margin_m)
     return out
 
