@@ -82,3 +82,15 @@ def test_a_plan_that_already_stops_is_passed_through(plan_kw):
     plan = _plan()
     plan.no_safe_path = plan_kw["no_safe_path"]
     assert veto_plan(plan, POSE, _map_with(Box(0.6, 0.9, -1.0, 1.0, 0.5, (9, 9, 9))), 0).plan is plan
+
+
+def test_space_looked_at_but_never_seen_vetoes_like_an_obstacle():
+    black = Box(0.9, 1.3, -0.6, 0.1, 0.5, (20, 20, 20))  # on the straight path, reads nothing
+    scene, empty = Scene(boxes=[black]), Scene()
+    depth = scene.render(POSE)[1]
+    depth[np.abs(np.nan_to_num(depth) - np.nan_to_num(empty.render(POSE)[1])) > 1e-4] = 0.0
+    m = LocalMap()
+    m.update(depth, scene.intrinsics, scene.mount, POSE, 0)
+    assert not m.occupied_mask(0).any(), "nothing was seen as an obstacle"
+    res = veto_plan(_plan(), POSE, m, 0)
+    assert res.vetoed and res.plan.chosen_index == 1 and "unseen space" in res.reason

@@ -1,9 +1,11 @@
-"""The planners' veto: S1 candidates checked against the obstacles the local map remembers.
+"""The planners' veto: S1 candidates checked against what the local map remembers.
 
 S1 (NavDP or geometric, in-process or over HTTP) plans on the current frame only, so it can
 send the robot into a box that has just left the camera's view or slipped under its minimum
-range. Before a plan reaches the tracker, every candidate is swept with the robot's radius over
-the map's remembered obstacles; a candidate is cut where it would touch one, and when the chosen
+range, or plan through a black box it cannot see at all. Before a plan reaches the tracker,
+every candidate is swept with the robot's radius over the map's remembered obstacles and its
+"dark" cells (looked at, read nothing, never seen free since); a candidate is cut where it
+would touch one, and when the chosen
 one is cut too short to be worth driving, the best-valued candidate that stays clear long enough
 replaces it. If none does, the plan becomes `no_safe_path` (the robot stops and says why).
 """
@@ -43,7 +45,7 @@ def safe_lengths(candidates_odom: np.ndarray, local_map: LocalMap, now_ns: int, 
     """Arc length of each candidate [K,N,3] (odom, all starting at the robot) before the robot
     disk meets a remembered obstacle. Cells already within reach of the start do not count:
     backing or turning away from what the robot stands next to is the collision monitor's call."""
-    occ = local_map.occupied_mask(now_ns)
+    occ = local_map.occupied_mask(now_ns) | local_map.dark_mask(now_ns)
     out = np.full(len(candidates_odom), math.inf)
     if not occ.any() or len(candidates_odom) == 0:
         return out
@@ -86,17 +88,17 @@ def veto_plan(plan: S1Plan, pose_at_image: Pose2D, local_map: LocalMap, now_ns: 
     # still whole, then the chosen one cut short, then the best one that is long enough cut
     if clear.any():
         index = int(np.flatnonzero(clear)[np.argmax(values[clear])])
-        reason = (f"S1 path blocked at {safe[chosen]:.2f} m by a remembered obstacle; "
+        reason = (f"S1 path blocked at {safe[chosen]:.2f} m by a remembered obstacle or unseen space; "
                   f"took candidate {index} instead")
     elif long_enough[chosen]:
         index = chosen
-        reason = f"S1 path cut at {safe[chosen]:.2f} m by a remembered obstacle"
+        reason = f"S1 path cut at {safe[chosen]:.2f} m by a remembered obstacle or unseen space"
     elif long_enough.any():
         index = int(np.flatnonzero(long_enough)[np.argmax(values[long_enough])])
-        reason = (f"S1 path blocked at {safe[chosen]:.2f} m by a remembered obstacle; "
+        reason = (f"S1 path blocked at {safe[chosen]:.2f} m by a remembered obstacle or unseen space; "
                   f"took candidate {index} cut at {safe[index]:.2f} m instead")
     else:
-        info = {**plan.info, "map_veto": "every S1 candidate runs into a remembered obstacle"}
+        info = {**plan.info, "map_veto": "every S1 candidate runs into a remembered obstacle or unseen space"}
         return VetoResult(dataclasses.replace(plan, candidates=trimmed, no_safe_path=True, info=info), True,
                           info["map_veto"], safe)
     info = {**plan.info, "map_veto": reason}
