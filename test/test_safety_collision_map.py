@@ -133,9 +133,10 @@ def test_after_a_turn_in_place_the_robot_may_drive_on_but_not_beside_a_black_box
     depth = seen.render(pose)[1]
     depth[np.abs(np.nan_to_num(depth) - np.nan_to_num(scene.render(pose)[1])) > 1e-4] = 0.0
     m2 = LocalMap()
-    m2.update(depth, seen.intrinsics, seen.mount, pose, 0)
-    assert m2.dark_mask(0).any()
-    verdict = mon.check(_straight(pose, 0.3), np.zeros((0, 2)), local_map=m2, now_ns=0)
+    for k in range(3):  # dark once it has read nothing there for dark_min_frames frames
+        m2.update(depth, seen.intrinsics, seen.mount, pose, k * S // 10)
+    assert m2.dark_mask(S // 5).any()
+    verdict = mon.check(_straight(pose, 0.3), np.zeros((0, 2)), local_map=m2, now_ns=S // 5)
     assert verdict.action == "stop", verdict
 
 

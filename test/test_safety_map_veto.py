@@ -91,6 +91,9 @@ def test_space_looked_at_but_never_seen_vetoes_like_an_obstacle():
     depth[np.abs(np.nan_to_num(depth) - np.nan_to_num(empty.render(POSE)[1])) > 1e-4] = 0.0
     m = LocalMap()
     m.update(depth, scene.intrinsics, scene.mount, POSE, 0)
-    assert not m.occupied_mask(0).any(), "nothing was seen as an obstacle"
-    res = veto_plan(_plan(), POSE, m, 0)
+    assert not veto_plan(_plan(), POSE, m, 0).vetoed, "one frame without a reading is a hole, not a box"
+    for t in (1, 2):
+        m.update(depth, scene.intrinsics, scene.mount, POSE, t * 100_000_000)
+    assert not m.occupied_mask(200_000_000).any(), "nothing was seen as an obstacle"
+    res = veto_plan(_plan(), POSE, m, 200_000_000)
     assert res.vetoed and res.plan.chosen_index == 1 and "unseen space" in res.reason

@@ -24,7 +24,7 @@ from scipy import ndimage
 
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.frames import base_to_odom_xy, odom_to_base_xy
-from lingnav_ros.perception.local_map_geometry import densify, first_hit, floor_view, scrolled
+from lingnav_ros.perception.local_map_geometry import densify, first_hit, floor_view, ray_samples, scrolled
 from s1_server.camera import CameraMount, Intrinsics, backproject, optical_to_base
 
 NEVER_NS = -(2 ** 62)
@@ -47,6 +47,7 @@ class LocalMapConfig:
     footprint_radius_m: float = 0.2  # cells under the robot are free (footprint clearing)
     near_view_m: float = 1.2  # floor pixels closer than this form the "near field" view
     revisit_gap_s: float = 5.0  # a cell counts one more visit only after this long away
+    dark_min_frames: int = 3  # looked at without a reading in this many frames running: dark
 
     def __post_init__(self) -> None:
         for name in ("size_m", "resolution_m", "obstacle_timeout_s", "free_timeout_s", "recentre_m",
@@ -82,6 +83,7 @@ class LocalMap:
         self.occ_h = np.zeros(shape, np.float32)
         self.free_ns = np.full(shape, NEVER_NS, np.int64)
         self.dark_ns = np.full(shape, NEVER_NS, np.int64)  # looked at through invalid depth
+        self.dark_frames = np.zeros(shape, np.int16)  # frames running, reset when seen free
         self.visit_ns = np.full(shape, NEVER_NS, np.int64)
         self.visits = np.zeros(shape, np.int32)
         self.origin = np.zeros(2, np.int64)  # odom cell index of grid cell [0, 0]
@@ -122,7 +124,7 @@ class LocalMap:
             self.centred = True
             return
         for name, blank in (("occ_ns", NEVER_NS), ("occ_h", 0.0), ("free_ns", NEVER_NS), ("dark_ns", NEVER_NS),
-                            ("visit_ns", NEVER_NS), ("visits", 0)):
+                            ("dark_frames", 0), ("visit_ns", NEVER_NS), ("visits", 0)):
             setattr(self, name, scrolled(getattr(self, name), int(shift[0]), int(shift[1]), blank))
 
     # ------------------------------------------------------------------ state
@@ -135,9 +137,12 @@ class LocalMap:
         return (self.free_ns > self.occ_ns) & (now_ns - self.free_ns <= int(c.free_timeout_s * 1e9))
 
     def dark_mask(self, now_ns: int) -> np.ndarray:
-        """Cells the camera looked toward but read nothing (black surface, holes, below its
-        minimum range) more recently than it saw them free: unknown, and known to be in view."""
-        return (self.dark_ns > self.free_ns) & (now_ns - self.dark_ns <= int(self.config.free_timeout_s * 1e9))
+        """Cells the camera looked toward but read nothing from (a black surface, below its
+        minimum range) in `dark_min_frames` frames running, more recently than it saw them free:
+        unknown, and known to be in view. Random holes come and go, so they do not add up."""
+        c = self.config
+        return (self.dark_ns > self.free_ns) & (self.dark_frames >= c.dark_min_frames) \
+            & (now_ns - self.dark_ns <= int(c.free_timeout_s * 1e9))
 
     def states(self, now_ns: int) -> np.ndarray:
         """int8 [n, n] (ix, iy): OCCUPIED, FREE or UNKNOWN."""
@@ -173,7 +178,7 @@ class LocalMap:
         n_clear = self._clear_rays(cam_xy, mount.height_m, xy, z, rng, was_occ, stamp_ns)
         obst = (z >= c.min_height_m) & (z <= c.max_height_m) & (rng <= c.mark_max_range_m)
         n_mark = self._mark(xy[obst], z[obst], stamp_ns)
-        self._mark_dark(cam_xy, floor_xy[~valid.ravel()], stamp_ns)
+        self._mark_dark(cam_xy, mount.height_m, floor_xy[~valid.ravel()], stamp_ns)
         self.clear_footprint(pose, stamp_ns)
         return {"rays": int(valid.size), "valid_fraction": float(valid.mean()) if valid.size else 0.0,
                 "marked_cells": n_mark, "cleared_samples": n_clear, "stride": stride}
@@ -193,7 +198,7 @@ class LocalMap:
         # every ray stops half a cell short of its end: depth noise must not clear the first cell
         # of something the camera cannot see (a black object behind the last floor reading)
         reach = np.minimum(length - 0.5 * self.res, c.clear_max_range_m)
-        samples = self._samples(cam_xy, end_xy, length, reach)
+        samples = ray_samples(cam_xy, end_xy, length, reach, self.res)
         if samples is None:
             return 0
         sx, sy, frac, ray = samples
@@ -202,25 +207,10 @@ class LocalMap:
         limit = np.where(was_occ[cx, cy], self.occ_h[cx, cy], c.clear_max_height_m)
         ok = inside & (sz <= limit)
         self.free_ns[cx[ok], cy[ok]] = stamp_ns
+        self.dark_frames[cx[ok], cy[ok]] = 0
         return int(ok.sum())
 
-    def _samples(self, cam_xy, end_xy, length, reach):
-        """Points every cell along each 2D ray from the camera, up to `reach` of its `length`:
-        (x, y, fraction of the ray, ray index), or None when there are none."""
-        steps = np.maximum(np.ceil(reach / self.res).astype(np.int64), 0)
-        total = int(steps.sum())
-        if total == 0:
-            return None
-        ray = np.repeat(np.arange(steps.size), steps)
-        start = np.cumsum(steps) - steps
-        k = np.arange(total) - np.repeat(start, steps)
-        s = (k + 1.0) * (reach[ray] / np.maximum(steps[ray], 1))  # up to and including `reach`
-        frac = s / np.maximum(length[ray], 1e-6)
-        sx = cam_xy[0] + (end_xy[ray, 0] - cam_xy[0]) * frac
-        sy = cam_xy[1] + (end_xy[ray, 1] - cam_xy[1]) * frac
-        return sx, sy, frac, ray
-
-    def _mark_dark(self, cam_xy, floor_xy: np.ndarray, stamp_ns: int) -> None:
+    def _mark_dark(self, cam_xy, cam_z: float, floor_xy: np.ndarray, stamp_ns: int) -> None:
         """Invalid pixels looking down: the cells their rays cross on the way to the floor were in
         view but not seen (a black box, a hole in the depth). Only the unknown check uses this."""
         floor_xy = floor_xy[np.isfinite(floor_xy[:, 0])] if floor_xy.shape[0] else floor_xy
@@ -230,11 +220,17 @@ class LocalMap:
         _, first = np.unique(ix * self.n + iy, return_index=True)
         end = floor_xy[first]
         length = np.hypot(end[:, 0] - cam_xy[0], end[:, 1] - cam_xy[1])
-        samples = self._samples(cam_xy, end, length, np.minimum(length, self.config.clear_max_range_m))
+        samples = ray_samples(cam_xy, end, length, np.minimum(length, self.config.clear_max_range_m), self.res)
         if samples is None:
             return
         cx, cy, inside = self.cell_of(np.stack(samples[:2], axis=1))
-        self.dark_ns[cx[inside], cy[inside]] = stamp_ns
+        inside &= cam_z * (1.0 - samples[2]) <= self.config.clear_max_height_m  # as low as a clearing ray
+        cells = np.unique(cx[inside] * self.n + cy[inside])
+        ux, uy = cells // self.n, cells % self.n
+        seen_free_now = self.free_ns[ux, uy] == stamp_ns
+        ux, uy = ux[~seen_free_now], uy[~seen_free_now]
+        self.dark_ns[ux, uy] = stamp_ns
+        self.dark_frames[ux, uy] = np.minimum(self.dark_frames[ux, uy] + 1, 1000)
 
     def _mark(self, xy: np.ndarray, z: np.ndarray, stamp_ns: int) -> int:
         ix, iy, inside = self.cell_of(xy)

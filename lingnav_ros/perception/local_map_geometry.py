@@ -28,6 +28,23 @@ def densify(path_xy: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray]
     return np.vstack([p[:1], pts]), np.concatenate([[0.0], s])
 
 
+def ray_samples(cam_xy, end_xy: np.ndarray, length: np.ndarray, reach: np.ndarray, step_m: float):
+    """Points every `step_m` along each 2D ray from the camera, up to `reach` of its `length`:
+    (x, y, fraction of the ray, ray index), or None when there are none."""
+    steps = np.maximum(np.ceil(reach / step_m).astype(np.int64), 0)
+    total = int(steps.sum())
+    if total == 0:
+        return None
+    ray = np.repeat(np.arange(steps.size), steps)
+    start = np.cumsum(steps) - steps
+    k = np.arange(total) - np.repeat(start, steps)
+    s = (k + 1.0) * (reach[ray] / np.maximum(steps[ray], 1))  # up to and including `reach`
+    frac = s / np.maximum(length[ray], 1e-6)
+    sx = cam_xy[0] + (end_xy[ray, 0] - cam_xy[0]) * frac
+    sy = cam_xy[1] + (end_xy[ray, 1] - cam_xy[1]) * frac
+    return sx, sy, frac, ray
+
+
 def first_hit(m: LocalMap, path: np.ndarray, s: np.ndarray, mask: np.ndarray, radius_m: float,
                outside_hits: bool = False) -> float:
     """Arc length at which a disk of `radius_m` moved along `path` first overlaps a `mask` cell
