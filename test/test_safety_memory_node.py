@@ -38,3 +38,8 @@ def test_depth_fills_the_local_map_and_it_is_published_for_rviz():
                                    np.zeros((0, 2)), None, now)
         assert verdict.action == "stop" and "obstacle" in verdict.reason
         assert nav.memory.map.visit_count(0.0, 0.0) == 1, "the robot's own position is visited"
+        dirs = nav.memory.directions(Pose2D(0.0, 0.0, 0.0), now, count=4, horizon_m=1.5)
+        ahead = next(d for d in dirs if abs(d["bearing_rad"]) < 1e-9)
+        assert ahead["blocked"] and ahead["free_m"] < 1.1
+        count, age_s = nav.memory.visits(0.0, 0.0, now)
+        assert count == 1 and 0.0 <= age_s < 5.0

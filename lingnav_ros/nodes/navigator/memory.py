@@ -82,6 +82,17 @@ class MapMemory:
         self.last_veto = res.reason
         return res.plan
 
+    # ------------------------------------------------------------------ for the mission's dead-end memory
+    def directions(self, pose: Pose2D, now_s: float, count: int = 16, horizon_m: float = 1.5) -> list[dict]:
+        """Per bearing: free distance to a remembered obstacle, blocked or not, share visited."""
+        with self.lock:
+            return self.map.directions(pose, int(now_s * 1e9), count, horizon_m, self.veto_config.robot_radius_m)
+
+    def visits(self, x_m: float, y_m: float, now_s: float) -> tuple[int, float]:
+        """(times the robot has come back to (x, y), seconds since it was last there)."""
+        with self.lock:
+            return self.map.visit_count(x_m, y_m), self.map.visited_age_s(x_m, y_m, int(now_s * 1e9))
+
     def update_ms_median(self) -> float:
         vals = sorted(self.update_s)
         return vals[len(vals) // 2] * 1e3 if vals else float("nan")
