@@ -42,8 +42,10 @@ def _child(params_json: str, out_path: str) -> None:
     node = NavigatorNode(parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    for executor in node.executors():  # as the navigator's main() spins it
-        threading.Thread(target=executor.spin, daemon=True).start()
+    executors = node.executors()  # as the navigator's main() spins it
+    threads = [threading.Thread(target=executor.spin, daemon=True) for executor in executors]
+    for thread in threads:
+        thread.start()
     stop.wait()
     stats = node.stats
     Path(out_path).write_text(json.dumps({
@@ -55,7 +57,10 @@ def _child(params_json: str, out_path: str) -> None:
         "state": node.mission.state.name,
         "reason": node.mission.reason,
     }))
-    executor.shutdown()
+    for executor in executors:  # stop and join every executor before destroying what they hold
+        executor.shutdown(timeout_sec=2.0)
+    for thread in threads:
+        thread.join(timeout=2.0)
     node.destroy_node()
     rclpy.shutdown()
 

@@ -27,6 +27,7 @@ S1_MODES = ("A", "B", "geometric")
 QOS_RELIABILITIES = ("best_effort", "reliable")
 RGB_TRANSPORTS = ("raw", "compressed")
 DEPTH_ENCODINGS = ("auto", "16UC1", "32FC1")
+S1_RUNTIMES = ("torch", "onnxruntime")  # s1_server.navdp.runtime.RUNTIMES (not imported: no torch here)
 
 
 def _p(default: Any, description: str, choices: tuple[str, ...] | None = None) -> Any:
@@ -52,7 +53,13 @@ class NavigatorParams:
     s1_checkpoint: str = _p("", "NavDP checkpoint path (mode B)")
     s1_device: str = _p("cpu", "Torch device for local NavDP (mode B), e.g. cuda:0")
     s1_half: bool = _p(False, "Run local NavDP in fp16 (mode B, CUDA only)")
+    s1_runtime: str = _p("torch", "Local NavDP runtime (mode B): torch (s1_checkpoint = .ckpt) or onnxruntime "
+                         "(s1_checkpoint = a lingnav-s1-export directory, or a .ckpt exported on the fly)",
+                         S1_RUNTIMES)
     s1_stop_threshold: float = _p(-3.0, "Critic value below which S1 reports no safe path")
+    server_outage_timeout_s: float = _p(15.0, "S2/S1 server away (refused, timed out, 5xx): stop, "
+                                        "report 'waiting for S2/S1', retry with backoff, resume when "
+                                        "it answers; fail the mission only after this long")
 
     # --- mission ------------------------------------------------------------------------------
     initial_instruction: str = _p("", "Instruction started once sensors are up; empty = wait for one")
@@ -147,6 +154,9 @@ class NavigatorParams:
     rgb_compressed_topic: str = _p(topics.RGB_COMPRESSED, "RGB image (compressed transport)")
     depth_topic: str = _p(topics.DEPTH, "Depth image (16UC1 mm or 32FC1 m)")
     camera_info_topic: str = _p(topics.CAMERA_INFO, "CameraInfo of the RGB image")
+    camera_mount_topic: str = _p(topics.CAMERA_MOUNT, "Latched geometry_msgs/TransformStamped base <- "
+                                 "camera optical (the simulator's mount); replaces the camera_* fallback, "
+                                 "TF wins where it exists")
     odom_topic: str = _p(topics.ODOM, "nav_msgs/Odometry")
     instruction_topic: str = _p(topics.INSTRUCTION, "std_msgs/String instruction in")
     estop_topic: str = _p(topics.ESTOP, "std_msgs/Bool e-stop (true latches until false)")
@@ -227,9 +237,10 @@ def validate(p: NavigatorParams) -> None:
                 "v_max_mps", "w_max_radps", "a_max_mps2", "alpha_max_radps2", "robot_radius_m",
                 "s2_timeout_s", "s1_timeout_s", "s2_requery_period_s", "status_rate_hz",
                 "sync_slop_s", "odom_timeout_s", "depth_timeout_s", "mpc_dt_s", "mission_timeout_s",
-                "search_timeout_s", "fx", "fy", "diagnostics_period_s", "collision_brake_decel_mps2",
-                "local_map_size_m", "local_map_resolution_m", "local_map_obstacle_timeout_s",
-                "local_map_free_timeout_s", "local_map_clear_max_height_m", "local_map_publish_rate_hz"]
+                "search_timeout_s", "fx", "fy", "diagnostics_period_s", "server_outage_timeout_s",
+                "collision_brake_decel_mps2", "local_map_size_m", "local_map_resolution_m",
+                "local_map_obstacle_timeout_s", "local_map_free_timeout_s", "local_map_clear_max_height_m",
+                "local_map_publish_rate_hz"]
     for name in positive:
         if getattr(p, name) <= 0:
             raise ParamError(f"{name} must be > 0")

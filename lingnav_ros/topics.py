@@ -1,38 +1,46 @@
 """Default topic and frame names: the one place they are spelled.
 
+Robot topics are relative, as Nav2's are: a node started in namespace `robot1` reads
+`/robot1/odom` and writes `/robot1/cmd_vel`, so two robots on one graph never share a topic, and
+a remap (`cmd_vel:=/base/cmd_vel`) still applies. Only graph-wide names stay absolute: the
+simulated clock, TF (remap `/tf:=tf` for namespaced TF trees, as Nav2 does) and diagnostics.
+
 Nodes use these as defaults for their topic parameters (or as names to remap), the launch
 description and the simulator import them, and the README's table is written from them.
 """
 
 # Sensor inputs (field defaults; camera profiles in config/cameras override them)
-RGB = "/camera/color/image_raw"
-RGB_COMPRESSED = "/camera/color/image_raw/compressed"
-DEPTH = "/camera/depth/image_raw"
-CAMERA_INFO = "/camera/color/camera_info"
-ODOM = "/odom"
+RGB = "camera/color/image_raw"
+RGB_COMPRESSED = "camera/color/image_raw/compressed"
+DEPTH = "camera/depth/image_raw"
+CAMERA_INFO = "camera/color/camera_info"
+# Where the camera sits on the base (geometry_msgs/TransformStamped, base <- optical, latched):
+# the simulator's mount for graphs without tf2_msgs; TF wins wherever it exists.
+CAMERA_MOUNT = "camera/mount"
+ODOM = "odom"
 CLOCK = "/clock"
 TF = "/tf"
 TF_STATIC = "/tf_static"
 
 # Commands in
-INSTRUCTION = "/lingnav/instruction"
-ESTOP = "/lingnav/estop"
-NAVIGATE_ACTION = "/lingnav/navigate"
+INSTRUCTION = "lingnav/instruction"
+ESTOP = "lingnav/estop"
+NAVIGATE_ACTION = "lingnav/navigate"
 
 # Outputs
-CMD_VEL = "/cmd_vel"
-STATUS = "/lingnav/status"
-S2_RESULT = "/lingnav/s2_result"
-PLAN_PATH = "/lingnav/plan"
-CANDIDATES = "/lingnav/candidates"
-CANDIDATE_MARKERS = "/lingnav/candidate_markers"
-TARGET_MARKER = "/lingnav/target_marker"
-DEBUG_IMAGE = "/lingnav/debug_image"
-LOCAL_MAP = "/lingnav/local_map"
+CMD_VEL = "cmd_vel"
+STATUS = "lingnav/status"
+S2_RESULT = "lingnav/s2_result"
+PLAN_PATH = "lingnav/plan"
+CANDIDATES = "lingnav/candidates"
+CANDIDATE_MARKERS = "lingnav/candidate_markers"
+TARGET_MARKER = "lingnav/target_marker"
+DEBUG_IMAGE = "lingnav/debug_image"
+LOCAL_MAP = "lingnav/local_map"
 DIAGNOSTICS = "/diagnostics"
 
 # Simulator ground truth (not used by the navigator)
-SIM_STATE = "/sim/state"
+SIM_STATE = "sim/state"
 
 # Frames
 ODOM_FRAME = "odom"

@@ -1,33 +1,34 @@
 """The S2 HTTP service: one model, many robots.
 
-Requests go through one bounded queue to a single worker thread that owns the model, so GPU
-memory is never shared between threads and a burst from a fleet gets a 503 with Retry-After
-instead of unbounded latency. The worker takes whatever is queued (up to `max_batch`) into one
-generate call: micro-batching. Everything else (upload checks, JPEG decode, resize, parsing)
-happens per request outside the worker, so the model only ever waits for the model.
+Requests pass the shared HTTP doors (lingnav_http: token, streamed size limit, image header
+check, JSON depth limit), are decoded and resized off the event loop, and queue for the single
+model worker (s2_server.worker). Client mistakes are 4xx; 5xx means S2 or its model failed:
+503 + Retry-After when the model is unreachable or overloaded, 502 when it rejected or broke on
+the request, 504 when the client's deadline passed first.
+
+Timeouts, outermost first: the robot's own timeout (sent as X-Client-Timeout-Ms) > S2's budget
+per request (`request_budget_s`, queue + model) > the upstream call's timeout (openai backend).
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import queue
-import threading
+import math
 import time
-from collections import deque
-from concurrent.futures import Future
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from s2_server.backends import BackendError, BackendReply, BackendRequest, as_reply
+from lingnav_http import HttpError, TokenAuth, install_docs, install_error_handlers
+from s2_server.backends import BackendError, BackendRejected, BackendReply, BackendRequest, DeadlineExpired
 from s2_server.coords import CoordFrame
 from s2_server.decision import S2Decision
-from s2_server.images import ImageDecodeError, decode_rgb, resize_for_model
 from s2_server.parser import parse
+from s2_server.readiness import Readiness
+from s2_server.step_input import DEADLINE_HEADER, InputLimits, client_timeout_s, decode_for_model, read_step
+from s2_server.worker import Job, Worker
 
 log = logging.getLogger("s2_server")
 
@@ -39,205 +40,127 @@ class ServerSettings:
     resize_w: int = 640
     resize_h: int = 480
     max_upload_mb: float = 10.0
+    max_image_pixels: int = 20_000_000  # header-checked before decoding (decompression bombs)
     token: str = ""
     queue_size: int = 16
     max_batch: int = 4
     batch_window_ms: float = 0.0  # wait this long for more requests before a generate call
+    max_inflight: int = 0  # > 0: no micro-batches, up to this many single requests at once (remote models)
     max_instruction_chars: int = 1000
     retry_after_s: int = 1
+    request_budget_s: float = 12.0  # queue + model per request; below the robot's 15 s timeout
+    deadline_margin_s: float = 0.3  # answer this long before the client gives up (network, parsing)
+    probe_interval_s: float = 2.0  # /health's view of the upstream is at most this old
+
+    def __post_init__(self):
+        for name in ("max_upload_mb", "request_budget_s", "probe_interval_s"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 
-@dataclass
-class _Job:
-    request: BackendRequest
-    future: Future
-    enqueued_s: float = field(default_factory=time.perf_counter)
-    started_s: float = 0.0
-    generate_s: float = 0.0
-    batch_size: int = 0
+def _deadline_s(request: Request, settings: ServerSettings, arrived_s: float) -> float:
+    budget = settings.request_budget_s
+    client = client_timeout_s(request)
+    if client is not None:
+        budget = min(budget, client - settings.deadline_margin_s)
+    if budget <= 0:
+        raise HttpError(400, f"{DEADLINE_HEADER} leaves no time to answer")
+    return arrived_s + budget
 
 
-class _Worker:
-    """Owns the backend; drains the queue into micro-batches."""
-
-    def __init__(self, backend, settings: ServerSettings):
-        self.backend = backend
-        self.settings = settings
-        self.jobs: queue.Queue[_Job] = queue.Queue(maxsize=max(1, settings.queue_size))
-        self.batch_sizes: deque[int] = deque(maxlen=1000)  # recent micro-batch sizes, bounded
-        self.busy = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="s2-worker", daemon=True)
-        self._thread.start()
-
-    def submit(self, job: _Job) -> bool:
-        try:
-            self.jobs.put_nowait(job)
-            return True
-        except queue.Full:
-            return False
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5.0)
-
-    def _collect(self, first: _Job) -> list[_Job]:
-        batch = [first]
-        deadline = time.perf_counter() + self.settings.batch_window_ms / 1000.0
-        while len(batch) < max(1, self.settings.max_batch):
-            remaining = deadline - time.perf_counter()
-            try:
-                batch.append(self.jobs.get(timeout=remaining) if remaining > 0 else self.jobs.get_nowait())
-            except queue.Empty:
-                break
-        return batch
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                first = self.jobs.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            batch = self._collect(first)
-            self.batch_sizes.append(len(batch))
-            self.busy = True
-            t0 = time.perf_counter()
-            try:
-                replies = list(self.backend.generate([j.request for j in batch]))
-                if len(replies) != len(batch):
-                    raise BackendError(f"backend returned {len(replies)} answers for {len(batch)} requests")
-            except Exception as err:  # a model failure answers 502 for the whole batch, never a 500
-                log.exception("[S2] backend failed")
-                for job in batch:
-                    if not job.future.done():
-                        job.future.set_exception(err if isinstance(err, BackendError)
-                                                 else BackendError(f"{type(err).__name__}: {err}"))
-                continue
-            finally:
-                self.busy = False
-            elapsed = time.perf_counter() - t0
-            for job, reply in zip(batch, replies):
-                job.started_s, job.generate_s, job.batch_size = t0, elapsed, len(batch)
-                if not job.future.done():
-                    job.future.set_result(as_reply(reply))
+def _failure(err: BackendError, settings: ServerSettings) -> HttpError:
+    if isinstance(err, DeadlineExpired):
+        return HttpError(504, str(err))
+    if err.status == 503:
+        retry = max(1, int(math.ceil(err.retry_after_s or settings.retry_after_s)))
+        return HttpError(503, f"model unavailable: {err}", headers={"Retry-After": str(retry)})
+    if isinstance(err, BackendRejected):
+        return HttpError(502, f"model server rejected the request: {err}",
+                         extra={"upstream_status": err.upstream_status, "upstream_body": err.upstream_body})
+    return HttpError(502, f"model failed: {err}")
 
 
-def _error(status: int, reason: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"detail": reason}, headers=headers)
-
-
-class _BadRequest(Exception):
-    def __init__(self, status: int, reason: str):
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
-
-def _context(form) -> dict:
-    """Optional `context` (JSON object) and the `previous_target` shortcut."""
-    context: dict = {}
-    raw = form.get("context")
-    if raw not in (None, ""):
-        try:
-            context = json.loads(str(raw))
-        except ValueError as err:
-            raise _BadRequest(400, f"context must be a JSON object: {err}") from err
-        if not isinstance(context, dict):
-            raise _BadRequest(400, "context must be a JSON object")
-    if form.get("previous_target"):
-        context["previous_target"] = str(form.get("previous_target"))
-    return context
-
-
-def _decode(data: bytes, settings: ServerSettings):
-    rgb = decode_rgb(data)
-    return rgb, resize_for_model(rgb, settings.resize_w, settings.resize_h)
-
-
-def create_app(backend, settings: ServerSettings | None = None) -> FastAPI:
+def create_app(backend, settings: ServerSettings | None = None, readiness: Readiness | None = None) -> FastAPI:
     """The FastAPI app around `backend` (anything with generate(); see s2_server.backends)."""
     settings = settings or ServerSettings()
-    worker = _Worker(backend, settings)
-    limit_bytes = int(settings.max_upload_mb * 1024 * 1024)
+    worker = Worker(backend, settings.queue_size, settings.max_batch, settings.batch_window_ms,
+                    settings.max_inflight)
+    readiness = readiness or Readiness(backend, settings.probe_interval_s)
+    auth = TokenAuth(settings.token)
+    limits = InputLimits(int(settings.max_upload_mb * 1024 * 1024), settings.max_image_pixels,
+                         settings.max_instruction_chars)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        readiness.start()
         yield
+        readiness.stop()
         worker.stop()
 
-    app = FastAPI(title="LingNav S2", version="0.2.0", lifespan=lifespan,
+    app = FastAPI(title="LingNav S2", version="0.3.0", lifespan=lifespan, docs_url=None, openapi_url=None,
+                  redoc_url=None,
                   description="Vision-language grounding for instruction-following robots: where is the "
                               "target in this image, or which way should the robot turn.")
+    install_error_handlers(app, log)
+    install_docs(app, auth)
     app.state.worker = worker
     app.state.backend = backend
     app.state.settings = settings
+    app.state.readiness = readiness
 
-    @app.get("/health", summary="Liveness and what is loaded")
+    @app.get("/health", summary="Liveness, readiness (cached probe of the model) and what is loaded")
     def health() -> dict:
         family = getattr(backend, "family", None)
-        return {"status": "ok", "ready": True, "model": backend.model, "backend": backend.name,
+        state = readiness.snapshot()
+        return {"status": "ok" if state["ready"] else "not_ready", **state,
+                "model": backend.model, "backend": backend.name,
                 "device": backend.device, "convention": backend.convention,
                 "model_class": getattr(family, "class_name", None),
                 "attn_implementation": getattr(backend, "attn_implementation", None),
                 "resize": [settings.resize_w, settings.resize_h], "max_batch": settings.max_batch,
-                "queue": worker.jobs.qsize(), "queue_size": settings.queue_size, "auth": bool(settings.token)}
-
-    async def read_step(request: Request) -> tuple[bytes, str, dict]:
-        if settings.token and request.headers.get("authorization", "") != f"Bearer {settings.token}":
-            raise _BadRequest(401, "missing or wrong bearer token")
-        ctype = request.headers.get("content-type", "")
-        if not ctype.startswith("multipart/form-data"):
-            raise _BadRequest(415, "send multipart/form-data with an 'image' file and an 'instruction' field")
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > limit_bytes + 64 * 1024:
-            raise _BadRequest(413, f"upload larger than {settings.max_upload_mb} MB")
-        try:
-            form = await request.form(max_part_size=limit_bytes + 1)
-        except Exception as err:
-            msg = str(err) or type(err).__name__
-            if "exceed" in msg.lower() or "too large" in msg.lower():
-                raise _BadRequest(413, f"upload larger than {settings.max_upload_mb} MB") from err
-            raise _BadRequest(400, f"malformed multipart body: {msg}") from err
-        upload = form.get("image")
-        if upload is None or isinstance(upload, str):
-            raise _BadRequest(400, "missing 'image' file (multipart field 'image')")
-        data = await upload.read()
-        if len(data) > limit_bytes:
-            raise _BadRequest(413, f"upload larger than {settings.max_upload_mb} MB")
-        instruction = str(form.get("instruction") or "").strip()
-        if not instruction:
-            raise _BadRequest(400, "instruction is empty")
-        if len(instruction) > settings.max_instruction_chars:
-            raise _BadRequest(400, f"instruction longer than {settings.max_instruction_chars} characters")
-        return data, instruction, _context(form)
+                "max_inflight": settings.max_inflight, "inflight": worker.inflight,
+                "queue": worker.jobs.qsize(), "queue_size": settings.queue_size, "auth": auth.enabled,
+                "request_budget_s": settings.request_budget_s}
 
     async def step(request: Request):
         """multipart: `image` (JPEG/PNG) + `instruction`; optional `previous_target` or `context` JSON."""
-        t0 = time.perf_counter()
+        t0 = time.monotonic()
         try:
-            data, instruction, context = await read_step(request)
-        except _BadRequest as bad:
-            return _error(bad.status, bad.reason)
-        try:
-            rgb, model_rgb = await run_in_threadpool(_decode, data, settings)
-        except ImageDecodeError as err:
-            return _error(400, str(err))
-        t_decoded = time.perf_counter()
-        job = _Job(BackendRequest(model_rgb, instruction, context), Future())
-        if not worker.submit(job):
-            return _error(503, "server busy: request queue is full",
-                          headers={"Retry-After": str(settings.retry_after_s)})
-        try:
-            reply: BackendReply = await asyncio.wrap_future(job.future)
-        except BackendError as err:
-            return _error(502, f"model failed: {err}")
-        t_done = time.perf_counter()
+            auth.require(request.headers.get("authorization"))
+            deadline_s = _deadline_s(request, settings, t0)
+            step_in = await read_step(request, limits)
+            rgb, model_rgb = await run_in_threadpool(decode_for_model, step_in.image, settings.resize_w,
+                                                     settings.resize_h)
+            t_decoded = time.monotonic()
+            job = Job(BackendRequest(model_rgb, step_in.instruction, step_in.context, deadline_s))
+            if not worker.submit(job):
+                raise HttpError(503, "server busy: request queue is full",
+                                headers={"Retry-After": str(settings.retry_after_s)})
+            try:
+                # a little past the deadline: the worker answers expired jobs itself
+                reply: BackendReply = await asyncio.wait_for(asyncio.wrap_future(job.future),
+                                                             max(deadline_s - time.monotonic(), 0.0) + 1.0)
+            except asyncio.TimeoutError:
+                job.future.cancel()
+                raise HttpError(504, f"no answer within S2's budget of {deadline_s - t0:.1f} s") from None
+            except BackendError as err:
+                if err.status == 503:
+                    readiness.note_unavailable(str(err))
+                raise _failure(err, settings) from err
+        except HttpError as err:
+            if err.status >= 500:
+                log.warning("[S2] %s %s -> %d: %s", request.method, request.url.path, err.status, err.reason)
+                log.debug("[S2] failure detail", exc_info=err)
+            raise
+        readiness.note_success()
+        t_done = time.monotonic()
         frame = CoordFrame(backend.convention, rgb.shape[1], rgb.shape[0],
                            reply.model_w or model_rgb.shape[1], reply.model_h or model_rgb.shape[0])
-        decision: S2Decision = parse(reply.text, frame, instruction)
+        decision: S2Decision = parse(reply.text, frame, step_in.instruction)
         decision.model = backend.model
         body = decision.to_json()
-        t_end = time.perf_counter()
+        t_end = time.monotonic()
         decision_ms = (t_end - t0) * 1000.0
         body["latency_ms"] = decision_ms
         body["image_size"] = [rgb.shape[1], rgb.shape[0]]
@@ -255,13 +178,21 @@ def create_app(backend, settings: ServerSettings | None = None) -> FastAPI:
                        "instruction": {"type": "string", "example": "go to the red chair"},
                        "previous_target": {"type": "string", "description": "target named by the last answer"},
                        "context": {"type": "string", "description": "JSON object, e.g. "
-                                   '{"previous_target": "red chair", "instruction_moves_done": true}'}}}}}}}
-    responses = {200: {"description": "S2Decision: kind, target, visible, point_2d (pixel in the received image), "
-                                      "point_2d_norm (0..1000), navigation, tasks, raw, latency_ms, model"},
-                 400: {"description": "no image, corrupt image, empty instruction or bad context"},
-                 401: {"description": "bearer token required"}, 413: {"description": "upload too large"},
-                 415: {"description": "not multipart/form-data"}, 502: {"description": "model failed"},
-                 503: {"description": "queue full; retry after Retry-After seconds"}}
+                                   '{"previous_target": "red chair", "instruction_moves_done": true}'}}}}}},
+                    "parameters": [{"name": DEADLINE_HEADER, "in": "header", "required": False,
+                                    "schema": {"type": "number"},
+                                    "description": "the client's timeout in ms: work it can no longer use is "
+                                                   "dropped"}]}
+    responses = {200: {"description": "The field's format: target, point_2d_norm (0..1000), point_2d_pixel "
+                                      "(pixel of the received image), navigation, raw, tasks; plus kind, "
+                                      "visible, latency_ms, model, timings_ms"},
+                 400: {"description": "no image, corrupt image, empty instruction, bad or too deep context"},
+                 401: {"description": "bearer token required"},
+                 413: {"description": "upload too large, or an image declaring too many pixels"},
+                 415: {"description": "not multipart/form-data"},
+                 502: {"description": "the model failed or its server rejected the request"},
+                 503: {"description": "queue full or model unreachable/overloaded; retry after Retry-After"},
+                 504: {"description": "no answer before the client's deadline"}}
     for path in STEP_PATHS:
         app.add_api_route(path, step, methods=["POST"], summary="Ground an instruction in an image",
                           openapi_extra=request_body, responses=responses)

@@ -6,11 +6,14 @@ import ipaddress
 import logging
 import sys
 
+from lingnav_http import load_token
 from s2_server.coords import ABSOLUTE, RELATIVE
 from s2_server.defaults import DEFAULT_HOST, DEFAULT_PORT
 from s2_server.images import round_to_multiple
 
 log = logging.getLogger("s2_server")
+
+TOKEN_ENV = "LINGNAV_S2_TOKEN"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,15 +34,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api_base", default="", help="OpenAI-compatible server, e.g. http://gpu:8000/v1")
     p.add_argument("--api_key", default="")
     p.add_argument("--served_model", default="", help="model name on the OpenAI-compatible server")
-    p.add_argument("--api_timeout_s", type=float, default=60.0, help="read timeout per upstream call")
-    p.add_argument("--api_retries", type=int, default=2, help="retries on connection errors / 5xx / 429")
+    p.add_argument("--api_timeout_s", type=float, default=10.0,
+                   help="upstream read timeout per call; must be below --request_budget_s")
+    p.add_argument("--api_retries", type=int, default=2,
+                   help="retries only when the upstream refused the connection (never after a read timeout)")
+    p.add_argument("--extra_body", default="",
+                   help="vendor fields added to every upstream request, as JSON, e.g. '{\"top_k\": 1}' (vLLM)")
+    p.add_argument("--request_budget_s", type=float, default=12.0,
+                   help="S2's time per request (queue + model); below the robot's timeout (15 s)")
+    p.add_argument("--probe_interval_s", type=float, default=2.0, help="how often /health re-checks the upstream")
     p.add_argument("--coords", default=RELATIVE, choices=(RELATIVE, ABSOLUTE),
                    help="openai backend: the served model's points (Qwen3-VL relative_1000, Qwen2/2.5-VL "
                         "absolute_pixels)")
-    p.add_argument("--token", default="", help="require 'Authorization: Bearer TOKEN'")
+    p.add_argument("--token_file", default="",
+                   help=f"require 'Authorization: Bearer TOKEN' with TOKEN read from this file "
+                        f"(or set {TOKEN_ENV}); never on the command line")
+    p.add_argument("--token", default=None, help=argparse.SUPPRESS)
     p.add_argument("--max_upload_mb", type=float, default=10.0)
+    p.add_argument("--max_image_pixels", type=int, default=20_000_000,
+                   help="larger images are refused (413) from their header, before decoding")
     p.add_argument("--queue_size", type=int, default=16, help="queued requests beyond this get 503 + Retry-After")
     p.add_argument("--max_batch", type=int, default=4, help="micro-batch size per generate call (1 = off)")
+    p.add_argument("--max_inflight", type=int, default=None,
+                   help="dispatch single requests, up to this many at once, instead of micro-batches "
+                        "(default 16 for --backend openai, whose server batches on its own; 0 = micro-batches)")
     p.add_argument("--batch_window_ms", type=float, default=0.0,
                    help="wait this long for more requests before a generate call")
     p.add_argument("--trust_remote_code", action="store_true", help="allow code from the checkpoint (off by default)")
@@ -55,10 +73,14 @@ def make_backend(args):
     if args.backend == "openai":
         if not args.api_base or not args.served_model:
             raise ValueError("--backend openai needs --api_base and --served_model")
-        from s2_server.backends.openai_backend import OpenAIBackend
+        from s2_server.backends.openai_backend import OpenAIBackend, parse_extra_body
 
+        if not 0 < args.api_timeout_s < args.request_budget_s:
+            raise ValueError(f"--api_timeout_s ({args.api_timeout_s}) must be > 0 and below --request_budget_s "
+                             f"({args.request_budget_s}), which must be below the robot's timeout")
         return OpenAIBackend(args.api_base, args.served_model, args.api_key, timeout_s=args.api_timeout_s,
-                             retries=args.api_retries, max_new_tokens=args.max_new_tokens, convention=args.coords)
+                             retries=args.api_retries, max_new_tokens=args.max_new_tokens, convention=args.coords,
+                             extra_body=parse_extra_body(args.extra_body))
     if not args.model_path:
         raise ValueError("--backend transformers needs --model_path (or use --backend color / openai)")
     from s2_server.backends.transformers_backend import TransformersBackend
@@ -85,35 +107,70 @@ def checked_resize(name: str, value: int) -> int:
     return rounded
 
 
+def default_inflight(args) -> int:
+    if args.max_inflight is not None:
+        return max(0, args.max_inflight)
+    return 16 if args.backend == "openai" else 0
+
+
+def startup_readiness(backend) -> tuple[bool, str] | None:
+    """The upstream's state at start: exit on a wrong model name (it will not fix itself), start
+    not ready when the upstream is down (it may still be loading). None for local backends."""
+    probe = getattr(backend, "probe", None)
+    if probe is None:
+        return None
+    ready, reason = probe()
+    if not ready and "does not serve" in reason:
+        raise ValueError(reason + " (check --served_model)")
+    return ready, reason
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), format="%(message)s")
+    if args.token is not None:
+        print(f"[S2] --token is not accepted (it shows in `ps`); put the token in a file for --token_file "
+              f"or in the {TOKEN_ENV} environment variable", file=sys.stderr, flush=True)
+        return 2
+    try:
+        token = load_token(args.token_file, TOKEN_ENV)
+    except ValueError as err:
+        print(f"[S2] {err}", file=sys.stderr, flush=True)
+        return 1
     args.resize_w = checked_resize("resize_w", args.resize_w)
     args.resize_h = checked_resize("resize_h", args.resize_h)
-    if not is_loopback(args.host) and not args.token:
-        log.warning("[S2] WARNING: listening on %s without --token: anyone on the network can use the model",
-                    args.host)
+    if not is_loopback(args.host) and not token:
+        log.warning("[S2] WARNING: listening on %s without a token (--token_file or %s): anyone on the "
+                    "network can use the model", args.host, TOKEN_ENV)
     if args.trust_remote_code:
         log.warning("[S2] --trust_remote_code: code shipped with the checkpoint will run")
     try:
         backend = make_backend(args)
+        startup = startup_readiness(backend)
     except Exception as err:
         print(f"[S2] cannot start the {args.backend} backend: {err}", file=sys.stderr, flush=True)
         return 1
+    if startup is not None and not startup[0]:
+        log.warning("[S2] starting NOT READY: %s (/health says so until the upstream answers)", startup[1])
     print(f"[S2] Loaded with attn_implementation={getattr(backend, 'attn_implementation', 'none')}", flush=True)
     family = getattr(backend, "family", None)
     if family is not None:
         print(f"[S2] Model class {family.class_name} ({family.label}), points {family.convention}", flush=True)
-    print("[S2] Model ready.", flush=True)
+    if startup is None or startup[0]:
+        print("[S2] Model ready.", flush=True)
 
     import uvicorn
 
     from s2_server.app import ServerSettings, create_app
+    from s2_server.readiness import Readiness
 
     settings = ServerSettings(resize_w=args.resize_w, resize_h=args.resize_h, max_upload_mb=args.max_upload_mb,
-                              token=args.token, queue_size=args.queue_size, max_batch=args.max_batch,
-                              batch_window_ms=args.batch_window_ms)
-    app = create_app(backend, settings)
+                              max_image_pixels=args.max_image_pixels, token=token, queue_size=args.queue_size,
+                              max_batch=args.max_batch, batch_window_ms=args.batch_window_ms,
+                              max_inflight=default_inflight(args),
+                              request_budget_s=args.request_budget_s, probe_interval_s=args.probe_interval_s)
+    readiness = Readiness(backend, settings.probe_interval_s, *(startup or (None, "")))
+    app = create_app(backend, settings, readiness)
     print(f"[S2] Listening on http://{args.host}:{args.port}", flush=True)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

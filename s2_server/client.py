@@ -1,5 +1,10 @@
 """The robot's S2 client: bounded time, typed answers, typed failures.
 
+It reads the field's response format (s2_server.decision), the same one the deployed field
+server answers, and sends its read timeout as X-Client-Timeout-Ms so S2 can drop work this
+client will no longer wait for. Timeouts nest: this client's (15 s on the robot) > S2's
+request budget (12 s) > the upstream model call's (10 s, openai backend).
+
 The navigator must never hang on S2 and never guess on a failure: it gets an S2Decision, or an
 S2Unavailable it turns into "stop, then explain".
 """
@@ -12,7 +17,7 @@ import numpy as np
 import requests
 
 from s2_server.decision import S2Decision
-from s2_server.defaults import DEFAULT_HOST, DEFAULT_PORT
+from s2_server.defaults import DEADLINE_HEADER, DEFAULT_HOST, DEFAULT_PORT
 from s2_server.images import encode_jpeg
 
 
@@ -58,7 +63,9 @@ class S2Client:
         if context:
             data["context"] = json.dumps(context)
         t0 = time.perf_counter()
-        response = self._send("POST", "/step", files=files, data=data)
+        # our deadline travels with the request: S2 drops the work if we will have given up
+        headers = {DEADLINE_HEADER: f"{self.timeout_s[1] * 1000.0:.0f}"}
+        response = self._send("POST", "/step", files=files, data=data, headers=headers)
         try:
             decision = S2Decision.from_json(response.json())
         except ValueError as err:
@@ -91,6 +98,7 @@ class S2Client:
 
 def _detail(response: requests.Response) -> str:
     try:
-        return str(response.json().get("detail", response.text[:200]))
-    except ValueError:
+        body = response.json()
+        return str(body.get("error") or body.get("detail") or response.text[:200])
+    except (ValueError, AttributeError):
         return response.text[:200]

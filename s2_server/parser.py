@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from s2_server.coords import CoordFrame, norm_to_pixel, to_norm
-from s2_server.decision import MOVE_SYMBOLS, S2Decision, S2Task, navigation_string
+from s2_server.decision import MOVE_SYMBOLS, S2Decision, S2Task, navigation_string, stop_task
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)(?:```|$)", re.S)
 _OBJECT = re.compile(r"\{[^{}]*\}")
@@ -72,14 +72,14 @@ def _task(item: dict, frame: CoordFrame) -> S2Task | None:
     if kind in ("move", "turn") or ("action" in item and kind != "pixel_point"):
         return _move_task(item.get("action") or item.get("symbol"), item.get("number", item.get("count", 1)))
     if kind == "stop":
-        return S2Task(kind="stop")
+        return stop_task()
     if kind == "pixel_point" or "point_2d" in item or "bbox_2d" in item or "target" in item:
         target = item.get("target")
         target = str(target) if target not in (None, "", "null") else None
         point = _point(item)
         norm = to_norm(point[0], point[1], frame) if point else None
         pixel = norm_to_pixel(norm[0], norm[1], frame.image_w, frame.image_h) if norm else None
-        return S2Task(kind="pixel_point", target=target, point_2d=pixel, point_2d_norm=norm)
+        return S2Task(task="pixel_point", target=target, point_2d=norm, point_2d_pixel=pixel)
     return None
 
 
@@ -109,7 +109,7 @@ def _point(item: dict) -> tuple[Any, Any] | None:
 def _move_task(symbol: Any, count: Any) -> S2Task | None:
     sym = str(symbol or "").strip()
     if _STOP.match(sym):
-        return S2Task(kind="stop")
+        return stop_task()
     sym = _ARROW_ALIASES.get(sym.lower(), sym)
     if sym not in MOVE_SYMBOLS:
         return None
@@ -117,7 +117,7 @@ def _move_task(symbol: Any, count: Any) -> S2Task | None:
         n = int(float(count))
     except (TypeError, ValueError):
         n = 1
-    return S2Task(kind="move", symbol=sym, count=min(max(n, 1), _MAX_COUNT))
+    return S2Task(task="move", action=sym, number=min(max(n, 1), _MAX_COUNT))
 
 
 def _arrow_tasks(body: str, after_json: bool) -> list[S2Task]:
@@ -128,29 +128,29 @@ def _arrow_tasks(body: str, after_json: bool) -> list[S2Task]:
         if not line or "{" in line or "}" in line:
             continue
         if _STOP.match(line):
-            tasks.append(S2Task(kind="stop"))
+            tasks.append(stop_task())
         elif _ARROWS.match(line):
             for match in re.finditer(r"(←+|→+|↑+|↓+)", line.replace(" ", "")):
                 run = match.group(0)
-                tasks.append(S2Task(kind="move", symbol=run[0], count=min(len(run), _MAX_COUNT)))
+                tasks.append(S2Task(task="move", action=run[0], number=min(len(run), _MAX_COUNT)))
     return tasks
 
 
 def _decide(tasks: list[S2Task], raw: str) -> S2Decision:
-    points = [t for t in tasks if t.kind == "pixel_point"]
-    visible = next((t for t in points if t.point_2d is not None), None)
+    points = [t for t in tasks if t.task == "pixel_point"]
+    visible = next((t for t in points if t.point_2d_pixel is not None), None)
     target = next((t.target for t in points if t.target), None)
-    moves = [t for t in tasks if t.kind == "move"]
+    moves = [t for t in tasks if t.is_move]
     nav = navigation_string(tasks)
     if visible is not None:
         kind = "pixel"
-    elif any(t.kind == "stop" for t in tasks) and not moves:
+    elif any(t.is_stop for t in tasks) and not moves:
         kind = "stop"
     elif moves:
         kind = "move"
     else:
         kind = "none"
     return S2Decision(kind=kind, target=target, visible=visible is not None,
-                      point_2d=visible.point_2d if visible else None,
-                      point_2d_norm=visible.point_2d_norm if visible else None,
+                      point_2d_norm=visible.point_2d if visible else None,
+                      point_2d_pixel=visible.point_2d_pixel if visible else None,
                       navigation=nav, tasks=tasks, raw=raw[:4000])

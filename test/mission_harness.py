@@ -23,16 +23,16 @@ LIMITS = VelocityLimits(v_max_mps=0.25, v_min_mps=0.0, w_max_radps=0.5, a_max_mp
 
 
 def decision(kind, target=None, visible=False, point=None, navigation="", tasks=()):  # noqa: PLR0917
-    return S2Decision(kind=kind, target=target, visible=visible, point_2d=point, point_2d_norm=None,
+    return S2Decision(kind=kind, target=target, visible=visible, point_2d_pixel=point, point_2d_norm=None,
                       navigation=navigation, tasks=list(tasks), raw="", latency_ms=5.0, model="test")
 
 
 def move_task(symbol, count=1):
-    return S2Task(kind="move", target=None, point_2d=None, point_2d_norm=None, symbol=symbol, count=count)
+    return S2Task(task="move", action=symbol, number=count)
 
 
 def point_task(target, point=None):
-    return S2Task(kind="pixel_point", target=target, point_2d=point, point_2d_norm=None, symbol="", count=0)
+    return S2Task(task="pixel_point", target=target, point_2d_pixel=point)
 
 
 def make_mission(**overrides) -> Mission:

@@ -111,6 +111,13 @@ class SyntheticRobot(Node):
         self.odom_pub = self.create_publisher(Odometry, topics.ODOM, 20)
         self.create_subscription(Twist, topics.CMD_VEL, self._on_cmd, 10)
         self._last = None
+        # Fault hooks for the tests: stop a sensor (a dropout) or corrupt what it sends.
+        self.odom_paused = False
+        self.camera_paused = False
+        self.mangle_odom = lambda msg: msg
+        self.mangle_info = lambda msg: msg
+        self.last_camera_pub: float | None = None  # monotonic time of the last camera publish
+        self.last_odom_pub: float | None = None
         self.create_timer(0.02, self._step)
         self.create_timer(camera_period_s, self._camera)
 
@@ -135,9 +142,13 @@ class SyntheticRobot(Node):
         odom.pose.pose.orientation.z = math.sin(pose.theta_rad / 2.0)
         odom.pose.pose.orientation.w = math.cos(pose.theta_rad / 2.0)
         odom.twist.twist.linear.x, odom.twist.twist.angular.z = cmd.linear.x, cmd.angular.z
-        self.odom_pub.publish(odom)
+        if not self.odom_paused:
+            self.odom_pub.publish(self.mangle_odom(odom))
+            self.last_odom_pub = time.monotonic()
 
     def _camera(self) -> None:
+        if self.camera_paused:
+            return
         now = self.get_clock().now()
         with self._lock:
             pose = self.pose
@@ -156,9 +167,10 @@ class SyntheticRobot(Node):
         info = CameraInfo(width=intr.width, height=intr.height)
         info.header.stamp = stamp
         info.k = [intr.fx, 0.0, intr.cx, 0.0, intr.fy, intr.cy, 0.0, 0.0, 1.0]
+        self.info_pub.publish(self.mangle_info(info))
         self.rgb_pub.publish(img)
         self.depth_pub.publish(dmsg)
-        self.info_pub.publish(info)
+        self.last_camera_pub = time.monotonic()
 
     def last_cmd_time(self) -> float:
         with self._lock:

@@ -118,7 +118,7 @@ def test_moves_before_the_target_then_approach():
     def answer(frame):
         seen = h.oracle(frame, box)
         tasks = [move_task("←", 6)] + list(seen.tasks)
-        return decision(seen.kind, "red box", seen.visible, seen.point_2d, "", tasks)
+        return decision(seen.kind, "red box", seen.visible, seen.point_2d_pixel, "", tasks)
 
     h.query(answer)
     assert h.mission.state == MissionState.EXECUTING_MOVE

@@ -79,7 +79,9 @@ def test_estop_stops_at_once_and_is_latched(servers):
 
 
 @pytest.mark.parametrize("which", ["s2", "s1"])
-def test_killed_server_stops_the_robot_and_a_restart_recovers(servers, which):
+def test_killed_server_holds_the_robot_and_the_mission_resumes_when_it_is_back(servers, which):
+    """Issue 13 item 10: a server that goes away stops the robot and the status says what it
+    waits for; the same mission carries on when the server answers again."""
     s2, s1 = servers
     server = s2 if which == "s2" else s1
     params = _params(servers, s2_requery_period_s=0.3)
@@ -87,19 +89,36 @@ def test_killed_server_stops_the_robot_and_a_restart_recovers(servers, which):
         assert wait_for(lambda: op.statuses, 15.0)
         op.say("go to the red box")
         assert wait_for(lambda: robot.cmds and robot.cmds[-1][1] > 0.05, 30.0)
+        episode = nav.mission.episode
         try:
             server.stop()
-            t_kill = time.monotonic()
-            assert wait_for(lambda: robot.cmds[-1][1:] == (0.0, 0.0), 3.0)
-            t_zero = robot.last_cmd_time()
-            assert t_zero - t_kill < 0.5, f"zero velocity {t_zero - t_kill:.2f} s after the kill"
-            assert wait_for(lambda: _state(op) in (NavStatus.FAILED, NavStatus.STOPPED), 2.0)
-            reason = op.statuses[-1].reason
-            assert ("S2" if which == "s2" else "S1") in reason and "unreachable" in reason, reason
+            assert wait_for(lambda: robot.cmds[-1][1:] == (0.0, 0.0), 3.0), "the robot stops"
+            waiting = f"waiting for {which.upper()}"
+            assert wait_for(lambda: waiting in op.statuses[-1].reason, 5.0), op.statuses[-1].reason
+            assert _state(op) == NavStatus.APPROACHING, "held, not failed"
+            time.sleep(1.0)
+            assert robot.cmds[-1][1:] == (0.0, 0.0), "stays stopped while the server is away"
         finally:
             server.start()
-        op.say("go to the red box")
         assert wait_for(lambda: _state(op) == NavStatus.ARRIVED, 45.0), (op.statuses[-1].state, op.statuses[-1].reason)
+        assert nav.mission.episode == episode, "the same mission resumed; nobody had to ask again"
+
+
+def test_a_server_away_longer_than_the_outage_limit_fails_the_mission(servers):
+    s2, _ = servers
+    params = _params(servers, s2_requery_period_s=0.3, server_outage_timeout_s=1.5)
+    with navigator_graph(_scene(), Pose2D(-0.5, 0.0, 0.4), params) as (nav, robot, op):
+        assert wait_for(lambda: op.statuses, 15.0)
+        op.say("go to the red box")
+        assert wait_for(lambda: robot.cmds and robot.cmds[-1][1] > 0.05, 30.0)
+        try:
+            s2.stop()
+            assert wait_for(lambda: _state(op) == NavStatus.FAILED, 10.0)
+        finally:
+            s2.start()
+        reason = op.statuses[-1].reason
+        assert reason.startswith("S2 server unreachable: no answer for"), reason
+        assert robot.cmds[-1][1:] == (0.0, 0.0)
 
 
 def test_sim_time_from_clock_drives_everything(servers):

@@ -34,7 +34,7 @@ CASES = [
 def test_realistic_outputs(text, kind, pixel, nav):
     d = parse(text, QWEN3)
     assert d.kind == kind, d
-    assert d.point_2d == pixel
+    assert d.point_2d_pixel == pixel
     assert d.navigation == nav
     assert d.raw == text
     if kind == "none":
@@ -44,14 +44,14 @@ def test_realistic_outputs(text, kind, pixel, nav):
 def test_qwen25_absolute_pixels_are_rescaled_to_the_received_image():
     # [320, 240] in the 640x480 model input is the centre; the robot sent 1280x720.
     d = parse('[{"task":"pixel_point","target":"chair","point_2d":[320,240]}]', QWEN25)
-    assert d.point_2d == (640, 360)
+    assert d.point_2d_pixel == (640, 360)
     assert d.point_2d_norm == pytest.approx((500.0, 500.0))
 
 
 def test_the_same_numbers_mean_different_points_per_family():
     text = '[{"task":"pixel_point","target":"chair","point_2d":[300,200]}]'
-    assert parse(text, CoordFrame(RELATIVE, 640, 480)).point_2d == (192, 96)
-    assert parse(text, CoordFrame(ABSOLUTE, 640, 480, 640, 480)).point_2d == (300, 200)
+    assert parse(text, CoordFrame(RELATIVE, 640, 480)).point_2d_pixel == (192, 96)
+    assert parse(text, CoordFrame(ABSOLUTE, 640, 480, 640, 480)).point_2d_pixel == (300, 200)
 
 
 def test_coordinate_helpers_reject_garbage_and_clamp_rounding():
@@ -66,8 +66,8 @@ def test_coordinate_helpers_reject_garbage_and_clamp_rounding():
 def test_never_raises_on_any_text(text):
     d = parse(text, QWEN3)
     assert d.kind in ("pixel", "move", "stop", "none")
-    if d.point_2d is not None:
-        assert 0 <= d.point_2d[0] < 640 and 0 <= d.point_2d[1] < 480
+    if d.point_2d_pixel is not None:
+        assert 0 <= d.point_2d_pixel[0] < 640 and 0 <= d.point_2d_pixel[1] < 480
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,6 +1,5 @@
 """The S2 HTTP service on 127.0.0.1: color backend answers, every bad input, auth, queue limits,
 and the OpenAI-compatible backend against a minimal server started here."""
-import base64
 import threading
 import time
 
@@ -8,14 +7,11 @@ import cv2
 import numpy as np
 import pytest
 import requests
-from fastapi import FastAPI, Request
 
 from lingnav_ros.sim.simulator import Simulator
 from lingnav_ros.sim.world import from_dict
 from s2_server.app import ServerSettings, create_app
-from s2_server.backends import BackendRequest
 from s2_server.backends.color_backend import ColorBackend
-from s2_server.backends.openai_backend import OpenAIBackend
 from s2_server.client import S2BadRequest, S2Client, S2Unavailable
 from s2_server.images import encode_jpeg
 from test.navigator_rig import ServerThread
@@ -47,12 +43,12 @@ def test_visible_target_is_a_pixel_in_the_received_image(color_server):
     client = S2Client("127.0.0.1", color_server.port)
     d = client.step(rgb, "go to the red chair")
     assert d.kind == "pixel" and d.visible and d.target == "red chair"
-    u, v = d.point_2d
+    u, v = d.point_2d_pixel
     assert abs(u - rgb.shape[1] / 2) < 20  # straight ahead
     # the same view at twice the resolution gives the same point in that image's pixels
     big = cv2.resize(rgb, (rgb.shape[1] * 2, rgb.shape[0] * 2), interpolation=cv2.INTER_NEAREST)
     d2 = client.step(big, "go to the red chair")
-    assert abs(d2.point_2d[0] - 2 * u) <= 4 and abs(d2.point_2d[1] - 2 * v) <= 4
+    assert abs(d2.point_2d_pixel[0] - 2 * u) <= 4 and abs(d2.point_2d_pixel[1] - 2 * v) <= 4
     assert client.health()["backend"] == "color"
 
 
@@ -62,8 +58,8 @@ def test_invisible_target_gives_a_search_turn_and_field_alias_works(color_server
               data={"instruction": "go to the red chair"}, path="/s2_step")
     body = r.json()
     assert r.status_code == 200 and body["kind"] == "move" and not body["visible"]
-    assert body["navigation"] in ("←←", "→→") and body["point_2d"] is None
-    assert body["tasks"][-1]["kind"] == "move"
+    assert body["navigation"] in ("←←", "→→") and body["point_2d_pixel"] is None
+    assert body["tasks"][-1]["task"] == "move"
 
 
 def test_distractors_do_not_fool_the_color_backend():
@@ -74,9 +70,9 @@ def test_distractors_do_not_fool_the_color_backend():
     from s2_server.parser import parse
 
     d = parse(ColorBackend().answer(rgb, "go to the red box"), CoordFrame(RELATIVE, rgb.shape[1], rgb.shape[0]))
-    assert d.kind == "pixel" and d.point_2d[0] > rgb.shape[1] / 2  # red box is on the right (y < 0)
+    assert d.kind == "pixel" and d.point_2d_pixel[0] > rgb.shape[1] / 2  # red box is on the right (y < 0)
     d = parse(ColorBackend().answer(rgb, "find the blue box"), CoordFrame(RELATIVE, rgb.shape[1], rgb.shape[0]))
-    assert d.kind == "pixel" and d.point_2d[0] < rgb.shape[1] / 2
+    assert d.kind == "pixel" and d.point_2d_pixel[0] < rgb.shape[1] / 2
 
 
 def test_close_target_means_stop():
@@ -95,7 +91,7 @@ def test_bad_requests_get_4xx_json(color_server, files, data, status):
         files = {"image": ("x.jpg", encode_jpeg(np.zeros((48, 64, 3), np.uint8)), "image/jpeg")}
     r = _post(color_server.port, files=files, data=data)
     assert r.status_code == status
-    assert r.json()["detail"]
+    assert r.json()["error"] == r.json()["detail"]
 
 
 def test_wrong_content_type_is_415(color_server):
@@ -162,51 +158,6 @@ def test_client_raises_unavailable_when_server_is_down():
     with pytest.raises(S2Unavailable):
         S2Client("127.0.0.1", port, timeout_s=1.0, retries=1, backoff_s=0.05).step(_view(RED_AHEAD), "go")
     assert time.monotonic() - t0 < 5.0
-
-
-def _openai_app(seen: list):
-    app = FastAPI()
-
-    @app.post("/v1/chat/completions")
-    async def chat(request: Request):
-        body = await request.json()
-        content = body["messages"][-1]["content"]
-        url = next(c["image_url"]["url"] for c in content if c["type"] == "image_url")
-        assert url.startswith("data:image/jpeg;base64,")
-        img = cv2.imdecode(np.frombuffer(base64.b64decode(url.split(",", 1)[1]), np.uint8), cv2.IMREAD_COLOR)
-        seen.append((body["model"], img.shape))
-        return {"choices": [{"message": {"role": "assistant",
-                                         "content": '```json\n[{"task":"pixel_point","target":"red chair",'
-                                                    '"point_2d":[500,750]}]\n```'}}]}
-    return app
-
-
-def test_openai_backend_through_the_real_s2_service():
-    seen: list = []
-    upstream = ServerThread(lambda: _openai_app(seen)).start()
-    backend = OpenAIBackend(f"http://127.0.0.1:{upstream.port}/v1", "qwen3-vl-8b", timeout_s=5.0)
-    s2 = ServerThread(lambda: create_app(backend)).start()
-    try:
-        d = S2Client("127.0.0.1", s2.port).step(np.zeros((240, 320, 3), np.uint8), "go to the red chair")
-        assert d.kind == "pixel" and d.point_2d == (160, 179) and d.model == "qwen3-vl-8b"
-        assert seen and seen[0][0] == "qwen3-vl-8b" and seen[0][1][:2] == (480, 640)  # resized for the model
-    finally:
-        s2.stop()
-        upstream.stop()
-
-
-def test_openai_backend_down_is_a_clear_502():
-    port = ServerThread(FastAPI).port  # never started: nothing listens there
-    backend = OpenAIBackend(f"http://127.0.0.1:{port}/v1", "m", timeout_s=1.0, retries=0)
-    with pytest.raises(Exception, match="unreachable"):
-        backend.generate([BackendRequest(np.zeros((32, 32, 3), np.uint8), "go")])
-    s2 = ServerThread(lambda: create_app(backend)).start()
-    try:
-        r = _post(s2.port, files={"image": ("f.jpg", encode_jpeg(np.zeros((32, 32, 3), np.uint8)), "image/jpeg")},
-                  data={"instruction": "go"})
-        assert r.status_code == 502 and "unreachable" in r.json()["detail"]
-    finally:
-        s2.stop()
 
 
 def test_openapi_schema_lists_the_api(color_server):

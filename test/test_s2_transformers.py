@@ -36,7 +36,7 @@ from test.navigator_rig import ServerThread
 from test.s2_fixtures import free_port, paint_box, room_frame
 
 ROOT = Path(__file__).resolve().parents[1]
-FIELDS = {"target", "visible", "point_2d", "point_2d_norm", "navigation", "tasks", "raw", "latency_ms", "model"}
+FIELDS = {"target", "visible", "point_2d_pixel", "point_2d_norm", "navigation", "tasks", "raw", "latency_ms", "model"}
 # A point at the centre of a Qwen2.5-VL input (640x480 is snapped to 644x476 by its processor) and
 # the same numbers read as Qwen3-VL's relative 0..1000.
 SCRIPTED = '[{"task":"pixel_point","target":"red chair","point_2d":[322,238]}]'
@@ -97,6 +97,7 @@ def test_garbage_from_a_random_qwen3_vl_is_still_well_formed_json(checkpoints, c
         health = requests.get(f"http://127.0.0.1:{server.port}/health", timeout=5).json()
         assert health["model_class"] == "Qwen3VLForConditionalGeneration" and health["convention"] == RELATIVE
         assert health["ready"] and health["backend"] == "transformers" and health["device"] == "cpu"
+        assert str(checkpoints["qwen3_vl"].parent) not in str(health)  # /health names the model, not its path
         for instruction in ("go to the red chair", "turn left 90 degrees, then find the blue box"):
             r = requests.post(f"http://127.0.0.1:{server.port}/step", data={"instruction": instruction},
                               files={"image": ("f.jpg", encode_jpeg(_frame()), "image/jpeg")}, timeout=60)
@@ -105,8 +106,8 @@ def test_garbage_from_a_random_qwen3_vl_is_still_well_formed_json(checkpoints, c
             assert FIELDS <= set(body) and body["model"] == "qwen3_vl"
             assert isinstance(body["raw"], str) and isinstance(body["tasks"], list)
             assert body["timings_ms"]["generate"] > 0.0
-            if body["point_2d"] is not None:  # garbage may still contain a point; it must be in the image
-                assert 0 <= body["point_2d"][0] < 640 and 0 <= body["point_2d"][1] < 480
+            if body["point_2d_pixel"] is not None:  # garbage may still contain a point; it must be in the image
+                assert 0 <= body["point_2d_pixel"][0] < 640 and 0 <= body["point_2d_pixel"][1] < 480
     finally:
         server.stop()
 
@@ -131,7 +132,7 @@ def test_each_family_reads_its_own_coordinates(checkpoints, key, class_name, con
             expected = (round(0.322 * 319), round(0.238 * 239))
         else:  # the centre of the 644x476 model input is the centre of the received image
             expected = (160, 120)
-        assert abs(body["point_2d"][0] - expected[0]) <= 1 and abs(body["point_2d"][1] - expected[1]) <= 1
+        assert abs(body["point_2d_pixel"][0] - expected[0]) <= 1 and abs(body["point_2d_pixel"][1] - expected[1]) <= 1
     finally:
         server.stop()
 
@@ -157,7 +158,7 @@ def test_micro_batching_answers_every_request_in_one_generate_call(checkpoints):
         for t in threads:
             t.join()
         assert len(bodies) == 4 and all(b["raw"] == SCRIPTED for b in bodies)
-        assert all(b["point_2d"] is not None and abs(b["point_2d"][0] - 160) <= 1 for b in bodies)
+        assert all(b["point_2d_pixel"] is not None and abs(b["point_2d_pixel"][0] - 160) <= 1 for b in bodies)
         assert max(b["batch_size"] for b in bodies) > 1
         assert any(size > 1 for size, _ in backend.generate_s)
     finally:
@@ -169,7 +170,7 @@ def test_client_reads_the_transformers_answer(checkpoints):
     try:
         d = S2Client("127.0.0.1", server.port, timeout_s=60.0).step(_frame(), "go to the red chair")
         assert d.kind == "pixel" and d.model == "qwen3_vl_moe_scripted"
-        assert d.point_2d == (round(0.322 * 639), round(0.238 * 479))
+        assert d.point_2d_pixel == (round(0.322 * 639), round(0.238 * 479))
     finally:
         server.stop()
 

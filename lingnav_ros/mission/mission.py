@@ -229,9 +229,9 @@ class Mission:
     def _apply_decision(self, decision, frame: RgbdFrame, now_s: float) -> None:
         ep = self._ep
         tasks = list(getattr(decision, "tasks", None) or [])
-        first_goal = next((i for i, t in enumerate(tasks) if t.kind in ("pixel_point", "stop")), None)
-        leading = [t for t in (tasks if first_goal is None else tasks[:first_goal]) if t.kind == "move"]
-        trailing = [] if first_goal is None else [t for t in tasks[first_goal + 1:] if t.kind == "move"]
+        first_goal = next((i for i, t in enumerate(tasks) if t.task == "pixel_point" or t.is_stop), None)
+        leading = [t for t in (tasks if first_goal is None else tasks[:first_goal]) if t.is_move]
+        trailing = [] if first_goal is None else [t for t in tasks[first_goal + 1:] if t.is_move]
         target_name = decision.target or ""
         if target_name:
             ep.target_name = target_name
@@ -241,11 +241,11 @@ class Mission:
         if instruction_moves and not ep.instruction_moves_done:
             self._begin_moves(steps_from_tasks(leading), MissionState.EXECUTING_MOVE, now_s, instruction=True)
             return
-        if decision.kind == "stop" or (first_goal is not None and tasks[first_goal].kind == "stop"):
+        if decision.kind == "stop" or (first_goal is not None and tasks[first_goal].is_stop):
             self._end(MissionState.ARRIVED, Reason.ARRIVED_S2, now_s)
             return
-        if decision.kind == "pixel" and decision.visible and decision.point_2d is not None:
-            u, v = (int(round(c)) for c in decision.point_2d)
+        if decision.kind == "pixel" and decision.visible and decision.point_2d_pixel is not None:
+            u, v = (int(round(c)) for c in decision.point_2d_pixel)
             estimate = lift_pixel(u, v, frame, target_name)
             if estimate is None:
                 ep.s2_forced = ep.s2_needed = True  # no odometry at that stamp: ask again

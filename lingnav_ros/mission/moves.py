@@ -28,8 +28,8 @@ def steps_from_tasks(tasks) -> list[MoveStep]:
     """Merge consecutive identical arrows into one step: 6 x ← is one closed-loop 90° turn."""
     steps: list[MoveStep] = []
     for task in tasks:
-        symbol = getattr(task, "symbol", "") or ""
-        count = int(getattr(task, "count", 1) or 0)
+        symbol = getattr(task, "action", "") or ""
+        count = int(getattr(task, "number", 1) or 0)
         if symbol not in ARROWS or count <= 0:
             continue
         kind, unit = ARROWS[symbol]
@@ -46,8 +46,8 @@ def steps_from_arrows(navigation: str) -> list[MoveStep]:
 
     @dataclass
     class _T:
-        symbol: str
-        count: int = 1
+        action: str
+        number: int = 1
 
     return steps_from_tasks(_T(ch) for ch in navigation if ch in ARROWS)
 

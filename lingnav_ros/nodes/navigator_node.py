@@ -11,6 +11,7 @@ every stamp from message headers.
 """
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import replace
 
@@ -27,21 +28,30 @@ from lingnav_ros.control.types import Command
 from lingnav_ros.mission.mission import Mission, MissionConfig
 from lingnav_ros.mission.moves import ControlPrimitives
 from lingnav_ros.mission.target import goal_for_frame
+from lingnav_ros.nodes.lifecycle import (
+    ignore_further_interrupts,
+    interrupted,
+    is_ending,
+    quiet_interrupts,
+    spin_until_shutdown,
+)
 from lingnav_ros.nodes.navigator import factories, wiring
 from lingnav_ros.nodes.navigator.action import NavigateCompanion
 from lingnav_ros.nodes.navigator.control import ControlLoop
+from lingnav_ros.nodes.navigator.door import SensorFaults
 from lingnav_ros.nodes.navigator.lanes import ServerCalls
 from lingnav_ros.nodes.navigator.memory import MapMemory
+from lingnav_ros.nodes.navigator.outage import ServerOutage
 from lingnav_ros.nodes.navigator.sensors import SensorIntake
 from lingnav_ros.nodes.navigator.status import NavigatorStats, StatusReporter
 from lingnav_ros.nodes.navigator.views import PlanViews
 from lingnav_ros.perception.extrinsics import MountProvider
 from lingnav_ros.perception.frame import RgbdFrame
 from lingnav_ros.perception.odom_buffer import OdomBuffer
-from lingnav_ros.perception.sync import stamp_to_s
 from lingnav_ros.safety.collision import CollisionConfig, CollisionMonitor
 from lingnav_ros.safety.gate import CommandGate
 from lingnav_ros.safety.watchdog import Watchdog, WatchdogConfig
+from lingnav_ros.stamps import stamp_to_s
 from s1_server.camera import CameraMount, Intrinsics
 
 NODE_NAME = np_params.NODE_NAME
@@ -93,7 +103,7 @@ class NavigatorNode(Node):
         self.obstacles_odom = np.zeros((0, 2))
         self.depth_rx_s: float | None = None
         self.odom_rx_s: float | None = None
-        self.sensor_error = ""
+        self.faults = SensorFaults()
         self.hold_reason = ""
         self.last_cmd = Command(0.0, 0.0)
         self.last_control_s: float | None = None
@@ -104,19 +114,16 @@ class NavigatorNode(Node):
         self.s2_health = "unknown"
         self.s1_health = "unknown"
         self.instruction_started = not p.initial_instruction
+        self.s2_outage = ServerOutage("S2", p.server_outage_timeout_s)
+        self.s1_outage = ServerOutage("S1", p.server_outage_timeout_s)
 
         # --- clients ---
         self.s2 = factories.make_s2_client(p)
         self.s2_health_client = factories.make_s2_client(p, for_health=True)
-        self.planner = None
-        self.s1_health_client = None
-        self.planner_error = ""
-        try:
-            self.planner = factories.make_planner(p, self.mounts.fallback)
-            self.s1_health_client = factories.make_s1_health_client(p)
-        except Exception as exc:  # a missing checkpoint must show on the status, not kill the node
-            self.planner_error = f"S1 planner could not start: {exc}"
-            self.get_logger().error(self.planner_error)
+        # A planner that cannot start (mode B: missing checkpoint, absent CUDA device) fails the
+        # start with the reason: a navigator that can never plan must not look alive.
+        self.planner = factories.make_planner(p, self.mounts.fallback)
+        self.s1_health_client = factories.make_s1_health_client(p)
 
         # --- parts, then the ROS surface that calls them ---
         self.memory = MapMemory(self)
@@ -126,7 +133,7 @@ class NavigatorNode(Node):
         self.views = PlanViews(self)
         self.reporter = StatusReporter(self, NODE_NAME)
         wiring.wire(self)
-        self.companion = NavigateCompanion(self, f"{NODE_NAME}_action")
+        self.companion = NavigateCompanion(self)
         self.action_node = self.companion.action_node
         self.get_logger().info(
             f"{NODE_NAME}: s1_mode={p.s1_mode} S2 {p.s2_host}:{p.s2_port} rgb={wiring.rgb_topic(p)} "
@@ -176,26 +183,58 @@ class NavigatorNode(Node):
             return None if self.latest_frame is None else replace(self.latest_frame)
 
 
-def main(args=None) -> None:
+def main(args=None) -> int:
+    """Exit 0 on Ctrl-C or an external shutdown; 1 with one clear line when the start fails."""
+    quiet_interrupts()
     rclpy.init(args=args)
-    node = NavigatorNode()
-    main_executor, action_executor = node.executors()
-    threading.Thread(target=action_executor.spin, name="navigate-action", daemon=True).start()
     try:
-        main_executor.spin()
-    except KeyboardInterrupt:
-        pass
+        if interrupted.is_set():  # Ctrl-C before rclpy's handler was in place
+            raise KeyboardInterrupt
+        node = NavigatorNode()
+    except (factories.StartError, np_params.ParamError) as err:
+        print(f"{NODE_NAME}: cannot start: {err}", file=sys.stderr)
+        if rclpy.ok():
+            rclpy.shutdown()
+        return 1
+    except BaseException as exc:
+        # Ctrl-C while still starting (a checkpoint can take seconds to load): rclpy's handler
+        # may have shut the context down under the constructor, which then fails on it.
+        if not is_ending(exc):
+            raise
+        ignore_further_interrupts()
+        if rclpy.ok():
+            rclpy.shutdown()
+        return 0
+    executors: list = []
+    threads: list[threading.Thread] = []
+    try:
+        if rclpy.ok():
+            executors = node.executors()
+            main_executor, action_executor = executors
+            threads.append(threading.Thread(target=lambda: spin_until_shutdown(action_executor.spin),
+                                            name="navigate-action", daemon=True))
+            threads[0].start()
+            main_executor.spin()
+    except BaseException as exc:
+        if not is_ending(exc):
+            raise
     finally:
+        ignore_further_interrupts()
         try:
             node.publish_cmd(Command(0.0, 0.0))  # leave the robot standing
         except Exception:  # the context may already be gone on Ctrl-C
             pass
-        for executor in (main_executor, action_executor):
-            executor.shutdown()
+        # Stop both executors and wait for their threads before destroying anything they hold:
+        # destroying a node under a running executor leaves "cannot use Destroyable" errors.
+        for executor in executors:
+            executor.shutdown(timeout_sec=2.0)
+        for thread in threads:
+            thread.join(timeout=2.0)
         node.destroy_node()
         if rclpy.ok():
             rclpy.shutdown()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

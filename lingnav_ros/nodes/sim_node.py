@@ -17,34 +17,37 @@ import sys
 
 import numpy as np
 import rclpy
-from geometry_msgs.msg import Twist
+from geometry_msgs.msg import TransformStamped, Twist
 from nav_msgs.msg import Odometry
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 
 from lingnav_ros import topics
+from lingnav_ros.nodes.lifecycle import (
+    ignore_further_interrupts,
+    interrupted,
+    is_ending,
+    quiet_interrupts,
+    spin_until_shutdown,
+)
 from lingnav_ros.paths import config_file
 from lingnav_ros.sim.camera_model import make_camera_model
 from lingnav_ros.sim.robot import RobotParams
 from lingnav_ros.sim.simulator import CameraParams, Simulator
 from lingnav_ros.sim.world import load
+from lingnav_ros.stamps import time_msg
 
 try:  # TF is published where tf2_msgs exists (every ROS install; not the PyPI wheels)
-    from geometry_msgs.msg import TransformStamped
     from tf2_msgs.msg import TFMessage
 except ImportError:
     TFMessage = None
 
 
-def stamp_of(t_s: float):
-    from builtin_interfaces.msg import Time
-
-    sec = int(math.floor(t_s))
-    return Time(sec=sec, nanosec=int(round((t_s - sec) * 1e9)) % 1_000_000_000)
+# Kept under its old name for the tools that import it; one conversion for the whole stack.
+stamp_of = time_msg
 
 
 def image_msgs(rgb: np.ndarray, depth_m: np.ndarray, encoding: str, stamp, frame: str) -> tuple[Image, Image]:
@@ -108,6 +111,12 @@ class SimNode(Node):
         self.pub_clock = self.create_publisher(Clock, topics.CLOCK, 10)
         self.pub_state = self.create_publisher(String, topics.SIM_STATE, 10)
         self.pub_tf = self.create_publisher(TFMessage, topics.TF, 20) if TFMessage else None
+        # The mount also goes out latched on its own topic, so a navigator without tf2_msgs
+        # still uses the simulated camera's height and pitch.
+        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        self.pub_mount = self.create_publisher(TransformStamped, topics.CAMERA_MOUNT, latched)
+        self.pub_mount.publish(self._transforms(time_msg(self.sim.time_s))[1])
         self.create_subscription(Twist, topics.CMD_VEL, self._on_cmd, 10)
         self.cmd_count = 0
         self.create_timer(self.physics_dt_s / max(g("real_time_factor"), 1e-3), self._tick)
@@ -188,18 +197,28 @@ def _optical_quaternion(pitch_rad: float) -> tuple[float, float, float, float]:
 
 
 def main(args=None) -> int:
+    quiet_interrupts()
     rclpy.init(args=args)
     try:
+        if interrupted.is_set():  # Ctrl-C before rclpy's handler was in place
+            raise KeyboardInterrupt
         node = SimNode()
     except (ValueError, OSError) as err:
         print(f"lingnav_sim: {err}", file=sys.stderr)
-        rclpy.shutdown()
+        if rclpy.ok():
+            rclpy.shutdown()
         return 2
+    except BaseException as exc:  # Ctrl-C while the world loads (the context may be gone under us)
+        if not is_ending(exc):
+            raise
+        ignore_further_interrupts()
+        if rclpy.ok():
+            rclpy.shutdown()
+        return 0
     try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+        spin_until_shutdown(lambda: rclpy.spin(node))
     finally:
+        ignore_further_interrupts()
         node.destroy_node()
         if rclpy.ok():
             rclpy.shutdown()

@@ -2,6 +2,12 @@
 
 The field's only safety layer was a 1 s command watchdog; here every input the motion depends
 on has its own age limit, checked on every control tick against the node clock.
+
+The check looks ahead (`horizon_s`; the navigator passes two control periods: one to the next
+tick, one for executor jitter and delivery): an input that would be over its limit by then
+stops the robot now. Checked only at the tick, a 0.5 s limit at 20 Hz stopped the robot
+anywhere between 0.5 and 0.55 s after the last message (and later under load); looking ahead,
+the zero command reaches the base within the limit.
 """
 from __future__ import annotations
 
@@ -28,18 +34,19 @@ class Watchdog:
 
     def check(self, now_s: float, odom_stamp_s: float | None, depth_stamp_s: float | None, *,
               plan_stamp_s: float | None = None, needs_plan: bool = False, needs_depth: bool = True,
-              server_error: str = "") -> WatchdogVerdict:
+              server_error: str = "", horizon_s: float = 0.0) -> WatchdogVerdict:
         """`plan_stamp_s` is the image stamp of the tracked plan; `needs_plan` when tracking one.
-        Moves without a plan (turn and drive primitives) need odometry but not a plan."""
+        Moves without a plan (turn and drive primitives) need odometry but not a plan.
+        `horizon_s`: time until the next check (the control period)."""
         c = self.config
         if server_error:
             return WatchdogVerdict(False, server_error)
         odom_age = _age(now_s, odom_stamp_s)
-        if odom_age > c.odom_timeout_s:
+        if odom_age + horizon_s > c.odom_timeout_s:
             return WatchdogVerdict(False, f"odometry stale ({_fmt(odom_age)} > {c.odom_timeout_s:.2f} s)")
         if needs_depth:
             depth_age = _age(now_s, depth_stamp_s)
-            if depth_age > c.depth_timeout_s:
+            if depth_age + horizon_s > c.depth_timeout_s:
                 return WatchdogVerdict(False, f"depth stale ({_fmt(depth_age)} > {c.depth_timeout_s:.2f} s)")
         if needs_plan:
             plan_age = _age(now_s, plan_stamp_s)

@@ -1,5 +1,5 @@
-"""Image preprocessing exactly as NavDP was trained: letterbox to 224 (scale + zero pad, no crop),
-depth window 0.1-5 m, and the integer pixel-goal mask."""
+"""Image preprocessing exactly as the official NavDP agent does it: letterbox to 224 (scale, zero pad,
+final resize; no crop), depth window 0.1-5 m, and the integer pixel-goal mask with its edge strips."""
 from __future__ import annotations
 
 import cv2
@@ -13,14 +13,23 @@ EDGE_STRIP_PX = 10
 
 
 def _letterbox(img: np.ndarray, interpolation: int) -> np.ndarray:
+    """Scale by 224/max(H, W) (as fx/fy factors, so OpenCV's sampling grid follows the factor, not the
+    rounded size), zero-pad (224 - h) // 2 on both sides, then bilinear-resize to exactly 224 x 224.
+
+    That last resize matters when the padding is odd (848x480 -> 127 rows + 2 x 48 = 223): the
+    official agent stretches the padded image rather than padding one side more.
+    """
     h, w = img.shape[:2]
     scale = IMAGE_PX / max(h, w)
-    new_w, new_h = max(1, min(IMAGE_PX, round(w * scale))), max(1, min(IMAGE_PX, round(h * scale)))
-    resized = cv2.resize(img, (new_w, new_h), interpolation=interpolation)
-    top, left = (IMAGE_PX - new_h) // 2, (IMAGE_PX - new_w) // 2
-    out = np.zeros((IMAGE_PX, IMAGE_PX, *img.shape[2:]), dtype=img.dtype)
-    out[top:top + new_h, left:left + new_w] = resized.reshape(new_h, new_w, *img.shape[2:])
-    return out
+    resized = cv2.resize(img, None, fx=scale, fy=scale, interpolation=interpolation)
+    if resized.ndim < img.ndim:  # OpenCV drops a trailing channel axis of size 1
+        resized = resized.reshape(*resized.shape, *img.shape[2:])
+    pad_h = max((IMAGE_PX - resized.shape[0]) // 2, 0)
+    pad_w = max((IMAGE_PX - resized.shape[1]) // 2, 0)
+    pad = ((pad_h, pad_h), (pad_w, pad_w)) + ((0, 0),) * (resized.ndim - 2)
+    padded = np.pad(resized, pad, mode="constant", constant_values=0)
+    out = cv2.resize(padded, (IMAGE_PX, IMAGE_PX), interpolation=cv2.INTER_LINEAR)
+    return out.reshape(IMAGE_PX, IMAGE_PX, *img.shape[2:])
 
 
 def letterbox_rgb(rgb: np.ndarray) -> np.ndarray:
@@ -31,7 +40,10 @@ def letterbox_rgb(rgb: np.ndarray) -> np.ndarray:
 
 
 def letterbox_depth(depth_m: np.ndarray) -> np.ndarray:
-    """HxW metres -> 224x224x3 float32, outside 0.1-5 m (and NaN/inf) set to 0."""
+    """HxW metres -> 224x224x3 float32, outside 0.1-5 m set to 0.
+
+    NaN and +-inf become 0 before resizing (the official agent zeroes only +inf; NaN there would
+    reach the network), so an unknown pixel reads as "no depth", like a hole in the sensor."""
     if depth_m.ndim != 2:
         raise ValueError(f"depth must be HxW, got shape {depth_m.shape}")
     d = np.nan_to_num(np.asarray(depth_m, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
@@ -41,8 +53,9 @@ def letterbox_depth(depth_m: np.ndarray) -> np.ndarray:
 
 
 def pixel_goal_mask(u: int, v: int, height: int, width: int) -> np.ndarray:
-    """Raw-size uint8 mask: a white 20x20 box centred on (u, v); where the box would leave the image,
-    a 10-px strip on that edge (checked left, top, right, bottom) spanning the box's clipped extent."""
+    """Raw-size uint8 mask: a white 20x20 box centred on (u, v). Within 10 px of an edge (the tests
+    are u-10 <= 0, v-10 <= 0, u+10 >= W, v+10 >= H, taken in that order: left, top, right, bottom)
+    the box becomes a 10-px strip along that whole edge, as NavDP was trained."""
     if isinstance(u, (float, np.floating)) or isinstance(v, (float, np.floating)):
         raise TypeError(f"pixel goal must be integers, got ({u!r}, {v!r})")
     u, v = int(u), int(v)
@@ -50,22 +63,21 @@ def pixel_goal_mask(u: int, v: int, height: int, width: int) -> np.ndarray:
         raise ValueError(f"pixel goal ({u}, {v}) is outside the {width}x{height} image")
     r = GOAL_BOX_HALF_PX
     mask = np.zeros((height, width), dtype=np.uint8)
-    rows = slice(max(v - r, 0), min(v + r, height))
-    cols = slice(max(u - r, 0), min(u + r, width))
-    if u - r < 0:
-        mask[rows, :EDGE_STRIP_PX] = 255
-    elif v - r < 0:
-        mask[:EDGE_STRIP_PX, cols] = 255
-    elif u + r > width:
-        mask[rows, width - EDGE_STRIP_PX:] = 255
-    elif v + r > height:
-        mask[height - EDGE_STRIP_PX:, cols] = 255
+    if u - r <= 0:
+        mask[:, :EDGE_STRIP_PX] = 255
+    elif v - r <= 0:
+        mask[:EDGE_STRIP_PX, :] = 255
+    elif u + r >= width:
+        mask[:, width - EDGE_STRIP_PX:] = 255
+    elif v + r >= height:
+        mask[height - EDGE_STRIP_PX:, :] = 255
     else:
         mask[v - r:v + r, u - r:u + r] = 255
     return mask
 
 
 def letterbox_mask(mask: np.ndarray) -> np.ndarray:
-    """Raw mask -> 224x224 float32 0..1 (nearest resize, pad, /255, mean over channels)."""
+    """Raw mask -> 224x224 float32 0..1: nearest scale, pad, the same final bilinear resize as RGB,
+    /255, mean over the three identical channels (the model saw exactly these values)."""
     m = _letterbox(np.repeat(mask[:, :, None], 3, axis=2), cv2.INTER_NEAREST).astype(np.float32) / 255.0
     return m.mean(axis=2)

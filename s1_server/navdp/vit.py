@@ -102,12 +102,23 @@ class DinoViT(nn.Module):
         self.norm = nn.LayerNorm(dim, eps=1e-6)
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
         nn.init.normal_(self.cls_token, std=1e-6)
+        self._pos_cache: tuple[tuple, torch.Tensor] | None = None
+
+    def pos_embed_for(self, grid_h: int, grid_w: int, dtype: torch.dtype) -> torch.Tensor:
+        """The interpolated pos_embed, cached: it depends only on the weights and the grid, and the
+        bicubic interpolation would otherwise run for every frame (and be traced into ONNX)."""
+        pe = self.pos_embed
+        key = (grid_h, grid_w, dtype, pe.device, pe.data_ptr(), pe._version)
+        if self._pos_cache is None or self._pos_cache[0] != key:
+            with torch.no_grad():
+                self._pos_cache = (key, interpolate_pos_embed(pe.detach(), grid_h, grid_w).to(dtype))
+        return self._pos_cache[1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         grid_h, grid_w = x.shape[-2] // PATCH_PX, x.shape[-1] // PATCH_PX
         tokens = self.patch_embed(x)
         tokens = torch.cat([self.cls_token.expand(tokens.shape[0], -1, -1).to(tokens.dtype), tokens], dim=1)
-        tokens = tokens + interpolate_pos_embed(self.pos_embed, grid_h, grid_w).to(tokens.dtype)
+        tokens = tokens + self.pos_embed_for(grid_h, grid_w, tokens.dtype)
         for block in self.blocks:
             tokens = block(tokens)
         return self.norm(tokens)[:, 1:]

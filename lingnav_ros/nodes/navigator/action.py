@@ -2,6 +2,12 @@
 
 Its execute callback waits for the mission to end, which must not hold the executor thread of
 the sensors and the control loop, so it lives on a small node spun by a MultiThreadedExecutor.
+
+The companion ignores the process's global arguments: a launch's `__node:=` remap would
+otherwise rename it to the navigator's own name, and two nodes with one name make
+`ros2 param get /lingnav_navigator ...` answer at random. It is named after the navigator as
+actually named (`<name>_action`) and placed in its namespace explicitly; the action name comes
+from the `navigate_action` parameter, not from a remap.
 """
 from __future__ import annotations
 
@@ -16,10 +22,16 @@ from rclpy.node import Node
 from lingnav_ros.mission.states import MissionState, Reason
 
 
+def companion_name(navigator_name: str) -> str:
+    return f"{navigator_name}_action"
+
+
 class NavigateCompanion:
-    def __init__(self, node, name: str) -> None:
+    def __init__(self, node) -> None:
         self.node = node
-        self.action_node = Node(name, namespace=node.get_namespace(), context=node.context)
+        self.action_node = Node(companion_name(node.get_name()), namespace=node.get_namespace(),
+                                context=node.context, use_global_arguments=False,
+                                start_parameter_services=False)
         self.server = ActionServer(
             self.action_node, Navigate, node.p.navigate_action, execute_callback=self.execute,
             goal_callback=lambda _goal: GoalResponse.ACCEPT,

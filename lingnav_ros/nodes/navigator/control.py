@@ -12,6 +12,7 @@ from geometry_msgs.msg import Twist, TwistStamped
 from std_msgs.msg import Bool, String
 
 from lingnav_ros.control.types import Command, Pose2D
+from lingnav_ros.mission.states import Reason
 from lingnav_ros.safety.collision import rollout
 from lingnav_ros.safety.limiter import limit_command
 
@@ -56,6 +57,7 @@ class ControlLoop:
         dt = (1.0 / node.p.control_rate_hz if node.last_control_s is None
               else min(max(now - node.last_control_s, 0.0), 0.5))
         node.last_control_s = now
+        waiting = self.server_outages(now)
         latest = node.odom.latest()
         if latest is None:
             out_active = node.mission.active
@@ -66,6 +68,9 @@ class ControlLoop:
             out = node.mission.control(now, pose, node.last_cmd, dt)
             out_active = out.active
             cmd = self.safe_command(now, pose, out, dt) if out.active else Command(0.0, 0.0)
+            if out.active and waiting:
+                cmd = Command(0.0, 0.0)  # a server is away: hold until it answers
+                node.hold_reason = waiting
             if out.active and out.source == "tracker" and out.plan_stamp_s is not None \
                     and out.plan_stamp_s == node.pending_plan_stamp:
                 # first command computed from the plan of this image
@@ -76,12 +81,30 @@ class ControlLoop:
             self.publish_cmd(to_send)
         node.stats.control_compute_s.append(time.perf_counter() - t_wall)
 
+    def server_outages(self, now: float) -> str:
+        """Fail the mission on an outage past its limit; -> the reason to hold for, if any."""
+        node = self.node
+        outages = ((node.s2_outage, Reason.S2_UNREACHABLE), (node.s1_outage, Reason.S1_UNREACHABLE))
+        if not node.mission.active:
+            for outage, _ in outages:
+                outage.reset()
+            return ""
+        for outage, reason in outages:
+            if outage.expired(now):
+                node.mission.fail(f"{reason}: {outage.failure_reason(now)}", now)
+                node.get_logger().error(f"{reason}: {outage.failure_reason(now)}")
+                outage.reset()
+        return node.s2_outage.waiting_reason(now) or node.s1_outage.waiting_reason(now)
+
     def safe_command(self, now: float, pose: Pose2D, out, dt: float) -> Command:
         node = self.node
         with node.lock:
             odom_rx, depth_rx, obstacles = node.odom_rx_s, node.depth_rx_s, node.obstacles_odom
+        # Look two periods ahead: one to the next tick, one for executor jitter and delivery, so
+        # the zero command reaches the base before the input is older than its limit.
         verdict = node.watchdog.check(now, odom_rx, depth_rx, plan_stamp_s=out.plan_stamp_s,
-                                      needs_plan=out.source == "tracker", needs_depth=out.source != "hold")
+                                      needs_plan=out.source == "tracker", needs_depth=out.source != "hold",
+                                      horizon_s=2.0 / node.p.control_rate_hz)
         if not verdict.ok:
             node.hold_reason = verdict.reason
             return Command(0.0, 0.0)

@@ -13,7 +13,7 @@ from lingnav_msgs.msg import NavStatus
 from std_msgs.msg import Header
 
 from lingnav_ros.mission.states import MissionState
-from lingnav_ros.nodes.navigator.views import ros_time
+from lingnav_ros.stamps import time_msg
 
 
 @dataclass
@@ -52,20 +52,24 @@ class StatusReporter:
         self.node = node
         self.node_name = node_name
 
+    def reason(self, st, now_s: float) -> str:
+        """The first cause: the mission's own reason, then a server outage, then the sensor
+        fault that started first, then why the controller holds (which a fault often causes)."""
+        node = self.node
+        if st.reason:
+            return st.reason
+        fault = node.faults.first()
+        if st.state == MissionState.IDLE:
+            return fault
+        waiting = node.s2_outage.waiting_reason(now_s) or node.s1_outage.waiting_reason(now_s)
+        return waiting or fault or node.hold_reason
+
     def status_msg(self) -> NavStatus:
         node = self.node
         now = node.now_s()
         st = node.mission.status(now)
-        reason = st.reason
-        if not reason and st.state not in (MissionState.IDLE,):
-            reason = node.hold_reason
-        with node.lock:
-            sensor_error = node.sensor_error
-        if sensor_error and not reason:
-            reason = sensor_error
-        if not reason and node.planner_error:
-            reason = node.planner_error
-        return NavStatus(header=Header(stamp=ros_time(now), frame_id=node.p.odom_frame), state=int(st.state),
+        reason = self.reason(st, now)
+        return NavStatus(header=Header(stamp=time_msg(now), frame_id=node.p.odom_frame), state=int(st.state),
                          state_name=st.state.name, instruction=st.instruction, target=st.target, reason=reason,
                          distance_to_target_m=float(st.distance_to_target_m), s2_latency_s=float(st.s2_latency_s),
                          s1_latency_s=float(st.s1_latency_s), plan_age_s=float(st.plan_age_s),
@@ -84,8 +88,9 @@ class StatusReporter:
         period = 1.0 / p.control_rate_hz
         jitter = np.abs(times - period) if times.size else np.zeros(1)
         st = node.mission.status(now)
-        with node.lock:
-            sensor_error = node.sensor_error
+        sensor_error = node.faults.first()
+        s2_problem = node.s2_error or node.s2_outage.waiting_reason(now)
+        s1_problem = node.s1_error or node.s1_outage.waiting_reason(now)
 
         def status(name, level, message, values):
             return DiagnosticStatus(level=level, name=f"{self.node_name}: {name}", message=message,
@@ -95,7 +100,7 @@ class StatusReporter:
         ok, warn, error = DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR
         s1_lat = np.asarray(stats.s1_wall_s)
         s2_lat = np.asarray(stats.s2_wall_s)
-        arr = DiagnosticArray(header=Header(stamp=ros_time(now)))
+        arr = DiagnosticArray(header=Header(stamp=time_msg(now)))
         arr.status = [
             status("control", ok if times.size else warn, "running" if times.size else "no ticks yet", {
                 "rate_hz": f"{1.0 / times.mean():.1f}" if times.size else "0",
@@ -108,11 +113,10 @@ class StatusReporter:
                 "rgbd_rate_hz": f"{stats.frames.hz(now):.1f}", "odom_rate_hz": f"{stats.odom.hz(now):.1f}",
                 "sync": node.sync.backend, "camera_info": "yes" if node.camera_info else "fallback",
                 "mount_source": node.mounts.source}),
-            status("s2", error if node.s2_error else ok, node.s2_error or "ok", {
+            status("s2", error if s2_problem else ok, s2_problem or "ok", {
                 "server": f"{p.s2_host}:{p.s2_port}", "health": node.s2_health, "calls": st.s2_calls,
                 "latency_p50_s": f"{np.median(s2_lat):.3f}" if s2_lat.size else "nan"}),
-            status("s1", error if (node.s1_error or node.planner_error) else ok,
-                   node.s1_error or node.planner_error or "ok", {
+            status("s1", error if s1_problem else ok, s1_problem or "ok", {
                        "mode": p.s1_mode, "health": node.s1_health, "calls": st.s1_calls,
                        "latency_p50_s": f"{np.median(s1_lat):.3f}" if s1_lat.size else "nan",
                        "plan_to_cmd_p50_s": (f"{np.median(stats.plan_to_cmd_latency_s):.3f}"

@@ -16,14 +16,8 @@ from visualization_msgs.msg import Marker, MarkerArray
 from lingnav_ros.perception.debug_view import draw_debug, project_path, value_colour
 from lingnav_ros.perception.frame import RgbdFrame
 from lingnav_ros.perception.images import rgb_to_image_fields
+from lingnav_ros.stamps import time_msg
 from s1_server.plan import PixelGoal
-
-
-def ros_time(seconds: float):
-    from builtin_interfaces.msg import Time
-
-    sec = math.floor(seconds)
-    return Time(sec=int(sec), nanosec=int(round((seconds - sec) * 1e9)) % 1_000_000_000)
 
 
 def path_msg(path_odom: np.ndarray, header: Header) -> Path:
@@ -55,20 +49,21 @@ def candidate_markers(record, header: Header) -> MarkerArray:
 
 def s2_result_msg(d, frame: RgbdFrame, instruction: str, latency: float) -> S2Result:
     msg = S2Result()
-    msg.header = Header(stamp=ros_time(frame.stamp_s), frame_id=frame.frame_id)
+    msg.header = Header(stamp=time_msg(frame.stamp_s), frame_id=frame.frame_id)
     msg.instruction = instruction
     msg.target = d.target or ""
     msg.visible = bool(d.visible)
-    u, v = d.point_2d if d.point_2d is not None else (-1, -1)
+    u, v = d.point_2d_pixel if d.point_2d_pixel is not None else (-1, -1)
     msg.pixel_u, msg.pixel_v = int(u), int(v)
     nx, ny = d.point_2d_norm if d.point_2d_norm is not None else (math.nan, math.nan)
     msg.norm_x, msg.norm_y = float(nx), float(ny)
     msg.navigation = d.navigation or ""
     for t in d.tasks or []:
-        task = S2Task(kind=t.kind, target=t.target or "", symbol=t.symbol or "", count=int(t.count or 0))
-        pu, pv = t.point_2d if t.point_2d is not None else (-1, -1)
+        task = S2Task(kind=S2Task.KIND_STOP if t.is_stop else t.task, target=t.target or "",
+                      symbol="" if t.is_stop else (t.action or ""), count=int(t.number or 0))
+        pu, pv = t.point_2d_pixel if t.point_2d_pixel is not None else (-1, -1)
         task.pixel_u, task.pixel_v = int(pu), int(pv)
-        task.visible = t.point_2d is not None
+        task.visible = t.point_2d_pixel is not None
         msg.tasks.append(task)
     msg.model = d.model or ""
     msg.latency_s = float(latency)
@@ -91,7 +86,7 @@ class PlanViews:
         if record is None:
             return
         odom_frame = node.p.odom_frame
-        header = Header(stamp=ros_time(record.stamp_s), frame_id=odom_frame)
+        header = Header(stamp=time_msg(record.stamp_s), frame_id=odom_frame)
         plan = record.plan
         if node.path_pub.get_subscription_count() > 0 and len(record.path_odom):
             node.path_pub.publish(path_msg(record.path_odom, header))
@@ -110,13 +105,13 @@ class PlanViews:
             plan_px = project_path(record.path_odom, frame.pose, frame.intrinsics, frame.mount)
             nav = getattr(mission.last_decision, "navigation", "") or ""
             img = draw_debug(frame.rgb, target_px, nav, plan_px, f"{mission.state.name} {mission.reason}")
-            msg = Image(header=Header(stamp=ros_time(frame.stamp_s), frame_id=frame.frame_id),
+            msg = Image(header=Header(stamp=time_msg(frame.stamp_s), frame_id=frame.frame_id),
                         **rgb_to_image_fields(img))
             node.debug_pub.publish(msg)
 
 
 def target_marker(t, odom_frame: str) -> Marker:
-    m = Marker(header=Header(stamp=ros_time(t.stamp_s), frame_id=odom_frame), ns="lingnav_target",
+    m = Marker(header=Header(stamp=time_msg(t.stamp_s), frame_id=odom_frame), ns="lingnav_target",
                id=0, type=Marker.SPHERE, action=Marker.ADD)
     m.pose.position = Point(x=float(t.point_odom[0]), y=float(t.point_odom[1]), z=float(t.point_odom[2]))
     m.pose.orientation.w = 1.0

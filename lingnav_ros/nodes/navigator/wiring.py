@@ -8,7 +8,7 @@ periods follow sim time.
 from __future__ import annotations
 
 from diagnostic_msgs.msg import DiagnosticArray
-from geometry_msgs.msg import Twist, TwistStamped
+from geometry_msgs.msg import TransformStamped, Twist, TwistStamped
 from lingnav_msgs.msg import NavStatus, S2Result, TrajectoryCandidates
 from nav_msgs.msg import Odometry, Path
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -35,6 +35,12 @@ def command_qos() -> QoSProfile:
     return QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST)
 
 
+def latched_qos() -> QoSProfile:
+    """Like a static TF: the last value reaches subscribers that join later."""
+    return QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
+                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
 def rgb_topic(p: NavigatorParams) -> str:
     return p.rgb_compressed_topic if p.rgb_transport == "compressed" else p.rgb_topic
 
@@ -48,6 +54,8 @@ def wire(node) -> None:
                                depth_topic=p.depth_topic, qos=cam_qos, queue_size=p.sync_queue_size,
                                slop_s=p.sync_slop_s, callback=node.sensors.on_rgbd, callback_group=node.cb_camera)
     node.create_subscription(CameraInfo, p.camera_info_topic, node.sensors.on_camera_info, cam_qos,
+                             callback_group=node.cb_odom)
+    node.create_subscription(TransformStamped, p.camera_mount_topic, node.sensors.on_camera_mount, latched_qos(),
                              callback_group=node.cb_odom)
     node.create_subscription(Odometry, p.odom_topic, node.sensors.on_odom, sensor_qos(),
                              callback_group=node.cb_odom)
