@@ -16,6 +16,7 @@ All stamps are integer nanoseconds. Pure numpy; the navigator wires it to ROS.
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -92,9 +93,7 @@ class LocalMap:
         self.camera_on_base: tuple[float, float, float] | None = None  # mount x, y and half HFOV (rad)
         self._view_cache: dict = {}
 
-    # ------------------------------------------------------------------ geometry
-    def origin_xy(self) -> tuple[float, float]:
-        """Odom position of the grid's lower-left corner."""
+    def origin_xy(self) -> tuple[float, float]:  # odom position of the grid's lower-left corner
         return float(self.origin[0] * self.res), float(self.origin[1] * self.res)
 
     def cell_of(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -128,6 +127,13 @@ class LocalMap:
             setattr(self, name, scrolled(getattr(self, name), int(shift[0]), int(shift[1]), blank))
 
     # ------------------------------------------------------------------ state
+    def snapshot(self) -> LocalMap:
+        """A copy to query without holding the owner's lock (the arrays are small)."""
+        out = copy.copy(self)
+        for name in ("occ_ns", "occ_h", "free_ns", "dark_ns", "dark_frames", "visit_ns", "visits", "origin"):
+            setattr(out, name, getattr(self, name).copy())
+        return out
+
     def occupied_mask(self, now_ns: int) -> np.ndarray:
         c = self.config
         return (self.occ_ns >= self.free_ns) & (now_ns - self.occ_ns <= int(c.obstacle_timeout_s * 1e9))
@@ -390,5 +396,5 @@ class LocalMap:
         return occ, free
 
     def occupancy_grid(self, now_ns: int) -> tuple[np.ndarray, tuple[float, float], float]:
-        """nav_msgs/OccupancyGrid data (row-major, rows along odom y), origin xy and resolution."""
+        # nav_msgs/OccupancyGrid data (row-major, rows along odom y), origin xy and resolution
         return self.states(now_ns).T.copy(), self.origin_xy(), self.res

@@ -51,21 +51,29 @@ def first_hit(m: LocalMap, path: np.ndarray, s: np.ndarray, mask: np.ndarray, ra
     (a cell counts when its centre is within radius + half a cell of the disk's centre)."""
     if path.shape[0] == 0:
         return 0.0
+    rows = np.flatnonzero(disk_hits(m, path, mask, radius_m, outside_hits))
+    return float(s[rows[0]]) if rows.size else math.inf
+
+
+def disk_hits(m: LocalMap, points: np.ndarray, mask: np.ndarray, radius_m: float,
+              outside_hits: bool = False) -> np.ndarray:
+    """Per point [N,>=2]: does a disk of `radius_m` there overlap a `mask` cell?"""
     r = int(math.ceil(radius_m / m.res)) + 1
     off = np.arange(-r, r + 1)
     oi, oj = (a.ravel() for a in np.meshgrid(off, off, indexing="ij"))
-    base_i = np.floor(path[:, 0] / m.res).astype(np.int64) - m.origin[0]
-    base_j = np.floor(path[:, 1] / m.res).astype(np.int64) - m.origin[1]
+    keep = np.hypot(oi, oj) <= r + 1.5  # corners can never be within reach
+    oi, oj = oi[keep], oj[keep]
+    base_i = np.floor(points[:, 0] / m.res).astype(np.int64) - m.origin[0]
+    base_j = np.floor(points[:, 1] / m.res).astype(np.int64) - m.origin[1]
     ci, cj = base_i[:, None] + oi[None, :], base_j[:, None] + oj[None, :]
-    cx = (ci + m.origin[0] + 0.5) * m.res - path[:, :1]
-    cy = (cj + m.origin[1] + 0.5) * m.res - path[:, 1:2]
+    cx = (ci + m.origin[0] + 0.5) * m.res - points[:, :1]
+    cy = (cj + m.origin[1] + 0.5) * m.res - points[:, 1:2]
     near = cx * cx + cy * cy <= (radius_m + 0.5 * m.res) ** 2
     inside = (ci >= 0) & (ci < m.n) & (cj >= 0) & (cj < m.n)
     hit = mask[np.clip(ci, 0, m.n - 1), np.clip(cj, 0, m.n - 1)] & inside
     if outside_hits:
         hit |= ~inside
-    rows = np.nonzero((hit & near).any(axis=1))[0]
-    return float(s[rows[0]]) if rows.size else math.inf
+    return (hit & near).any(axis=1)
 
 
 def floor_view(intr: Intrinsics, mount: CameraMount, stride: int, shape: tuple[int, int], near_m: float):

@@ -76,7 +76,8 @@ class MapMemory:
         if not (self.enabled and self.veto_enabled) or pose_at_image is None:
             return plan
         with self.lock:
-            res = veto_plan(plan, pose_at_image, self.map, int(now_s * 1e9), self.veto_config, target_xy)
+            snapshot = self.map.snapshot()  # sweep the candidates without blocking the camera or control
+        res = veto_plan(plan, pose_at_image, snapshot, int(now_s * 1e9), self.veto_config, target_xy)
         if res.vetoed and res.reason != self.last_veto:
             self.node.get_logger().info(res.reason)
         self.last_veto = res.reason
