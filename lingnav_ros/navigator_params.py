@@ -113,6 +113,22 @@ class NavigatorParams:
     collision_predict_time_s: float = _p(1.5, "Horizon of the predicted path that is checked")
     target_clearance_m: float = _p(0.4, "Depth points this close to the target belong to it and "
                                    "never block the final approach")
+    collision_brake_decel_mps2: float = _p(0.8, "Deceleration the base surely manages: speed is capped "
+                                           "so the robot stops within the free space the local map knows")
+    collision_reaction_s: float = _p(0.25, "Control period + command latency + frame age, for that cap")
+
+    # --- local map (obstacle memory) ----------------------------------------------------------
+    local_map_enabled: bool = _p(True, "Remember obstacles and free space in a rolling odom-frame grid "
+                                 "for the collision monitor and the S1 veto")
+    local_map_size_m: float = _p(6.0, "Side of the rolling grid, centred on the robot")
+    local_map_resolution_m: float = _p(0.05, "Cell size of the rolling grid")
+    local_map_obstacle_timeout_s: float = _p(30.0, "Forget an obstacle cell not seen again for this long")
+    local_map_free_timeout_s: float = _p(15.0, "Free space not seen again for this long becomes unknown")
+    local_map_clear_max_height_m: float = _p(0.3, "A depth ray clears the cells it passes below this "
+                                             "height (keep it below the camera height)")
+    s1_map_veto: bool = _p(True, "Cut or replace S1 candidates that run into remembered obstacles")
+    local_map_topic: str = _p(topics.LOCAL_MAP, "nav_msgs/OccupancyGrid of the local map (when subscribed)")
+    local_map_publish_rate_hz: float = _p(2.0, "Local map publish rate")
 
     # --- camera -------------------------------------------------------------------------------
     rgb_transport: str = _p("raw", "RGB as sensor_msgs/Image (raw) or CompressedImage", RGB_TRANSPORTS)
@@ -231,7 +247,10 @@ def validate(p: NavigatorParams) -> None:
                 "v_max_mps", "w_max_radps", "a_max_mps2", "alpha_max_radps2", "robot_radius_m",
                 "s2_timeout_s", "s1_timeout_s", "s2_requery_period_s", "status_rate_hz",
                 "sync_slop_s", "odom_timeout_s", "depth_timeout_s", "mpc_dt_s", "mission_timeout_s",
-                "search_timeout_s", "fx", "fy", "diagnostics_period_s", "server_outage_timeout_s"]
+                "search_timeout_s", "fx", "fy", "diagnostics_period_s", "server_outage_timeout_s",
+                "collision_brake_decel_mps2", "local_map_size_m", "local_map_resolution_m",
+                "local_map_obstacle_timeout_s", "local_map_free_timeout_s", "local_map_clear_max_height_m",
+                "local_map_publish_rate_hz"]
     for name in positive:
         if getattr(p, name) <= 0:
             raise ParamError(f"{name} must be > 0")
@@ -250,6 +269,10 @@ def validate(p: NavigatorParams) -> None:
         raise ParamError("collision_slowdown_ratio must be in (0, 1]")
     if p.v_min_mps > p.v_max_mps:
         raise ParamError("v_min_mps must be <= v_max_mps")
+    if p.collision_reaction_s < 0.0:
+        raise ParamError("collision_reaction_s must be >= 0")
+    if p.local_map_size_m / p.local_map_resolution_m > 2000:
+        raise ParamError("local_map_size_m / local_map_resolution_m must be <= 2000 cells")
 
 
 def ros_parameters(overrides: dict[str, Any] | None = None) -> dict[str, Any]:

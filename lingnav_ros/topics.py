@@ -36,6 +36,7 @@ CANDIDATES = "lingnav/candidates"
 CANDIDATE_MARKERS = "lingnav/candidate_markers"
 TARGET_MARKER = "lingnav/target_marker"
 DEBUG_IMAGE = "lingnav/debug_image"
+LOCAL_MAP = "lingnav/local_map"
 DIAGNOSTICS = "/diagnostics"
 
 # Simulator ground truth (not used by the navigator)

@@ -169,3 +169,20 @@ def test_bad_inputs_are_refused_with_a_reason():
     depth = np.full((120, 160), np.nan, np.float32)
     depth[:60] = -1.0
     assert m.update(depth, scene.intrinsics, scene.mount, Pose2D(0.0, 0.0, 0.0), 0)["marked_cells"] == 0
+
+
+def test_dark_cells_need_frames_running_without_a_reading_and_a_reading_resets_them():
+    m, scene, pose = LocalMap(LocalMapConfig(dark_min_frames=3)), Scene(), Pose2D(0.0, 0.0, 0.0)
+    depth = scene.render(pose)[1]
+    hole = depth.copy()
+    hole[100:, 70:90] = 0.0  # the floor right ahead reads nothing
+    for k in range(2):
+        m.update(hole, scene.intrinsics, scene.mount, pose, k * S // 10)
+    assert not m.dark_mask(S // 10).any(), "two frames: a hole"
+    m.update(hole, scene.intrinsics, scene.mount, pose, 2 * S // 10)
+    dark = m.dark_mask(2 * S // 10)
+    assert dark.any() and not (dark & m.free_mask(2 * S // 10)).any()
+    m.update(depth, scene.intrinsics, scene.mount, pose, 3 * S // 10)
+    xs, _ = m.cell_centres()
+    near = xs[:, None] < 2.0  # (the floor beyond the scene's 8 m range is dark for good)
+    assert not (m.dark_mask(3 * S // 10) & near).any(), "seen again: no longer dark"

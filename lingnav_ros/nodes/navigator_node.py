@@ -40,6 +40,7 @@ from lingnav_ros.nodes.navigator.action import NavigateCompanion
 from lingnav_ros.nodes.navigator.control import ControlLoop
 from lingnav_ros.nodes.navigator.door import SensorFaults
 from lingnav_ros.nodes.navigator.lanes import ServerCalls
+from lingnav_ros.nodes.navigator.memory import MapMemory
 from lingnav_ros.nodes.navigator.outage import ServerOutage
 from lingnav_ros.nodes.navigator.sensors import SensorIntake
 from lingnav_ros.nodes.navigator.status import NavigatorStats, StatusReporter
@@ -82,7 +83,8 @@ class NavigatorNode(Node):
             robot_radius_m=p.robot_radius_m, stop_distance_m=p.collision_stop_distance_m,
             slowdown_distance_m=p.collision_slowdown_distance_m, slowdown_ratio=p.collision_slowdown_ratio,
             min_height_m=p.collision_min_height_m, max_height_m=p.collision_max_height_m,
-            depth_stride=p.collision_depth_stride, target_clearance_m=p.target_clearance_m)
+            depth_stride=p.collision_depth_stride, target_clearance_m=p.target_clearance_m,
+            brake_decel_mps2=p.collision_brake_decel_mps2, reaction_s=p.collision_reaction_s)
         self.collision = CollisionMonitor(self.collision_cfg)
         self.gate = CommandGate()
         self.odom = OdomBuffer(history_s=p.odom_buffer_s)
@@ -120,6 +122,7 @@ class NavigatorNode(Node):
         self.s1_health_client = factories.make_s1_health_client(p)
 
         # --- parts, then the ROS surface that calls them ---
+        self.memory = MapMemory(self)
         self.sensors = SensorIntake(self)
         self.control = ControlLoop(self)
         self.calls = ServerCalls(self)

@@ -16,6 +16,7 @@ All stamps are integer nanoseconds. Pure numpy; the navigator wires it to ROS.
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -24,7 +25,8 @@ from scipy import ndimage
 
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.frames import base_to_odom_xy, odom_to_base_xy
-from s1_server.camera import CameraMount, Intrinsics, backproject, optical_to_base, optical_to_base_rotation
+from lingnav_ros.perception.local_map_geometry import densify, first_hit, floor_view, ray_samples, scrolled
+from s1_server.camera import CameraMount, Intrinsics, backproject, optical_to_base
 
 NEVER_NS = -(2 ** 62)
 UNKNOWN, FREE, OCCUPIED = -1, 0, 100  # nav_msgs/OccupancyGrid values
@@ -46,6 +48,7 @@ class LocalMapConfig:
     footprint_radius_m: float = 0.2  # cells under the robot are free (footprint clearing)
     near_view_m: float = 1.2  # floor pixels closer than this form the "near field" view
     revisit_gap_s: float = 5.0  # a cell counts one more visit only after this long away
+    dark_min_frames: int = 3  # looked at without a reading in this many frames running: dark
 
     def __post_init__(self) -> None:
         for name in ("size_m", "resolution_m", "obstacle_timeout_s", "free_timeout_s", "recentre_m",
@@ -80,17 +83,17 @@ class LocalMap:
         self.occ_ns = np.full(shape, NEVER_NS, np.int64)
         self.occ_h = np.zeros(shape, np.float32)
         self.free_ns = np.full(shape, NEVER_NS, np.int64)
+        self.dark_ns = np.full(shape, NEVER_NS, np.int64)  # looked at through invalid depth
+        self.dark_frames = np.zeros(shape, np.int16)  # frames running, reset when seen free
         self.visit_ns = np.full(shape, NEVER_NS, np.int64)
         self.visits = np.zeros(shape, np.int32)
         self.origin = np.zeros(2, np.int64)  # odom cell index of grid cell [0, 0]
         self.centred = False
-        self.last_stamp_ns = NEVER_NS
         self.near_view: NearView | None = None
+        self.camera_on_base: tuple[float, float, float] | None = None  # mount x, y and half HFOV (rad)
         self._view_cache: dict = {}
 
-    # ------------------------------------------------------------------ geometry
-    def origin_xy(self) -> tuple[float, float]:
-        """Odom position of the grid's lower-left corner."""
+    def origin_xy(self) -> tuple[float, float]:  # odom position of the grid's lower-left corner
         return float(self.origin[0] * self.res), float(self.origin[1] * self.res)
 
     def cell_of(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -119,11 +122,18 @@ class LocalMap:
         if not self.centred:
             self.centred = True
             return
-        for name, blank in (("occ_ns", NEVER_NS), ("occ_h", 0.0), ("free_ns", NEVER_NS),
-                            ("visit_ns", NEVER_NS), ("visits", 0)):
-            setattr(self, name, _scrolled(getattr(self, name), int(shift[0]), int(shift[1]), blank))
+        for name, blank in (("occ_ns", NEVER_NS), ("occ_h", 0.0), ("free_ns", NEVER_NS), ("dark_ns", NEVER_NS),
+                            ("dark_frames", 0), ("visit_ns", NEVER_NS), ("visits", 0)):
+            setattr(self, name, scrolled(getattr(self, name), int(shift[0]), int(shift[1]), blank))
 
     # ------------------------------------------------------------------ state
+    def snapshot(self) -> LocalMap:
+        """A copy to query without holding the owner's lock (the arrays are small)."""
+        out = copy.copy(self)
+        for name in ("occ_ns", "occ_h", "free_ns", "dark_ns", "dark_frames", "visit_ns", "visits", "origin"):
+            setattr(out, name, getattr(self, name).copy())
+        return out
+
     def occupied_mask(self, now_ns: int) -> np.ndarray:
         c = self.config
         return (self.occ_ns >= self.free_ns) & (now_ns - self.occ_ns <= int(c.obstacle_timeout_s * 1e9))
@@ -131,6 +141,14 @@ class LocalMap:
     def free_mask(self, now_ns: int) -> np.ndarray:
         c = self.config
         return (self.free_ns > self.occ_ns) & (now_ns - self.free_ns <= int(c.free_timeout_s * 1e9))
+
+    def dark_mask(self, now_ns: int) -> np.ndarray:
+        """Cells the camera looked toward but read nothing from (a black surface, below its
+        minimum range) in `dark_min_frames` frames running, more recently than it saw them free:
+        unknown, and known to be in view. Random holes come and go, so they do not add up."""
+        c = self.config
+        return (self.dark_ns > self.free_ns) & (self.dark_frames >= c.dark_min_frames) \
+            & (now_ns - self.dark_ns <= int(c.free_timeout_s * 1e9))
 
     def states(self, now_ns: int) -> np.ndarray:
         """int8 [n, n] (ix, iy): OCCUPIED, FREE or UNKNOWN."""
@@ -153,9 +171,10 @@ class LocalMap:
         if (intr.width, intr.height) != (d.shape[1], d.shape[0]):
             intr = intr.scaled_to(d.shape[1], d.shape[0])
         self.recentre(pose.x_m, pose.y_m)
+        self.camera_on_base = (mount.x_m, mount.y_m, math.atan2(0.5 * intr.width, intr.fx))
         stride = max(1, int(round(d.shape[1] / c.target_columns)))
         pts_opt, valid = backproject(d, intr, stride=stride)
-        self._store_near_view(intr, mount, pose, stride, valid, stamp_ns)
+        floor_xy = self._store_near_view(intr, mount, pose, stride, valid, stamp_ns)
         pts = optical_to_base(pts_opt, mount) if pts_opt.shape[0] else np.zeros((0, 3))
         cam_xy = base_to_odom_xy(np.array([[mount.x_m, mount.y_m]]), pose)[0]
         xy = base_to_odom_xy(pts[:, :2], pose) if pts.shape[0] else np.zeros((0, 2))
@@ -165,8 +184,8 @@ class LocalMap:
         n_clear = self._clear_rays(cam_xy, mount.height_m, xy, z, rng, was_occ, stamp_ns)
         obst = (z >= c.min_height_m) & (z <= c.max_height_m) & (rng <= c.mark_max_range_m)
         n_mark = self._mark(xy[obst], z[obst], stamp_ns)
+        self._mark_dark(cam_xy, mount.height_m, floor_xy[~valid.ravel()], stamp_ns)
         self.clear_footprint(pose, stamp_ns)
-        self.last_stamp_ns = max(self.last_stamp_ns, stamp_ns)
         return {"rays": int(valid.size), "valid_fraction": float(valid.mean()) if valid.size else 0.0,
                 "marked_cells": n_mark, "cleared_samples": n_clear, "stride": stride}
 
@@ -182,26 +201,42 @@ class LocalMap:
         first[1:] = key[order][1:] != key[order][:-1]
         sel = order[first]
         end_xy, end_z, length = xy[sel], z[sel], rng[sel]
-        floor_hit = end_z < c.min_height_m
-        # obstacle hits stop half a cell short of their own cell; floor hits clear it
-        reach = np.minimum(np.where(floor_hit, length, length - 0.5 * self.res), c.clear_max_range_m)
-        steps = np.maximum(np.ceil(reach / self.res).astype(np.int64), 0)
-        total = int(steps.sum())
-        if total == 0:
+        # every ray stops half a cell short of its end: depth noise must not clear the first cell
+        # of something the camera cannot see (a black object behind the last floor reading)
+        reach = np.minimum(length - 0.5 * self.res, c.clear_max_range_m)
+        samples = ray_samples(cam_xy, end_xy, length, reach, self.res)
+        if samples is None:
             return 0
-        ray = np.repeat(np.arange(sel.size), steps)
-        start = np.cumsum(steps) - steps
-        k = np.arange(total) - np.repeat(start, steps)
-        s = (k + 1.0) * (reach[ray] / np.maximum(steps[ray], 1))  # up to and including `reach`
-        frac = s / np.maximum(length[ray], 1e-6)
-        sx = cam_xy[0] + (end_xy[ray, 0] - cam_xy[0]) * frac
-        sy = cam_xy[1] + (end_xy[ray, 1] - cam_xy[1]) * frac
+        sx, sy, frac, ray = samples
         sz = cam_z + (end_z[ray] - cam_z) * frac
         cx, cy, inside = self.cell_of(np.stack([sx, sy], axis=1))
         limit = np.where(was_occ[cx, cy], self.occ_h[cx, cy], c.clear_max_height_m)
         ok = inside & (sz <= limit)
         self.free_ns[cx[ok], cy[ok]] = stamp_ns
+        self.dark_frames[cx[ok], cy[ok]] = 0
         return int(ok.sum())
+
+    def _mark_dark(self, cam_xy, cam_z: float, floor_xy: np.ndarray, stamp_ns: int) -> None:
+        """Invalid pixels looking down: the cells their rays cross on the way to the floor were in
+        view but not seen (a black box, a hole in the depth). Only the unknown check uses this."""
+        floor_xy = floor_xy[np.isfinite(floor_xy[:, 0])] if floor_xy.shape[0] else floor_xy
+        if floor_xy.shape[0] == 0:
+            return
+        ix, iy, _ = self.cell_of(floor_xy)
+        _, first = np.unique(ix * self.n + iy, return_index=True)
+        end = floor_xy[first]
+        length = np.hypot(end[:, 0] - cam_xy[0], end[:, 1] - cam_xy[1])
+        samples = ray_samples(cam_xy, end, length, np.minimum(length, self.config.clear_max_range_m), self.res)
+        if samples is None:
+            return
+        cx, cy, inside = self.cell_of(np.stack(samples[:2], axis=1))
+        inside &= cam_z * (1.0 - samples[2]) <= self.config.clear_max_height_m  # as low as a clearing ray
+        cells = np.unique(cx[inside] * self.n + cy[inside])
+        ux, uy = cells // self.n, cells % self.n
+        seen_free_now = self.free_ns[ux, uy] == stamp_ns
+        ux, uy = ux[~seen_free_now], uy[~seen_free_now]
+        self.dark_ns[ux, uy] = stamp_ns
+        self.dark_frames[ux, uy] = np.minimum(self.dark_frames[ux, uy] + 1, 1000)
 
     def _mark(self, xy: np.ndarray, z: np.ndarray, stamp_ns: int) -> int:
         ix, iy, inside = self.cell_of(xy)
@@ -219,13 +254,15 @@ class LocalMap:
 
     def clear_footprint(self, pose: Pose2D, stamp_ns: int) -> None:
         """The robot stands on these cells, so nothing else does (Nav2's footprint clearing)."""
-        mask, (i0, j0) = self._disk(pose.x_m, pose.y_m, self.config.footprint_radius_m)
+        mask, (i0, j0) = self.disk(pose.x_m, pose.y_m, self.config.footprint_radius_m)
         if mask is not None:
             sub = (slice(i0, i0 + mask.shape[0]), slice(j0, j0 + mask.shape[1]))
             self.free_ns[sub][mask] = stamp_ns
             self.occ_ns[sub][mask] = NEVER_NS
 
-    def _disk(self, x_m: float, y_m: float, radius_m: float):
+    def disk(self, x_m: float, y_m: float, radius_m: float):
+        """Cells within `radius_m` of (x, y): a bool mask and the grid index of its [0, 0]
+        (mask None when the disk is outside the window)."""
         r = int(math.ceil(radius_m / self.res))
         ci = int(math.floor(x_m / self.res)) - self.origin[0]
         cj = int(math.floor(y_m / self.res)) - self.origin[1]
@@ -238,14 +275,18 @@ class LocalMap:
         mask = np.hypot(xs[:, None] - x_m, ys[None, :] - y_m) <= radius_m
         return mask, (i0, j0)
 
-    def _store_near_view(self, intr, mount, pose, stride, valid, stamp_ns) -> None:
+    def _store_near_view(self, intr, mount, pose, stride, valid, stamp_ns) -> np.ndarray:
+        """Keep the near-field view of this frame; return every strided pixel's floor point
+        (odom [h*w, 2], NaN for rays that never meet the floor)."""
         key = (intr, mount, stride, valid.shape)
         if key not in self._view_cache:
             self._view_cache.clear()
-            self._view_cache[key] = _floor_view(intr, mount, stride, valid.shape, self.config.near_view_m)
+            self._view_cache[key] = floor_view(intr, mount, stride, valid.shape, self.config.near_view_m)
         sel, floor_xy_base = self._view_cache[key]
-        self.near_view = NearView(base_to_odom_xy(floor_xy_base, pose) if sel.any() else np.zeros((0, 2)),
-                                  ~valid[sel], stamp_ns)
+        floor_odom = base_to_odom_xy(floor_xy_base.reshape(-1, 2), pose)
+        near = sel.ravel()
+        self.near_view = NearView(floor_odom[near], ~valid.ravel()[near], stamp_ns)
+        return floor_odom
 
     # ------------------------------------------------------------------ visited cells
     def mark_visited(self, x_m: float, y_m: float, stamp_ns: int, radius_m: float | None = None) -> None:
@@ -255,7 +296,7 @@ class LocalMap:
             raise ValueError("visited position is not finite")
         self.recentre(x_m, y_m)
         r = self.config.footprint_radius_m if radius_m is None else radius_m
-        mask, (i0, j0) = self._disk(x_m, y_m, r)
+        mask, (i0, j0) = self.disk(x_m, y_m, r)
         if mask is None:
             return
         sub = (slice(i0, i0 + mask.shape[0]), slice(j0, j0 + mask.shape[1]))
@@ -287,7 +328,7 @@ class LocalMap:
             a = pose.theta_rad + b
             s = np.arange(0.0, horizon_m + 1e-9, self.res)
             path = np.stack([pose.x_m + s * math.cos(a), pose.y_m + s * math.sin(a), np.full_like(s, a)], axis=1)
-            d = _first_hit(self, path, s, occ, radius_m)
+            d = first_hit(self, path, s, occ, radius_m)
             ix, iy, inside = self.cell_of(path[:, :2])
             visited = inside & (self.visit_ns[ix, iy] != NEVER_NS)
             out.append({"bearing_rad": b, "free_m": d, "blocked": d < horizon_m,
@@ -319,9 +360,9 @@ class LocalMap:
         path = np.asarray(path_odom, dtype=float).reshape(-1, 3)
         pts, s = densify(path[:, :2], self.res)
         occ = self.occupied_mask(now_ns)
-        d_occ = _first_hit(self, np.column_stack([pts, np.zeros(len(pts))]), s, occ, radius_m)
+        d_occ = first_hit(self, np.column_stack([pts, np.zeros(len(pts))]), s, occ, radius_m)
         not_free = ~self.free_mask(now_ns)
-        d_unk = _first_hit(self, np.column_stack([pts, np.zeros(len(pts))]), s, not_free, unknown_halfwidth_m,
+        d_unk = first_hit(self, np.column_stack([pts, np.zeros(len(pts))]), s, not_free, unknown_halfwidth_m,
                            outside_hits=True)
         return d_occ, d_unk
 
@@ -339,7 +380,7 @@ class LocalMap:
         s = np.arange(0.0, horizon_m + 1e-9, self.res)
         path = np.stack([pose.x_m + s * math.cos(pose.theta_rad), pose.y_m + s * math.sin(pose.theta_rad),
                          np.full_like(s, pose.theta_rad)], axis=1)
-        return _first_hit(self, path, s, self.occupied_mask(now_ns), radius_m)
+        return first_hit(self, path, s, self.occupied_mask(now_ns), radius_m)
 
     def rasterize_base(self, pose: Pose2D, now_ns: int, x0_m: float, y0_m: float, res_m: float,
                        nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:
@@ -355,69 +396,5 @@ class LocalMap:
         return occ, free
 
     def occupancy_grid(self, now_ns: int) -> tuple[np.ndarray, tuple[float, float], float]:
-        """nav_msgs/OccupancyGrid data (row-major, rows along odom y), origin xy and resolution."""
+        # nav_msgs/OccupancyGrid data (row-major, rows along odom y), origin xy and resolution
         return self.states(now_ns).T.copy(), self.origin_xy(), self.res
-
-
-def densify(path_xy: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Points every <= step_m along a polyline [N,2], with their arc length (vectorised)."""
-    p = np.asarray(path_xy, dtype=float).reshape(-1, 2)
-    if p.shape[0] == 1:
-        return p.copy(), np.zeros(1)
-    seg = np.hypot(*np.diff(p, axis=0).T)
-    n = np.maximum(np.ceil(seg / step_m).astype(np.int64), 1)
-    idx = np.repeat(np.arange(seg.size), n)
-    k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n) + 1
-    t = (k / n[idx])[:, None]
-    pts = p[idx] + (p[idx + 1] - p[idx]) * t
-    s = np.concatenate([[0.0], np.cumsum(seg)])[idx] + seg[idx] * t[:, 0]
-    return np.vstack([p[:1], pts]), np.concatenate([[0.0], s])
-
-
-def _first_hit(m: LocalMap, path: np.ndarray, s: np.ndarray, mask: np.ndarray, radius_m: float,
-               outside_hits: bool = False) -> float:
-    """Arc length at which a disk of `radius_m` moved along `path` first covers a `mask` cell."""
-    if path.shape[0] == 0:
-        return 0.0
-    r = int(math.ceil(radius_m / m.res))
-    off = np.arange(-r, r + 1)
-    oi, oj = np.meshgrid(off, off, indexing="ij")
-    keep = np.hypot(oi, oj) * m.res <= radius_m + 1e-9
-    oi, oj = oi[keep], oj[keep]
-    base_i = np.floor(path[:, 0] / m.res).astype(np.int64) - m.origin[0]
-    base_j = np.floor(path[:, 1] / m.res).astype(np.int64) - m.origin[1]
-    ci, cj = base_i[:, None] + oi[None, :], base_j[:, None] + oj[None, :]
-    inside = (ci >= 0) & (ci < m.n) & (cj >= 0) & (cj < m.n)
-    hit = mask[np.clip(ci, 0, m.n - 1), np.clip(cj, 0, m.n - 1)] & inside
-    if outside_hits:
-        hit |= ~inside
-    rows = np.nonzero(hit.any(axis=1))[0]
-    return float(s[rows[0]]) if rows.size else math.inf
-
-
-def _floor_view(intr: Intrinsics, mount: CameraMount, stride: int, shape: tuple[int, int], near_m: float):
-    """Which strided pixels look at the floor within `near_m` of the base, and where (base xy)."""
-    h, w = shape
-    vs, us = np.mgrid[0:h, 0:w].astype(float) * stride
-    rays = np.stack([(us - intr.cx) / intr.fx, (vs - intr.cy) / intr.fy, np.ones_like(us)], axis=-1)
-    rb = rays @ optical_to_base_rotation(mount.pitch_rad).T
-    down = rb[..., 2] < -1e-6
-    t = np.where(down, mount.height_m / np.maximum(-rb[..., 2], 1e-6), np.inf)
-    fx = mount.x_m + t * rb[..., 0]
-    fy = mount.y_m + t * rb[..., 1]
-    sel = down & (np.hypot(fx, fy) <= near_m)
-    return sel, np.stack([fx[sel], fy[sel]], axis=1)
-
-
-def _scrolled(a: np.ndarray, di: int, dj: int, blank) -> np.ndarray:
-    """`a` seen from an origin moved by (di, dj) cells; cells that scroll in are `blank`."""
-    out = np.full_like(a, blank)
-    n0, n1 = a.shape
-    if abs(di) >= n0 or abs(dj) >= n1:
-        return out
-    src_i = slice(max(di, 0), n0 + min(di, 0))
-    dst_i = slice(max(-di, 0), n0 + min(-di, 0))
-    src_j = slice(max(dj, 0), n1 + min(dj, 0))
-    dst_j = slice(max(-dj, 0), n1 + min(-dj, 0))
-    out[dst_i, dst_j] = a[src_i, src_j]
-    return out

@@ -115,7 +115,8 @@ class ControlLoop:
         else:
             predicted = np.concatenate([[[pose.x_m, pose.y_m, pose.theta_rad]], np.asarray(predicted)[:, :3]])
         target = node.mission.target
-        collision = node.collision.check(predicted, obstacles, target.xy if target is not None else None)
+        collision = node.memory.check(node.collision, predicted, obstacles,
+                                      target.xy if target is not None else None, now)
         node.hold_reason = collision.reason
         return collision.apply(cmd)
 

@@ -128,6 +128,8 @@ class ServerCalls:
         self._answered(node.s1_outage)
         node.stats.s1_wall_s.append(time.perf_counter() - t0)
         node.s1_error = ""
+        target = node.mission.target
+        plan = node.memory.veto(plan, frame.pose, target.xy if target is not None else None, node.now_s())
         node.mission.on_s1_plan(req, plan, frame, node.now_s())
         if not plan.no_safe_path:
             node.pending_plan_stamp = frame.stamp_s

@@ -102,6 +102,8 @@ class SensorIntake:
         pose = node.odom.pose_at(stamp)
         depth_stamp = node.stamp_or_now(depth_msg.header.stamp)
         pose_depth = node.odom.pose_at(depth_stamp) or pose
+        if pose_depth is not None:
+            node.memory.on_depth(depth, intr, mount, pose_depth, depth_stamp)
         obstacles = np.zeros((0, 2))
         if pose_depth is not None and node.mission.active:  # idle: no need to pay for the point cloud
             obstacles = obstacles_to_odom(obstacles_from_depth(depth, intr, mount, node.collision_cfg), pose_depth)

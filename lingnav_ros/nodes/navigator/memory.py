@@ -1,0 +1,115 @@
+"""The navigator's obstacle memory: one rolling local map (perception/local_map.py) fed by every
+depth frame, read by the collision monitor and the S1 veto, shared with the mission's dead-end
+memory (visited cells) and published as nav_msgs/OccupancyGrid for RViz.
+
+The camera callback writes it and the control tick and the S1 lane read it, so every access goes
+through `self.lock`; an update costs a few milliseconds, never a control period.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+import numpy as np
+from nav_msgs.msg import OccupancyGrid
+from std_msgs.msg import Header
+
+from lingnav_ros.control.types import Pose2D
+from lingnav_ros.perception.local_map import LocalMap, LocalMapConfig
+from lingnav_ros.safety.collision import CollisionMonitor, CollisionVerdict
+from lingnav_ros.safety.map_veto import VetoConfig, veto_plan
+from s1_server.camera import CameraMount, Intrinsics
+from s1_server.plan import S1Plan
+
+
+class MapMemory:
+    def __init__(self, node) -> None:
+        p = node.p
+        self.node = node
+        self.enabled = bool(p.local_map_enabled)
+        self.veto_enabled = bool(p.s1_map_veto)
+        self.lock = threading.Lock()
+        self.map = LocalMap(LocalMapConfig(
+            size_m=p.local_map_size_m, resolution_m=p.local_map_resolution_m,
+            min_height_m=p.collision_min_height_m, max_height_m=p.collision_max_height_m,
+            clear_max_height_m=p.local_map_clear_max_height_m, obstacle_timeout_s=p.local_map_obstacle_timeout_s,
+            free_timeout_s=p.local_map_free_timeout_s, footprint_radius_m=p.robot_radius_m))
+        self.veto_config = VetoConfig(robot_radius_m=p.robot_radius_m, target_clearance_m=p.target_clearance_m)
+        self.update_s: deque[float] = deque(maxlen=200)
+        self.last_veto = ""
+        self.error = ""
+        self.pub = node.create_publisher(OccupancyGrid, p.local_map_topic, 1) if self.enabled else None
+        if self.pub is not None:
+            node.create_timer(1.0 / p.local_map_publish_rate_hz, self.publish, callback_group=node.cb_misc)
+
+    # ------------------------------------------------------------------ in
+    def on_depth(self, depth_m: np.ndarray, intr: Intrinsics, mount: CameraMount, pose: Pose2D,
+                 stamp_s: float) -> None:
+        """Fuse a depth frame taken from `pose` (odom at the depth stamp); remember the visit."""
+        if not self.enabled:
+            return
+        t0 = time.perf_counter()
+        stamp_ns = int(round(stamp_s * 1e9))
+        try:
+            with self.lock:
+                self.map.update(depth_m, intr, mount, pose, stamp_ns)
+                self.map.mark_visited(pose.x_m, pose.y_m, stamp_ns)
+            self.error = ""
+        except ValueError as exc:  # a bad frame is skipped with a reason, the memory stays
+            self.error = f"local map: {exc}"
+            self.node.get_logger().warning(self.error, throttle_duration_sec=5.0)
+        self.update_s.append(time.perf_counter() - t0)
+
+    # ------------------------------------------------------------------ out
+    def check(self, monitor: CollisionMonitor, predicted: np.ndarray, obstacles: np.ndarray,
+              target_xy: tuple[float, float] | None, now_s: float) -> CollisionVerdict:
+        """The collision verdict on this frame's obstacles plus what the map remembers."""
+        if not self.enabled:
+            return monitor.check(predicted, obstacles, target_xy)
+        with self.lock:
+            return monitor.check(predicted, obstacles, target_xy, local_map=self.map, now_ns=int(now_s * 1e9))
+
+    def veto(self, plan: S1Plan, pose_at_image: Pose2D | None, target_xy: tuple[float, float] | None,
+             now_s: float) -> S1Plan:
+        """`plan` with its candidates cut or replaced where they meet remembered obstacles."""
+        if not (self.enabled and self.veto_enabled) or pose_at_image is None:
+            return plan
+        with self.lock:
+            snapshot = self.map.snapshot()  # sweep the candidates without blocking the camera or control
+        res = veto_plan(plan, pose_at_image, snapshot, int(now_s * 1e9), self.veto_config, target_xy)
+        if res.vetoed and res.reason != self.last_veto:
+            self.node.get_logger().info(res.reason)
+        self.last_veto = res.reason
+        return res.plan
+
+    # ------------------------------------------------------------------ for the mission's dead-end memory
+    def directions(self, pose: Pose2D, now_s: float, count: int = 16, horizon_m: float = 1.5) -> list[dict]:
+        """Per bearing: free distance to a remembered obstacle, blocked or not, share visited."""
+        with self.lock:
+            return self.map.directions(pose, int(now_s * 1e9), count, horizon_m, self.veto_config.robot_radius_m)
+
+    def visits(self, x_m: float, y_m: float, now_s: float) -> tuple[int, float]:
+        """(times the robot has come back to (x, y), seconds since it was last there)."""
+        with self.lock:
+            return self.map.visit_count(x_m, y_m), self.map.visited_age_s(x_m, y_m, int(now_s * 1e9))
+
+    def update_ms_median(self) -> float:
+        vals = sorted(self.update_s)
+        return vals[len(vals) // 2] * 1e3 if vals else float("nan")
+
+    def publish(self) -> None:
+        if self.pub is None or self.pub.get_subscription_count() == 0:
+            return
+        now_s = self.node.now_s()
+        with self.lock:
+            data, (ox, oy), res = self.map.occupancy_grid(int(now_s * 1e9))
+            n = self.map.n
+        msg = OccupancyGrid(header=Header(frame_id=self.node.p.odom_frame))
+        msg.header.stamp = self.node.get_clock().now().to_msg()
+        msg.info.resolution = float(res)
+        msg.info.width = msg.info.height = int(n)
+        msg.info.origin.position.x, msg.info.origin.position.y = float(ox), float(oy)
+        msg.info.origin.orientation.w = 1.0
+        msg.data = data.astype(np.int8).ravel().tolist()
+        self.pub.publish(msg)
