@@ -32,14 +32,16 @@ def flush_denormal_enabled() -> bool:
 
 @contextlib.contextmanager
 def flush_denormal(enabled: bool = True) -> Iterator[None]:
-    """Flush denormals inside the block only, restoring the caller's mode afterwards."""
+    """Flush denormals inside the block only; afterwards the caller's mode is back, whatever the
+    block did to it (onnxruntime's denormal option sets it on the calling thread too)."""
     previous = flush_denormal_enabled()
-    changed = enabled and not previous and torch.set_flush_denormal(True)
+    if enabled and not previous:
+        torch.set_flush_denormal(True)
     try:
         yield
     finally:
-        if changed:
-            torch.set_flush_denormal(False)
+        if flush_denormal_enabled() != previous:
+            torch.set_flush_denormal(previous)
 
 
 def _assemble(kind: str, parts: dict, slots: int, cat, repeat):
@@ -119,6 +121,10 @@ class OnnxRuntime:
         options.add_session_config_entry("session.set_denormal_as_zero", "1")
         providers = list(providers or ["CPUExecutionProvider"])
         self.sessions = {}
+        with flush_denormal(False):  # creating a session with that option flips this thread's mode
+            self._open(ort, options, providers)
+
+    def _open(self, ort, options, providers: list[str]) -> None:
         for name in self.manifest["graphs"]:
             path = self.directory / f"{name}.onnx"
             try:
