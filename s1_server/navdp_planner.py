@@ -98,6 +98,8 @@ class NavDPPlanner:
         else:
             self.model = None
             self.cross_modal, self.memory_frames = self.runtime.cross_modal, self.runtime.memory_frames
+            if self.reference:
+                raise S1Error("the official-order reference path runs on torch only")
         self.generator = torch.Generator(device=self.device if self.runtime_name == "torch" else "cpu")
         if seed is not None:
             self.generator.manual_seed(seed)

@@ -131,6 +131,13 @@ def test_factory_and_refusals(exports, tmp_path, capsys):
     with pytest.raises(S1Error):
         make_navdp_planner(tmp_path / "empty", runtime="onnxruntime")
     small = write_random_checkpoint(tmp_path / "small.ckpt", True, NavDPConfig.small(True))
+    on_the_fly = NavDPPlanner(small, config=NavDPConfig.small(True), runtime="onnxruntime", seed=4)
+    in_torch = NavDPPlanner(small, config=NavDPConfig.small(True), seed=4)
+    rgb, depth = _frame(2)
+    a, b = on_the_fly.plan(rgb, depth, INTR, PixelGoal(60, 50)), in_torch.plan(rgb, depth, INTR, PixelGoal(60, 50))
+    np.testing.assert_allclose(a.candidates, b.candidates, atol=TOL)
+    with pytest.raises(S1Error, match="torch only"):
+        NavDPPlanner(on_the_fly.runtime, reference=True)
     assert export_main([small, str(tmp_path / "out")]) == 1  # not the official layout: refused, named
     assert "navdp-cross-modal.ckpt" in capsys.readouterr().err
     assert export_main([str(tmp_path / "missing.ckpt"), str(tmp_path / "out")]) == 1
