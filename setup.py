@@ -43,6 +43,7 @@ setup(
             "lingnav-s2-server = s2_server.cli:main",
             "lingnav-s2-client = s2_server.client_cli:main",
             "lingnav-s1-server = s1_server.cli:main",
+            "lingnav-s1-export = s1_server.navdp.onnx_export:main",
             "lingnav-navigator = lingnav_ros.nodes.navigator_node:main",
             "lingnav-sim = lingnav_ros.nodes.sim_node:main",
             "lingnav-bringup = lingnav_ros.bringup:main",

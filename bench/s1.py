@@ -1,7 +1,10 @@
-"""S1 benchmark: NavDP latency (full size, random weights, CPU), peak memory, the geometric planner
-at 640x480, and the HTTP overhead of the S1 server beyond the model call. Prints a table.
+"""S1 benchmark: NavDP plan latency at 640x480 (full-size random network in the official layout)
+for the official algorithm order (our `reference=True` path), ours on torch, ours on onnxruntime and
+fp16 on CUDA where present, with the largest differences between them under the same noise; peak
+memory; the geometric planner at 640x480; the HTTP overhead of the S1 server beyond the model call.
 
-    .venv/bin/python bench/s1.py [--iters 3] [--device cpu] [--skip-navdp]
+    .venv/bin/python bench/s1.py [--iters 2] [--device cpu] [--variant cross-modal|original]
+                                 [--small] [--skip-navdp] [--skip-onnx]
 """
 from __future__ import annotations
 
@@ -44,26 +47,80 @@ def pct(xs, q):
     return float(np.percentile(np.asarray(xs) * 1000.0, q))
 
 
-def bench_navdp(iters: int, device: str, rows: list):
+def _timed_plans(planner: NavDPPlanner, iters: int) -> tuple[list, list, list]:
+    """Plan on frames 0..iters (frame 0 is the warm-up, untimed); same frames and goal for every planner.
+    Returns the plans, wall times and process CPU times (the latter barely move when other processes
+    share the cores, so ratios are read from them)."""
+    plans, wall, cpu = [], [], []
+    for i in range(iters + 1):
+        rgb, depth = frame(i)
+        t0, c0 = time.perf_counter(), time.process_time()
+        plans.append(planner.plan(rgb, depth, INTR, PointGoal(2.0, 0.5)))
+        if i:
+            wall.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+    return plans, wall, cpu
+
+
+def _diff(a: list, b: list) -> str:
+    traj = max(float(np.abs(x.candidates - y.candidates).max()) for x, y in zip(a, b))
+    val = max(float(np.abs(x.values - y.values).max()) for x, y in zip(a, b))
+    return f"max |diff| traj {traj:.1e} m, values {val:.1e}"
+
+
+def _ratio(ref_wall: list, ref_cpu: list, wall: list, cpu: list) -> str:
+    return (f"{pct(ref_wall, 50) / pct(wall, 50):.2f}x faster (p50 wall), "
+            f"{min(ref_wall) / min(wall):.2f}x (min wall), {pct(ref_cpu, 50) / pct(cpu, 50):.2f}x (CPU)")
+
+
+def bench_navdp(iters: int, device: str, cross_modal: bool, small: bool, skip_onnx: bool, rows: list):
+    import torch
+
+    from s1_server.navdp.onnx_export import export_onnx
+    from s1_server.navdp.runtime import OnnxRuntime
+
+    cfg = NavDPConfig.small(cross_modal) if small else NavDPConfig.full(cross_modal)
+    size = f"{'small' if small else 'full'} {'cross-modal' if cross_modal else 'original'}"
     with tempfile.TemporaryDirectory() as d:
-        path = write_random_checkpoint(Path(d) / "navdp-weights.ckpt", False)
+        path = write_random_checkpoint(Path(d) / "navdp.ckpt", cross_modal, cfg)
         t0 = time.perf_counter()
-        planner = NavDPPlanner(path, device=device, seed=0)
+        ours = NavDPPlanner(path, device=device, seed=0, config=cfg)
         load_s = time.perf_counter() - t0
-    rgb, depth = frame()
-    planner.plan(rgb, depth, INTR, PointGoal(2.0, 0.0))  # warm-up
-    times = []
-    for i in range(iters):
-        rgb, depth = frame(i + 1)
-        times.append(planner.plan(rgb, depth, INTR, PointGoal(2.0, 0.0)).latency_s)
-    rows.append(("NavDP full fp32 b1 16x10 plan p50", f"{pct(times, 50):.0f} ms", f"{device}, {iters} iters"))
-    rows.append(("NavDP full fp32 b1 16x10 plan p99", f"{pct(times, 99):.0f} ms", f"load {load_s:.1f} s"))
+        official = NavDPPlanner(ours.model, device=device, seed=0, reference=True)
+        ref_plans, ref_t, ref_c = _timed_plans(official, iters)
+        our_plans, our_t, our_c = _timed_plans(ours, iters)
+        note = f"{size}, 640x480, {device}, {torch.get_num_threads()} threads, 16x10 steps, {iters} iters"
+        rows.append(("NavDP official order (torch) p50", f"{pct(ref_t, 50):.0f} ms",
+                     f"min {min(ref_t) * 1000:.0f} ms, CPU {pct(ref_c, 50):.0f} ms; {note}"))
+        rows.append(("NavDP ours (torch) p50", f"{pct(our_t, 50):.0f} ms",
+                     f"min {min(our_t) * 1000:.0f} ms, CPU {pct(our_c, 50):.0f} ms, "
+                     f"{_ratio(ref_t, ref_c, our_t, our_c)}; "
+                     f"{_diff(our_plans, ref_plans)}"))
+        if skip_onnx:
+            rows.append(("NavDP ours (onnxruntime) p50", "skipped", "--skip-onnx"))
+        else:
+            t0 = time.perf_counter()
+            out = export_onnx(NavDPPlanner(path, seed=0, config=cfg).model, Path(d) / "onnx", path)
+            export_s = time.perf_counter() - t0
+            ort_plans, ort_t, ort_c = _timed_plans(NavDPPlanner(OnnxRuntime(out), seed=0), iters)
+            rows.append(("NavDP ours (onnxruntime CPU) p50", f"{pct(ort_t, 50):.0f} ms",
+                         f"min {min(ort_t) * 1000:.0f} ms, CPU {pct(ort_c, 50):.0f} ms, "
+                         f"{_ratio(ref_t, ref_c, ort_t, ort_c)}; "
+                         f"{_diff(ort_plans, ref_plans)}; export {export_s:.0f} s"))
+    rows.append(("NavDP load (torch)", f"{load_s:.1f} s", ""))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     rows.append(("NavDP peak RSS (process)", f"{rss:.0f} MiB", "includes the random checkpoint write"))
-    if device.startswith("cuda"):
-        import torch
-
-        rows.append(("NavDP peak CUDA memory", f"{torch.cuda.max_memory_allocated() / 2**20:.0f} MiB", device))
+    if not torch.cuda.is_available():
+        rows.append(("NavDP ours fp16 CUDA p50", "skipped", "torch.cuda.is_available() is False"))
+        return
+    with tempfile.TemporaryDirectory() as d:
+        path = write_random_checkpoint(Path(d) / "navdp.ckpt", cross_modal, cfg)
+        fp32_plans, fp32_t, _ = _timed_plans(NavDPPlanner(path, device="cuda", seed=0, config=cfg), iters)
+        half_plans, half_t, _ = _timed_plans(NavDPPlanner(path, device="cuda", half=True, seed=0, config=cfg), iters)
+    rows.append(("NavDP ours fp32 CUDA p50", f"{pct(fp32_t, 50):.0f} ms", torch.cuda.get_device_name()))
+    rows.append(("NavDP ours fp16 CUDA p50", f"{pct(half_t, 50):.0f} ms",
+                 f"vs fp32 CUDA: {_diff(half_plans, fp32_plans)}"))
+    rows.append(("NavDP peak CUDA memory", f"{torch.cuda.max_memory_allocated() / 2**20:.0f} MiB", ""))
 
 
 def bench_geometric(rows: list):
@@ -124,15 +181,18 @@ def bench_http(rows: list):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--iters", type=int, default=3)
+    ap.add_argument("--iters", type=int, default=2)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--variant", choices=("cross-modal", "original"), default="cross-modal")
+    ap.add_argument("--small", action="store_true", help="the reduced test network instead of the full size")
     ap.add_argument("--skip-navdp", action="store_true")
+    ap.add_argument("--skip-onnx", action="store_true")
     args = ap.parse_args()
     rows: list = []
     bench_geometric(rows)
     bench_http(rows)
     if not args.skip_navdp:
-        bench_navdp(args.iters, args.device, rows)
+        bench_navdp(args.iters, args.device, args.variant == "cross-modal", args.small, args.skip_onnx, rows)
     width = max(len(r[0]) for r in rows)
     print(f"{'metric':<{width}}  {'value':>10}  note")
     for name, value, note in rows:

@@ -16,7 +16,12 @@ log = logging.getLogger("s1_server")
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lingnav-s1-server", description=__doc__)
     p.add_argument("--backend", choices=("navdp", "geometric"), default="navdp")
-    p.add_argument("--checkpoint", default="", help="navdp-weights.ckpt or navdp-cross-modal.ckpt")
+    p.add_argument("--checkpoint", default="",
+                   help="navdp-weights.ckpt or navdp-cross-modal.ckpt (or, with --runtime onnxruntime, "
+                        "a lingnav-s1-export directory)")
+    p.add_argument("--runtime", choices=("torch", "onnxruntime"), default="torch",
+                   help="torch, or onnxruntime on graphs exported by lingnav-s1-export (a .ckpt is exported "
+                        "at start-up)")
     p.add_argument("--host", default=DEFAULT_HOST)
     p.add_argument("--port", type=int, default=DEFAULT_PORT)
     p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
@@ -42,10 +47,10 @@ def make_app(args):
                           settings=settings, default_stop_threshold=args.stop_threshold)
     if not args.checkpoint:
         raise SystemExit("--backend navdp needs --checkpoint PATH")
-    from s1_server.navdp_planner import NavDPPlanner
+    from s1_server.navdp_planner import make_navdp_planner
 
-    first = NavDPPlanner(args.checkpoint, device=args.device, half=args.half, seed=args.seed,
-                         stop_threshold=args.stop_threshold)
+    first = make_navdp_planner(args.checkpoint, device=args.device, half=args.half, runtime=args.runtime,
+                               seed=args.seed, stop_threshold=args.stop_threshold)
     planners = [first]
 
     def navdp_factory(threshold: float):

@@ -98,6 +98,8 @@ class NavDPPlanner:
         else:
             self.model = None
             self.cross_modal, self.memory_frames = self.runtime.cross_modal, self.runtime.memory_frames
+            if self.reference:
+                raise S1Error("the official-order reference path runs on torch only")
         self.generator = torch.Generator(device=self.device if self.runtime_name == "torch" else "cpu")
         if seed is not None:
             self.generator.manual_seed(seed)
@@ -125,9 +127,8 @@ class NavDPPlanner:
             log.info("[S1] exporting %s to ONNX in %s (export once with lingnav-s1-export to skip this)",
                      path, self._export_dir.name)
             path = export_onnx(model, self._export_dir.name, os.fspath(checkpoint))
-        providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if self.device.type == "cuda" else None
         try:
-            return OnnxRuntime(path, providers)
+            return OnnxRuntime(path, gpu=self.device.type == "cuda")
         except RuntimeError as err:
             raise S1Error(str(err)) from err
 
@@ -138,6 +139,8 @@ class NavDPPlanner:
         if self.model is not None:
             params = sum(p.numel() for p in self.model.parameters())
             extra = f": {params / 1e6:.1f} M params, {str(self.dtype).replace('torch.', '')}"
+        else:
+            extra = f": {', '.join(self.runtime.providers)}"
         if self.device.type == "cuda" and torch.cuda.is_available():
             extra += f", cuda allocated {torch.cuda.memory_allocated(self.device) / 2**20:.0f} MiB"
         log.info("[S1] NavDP %s loaded from %s in %.2f s%s on %s (%s), peak RSS %.0f MiB", variant, path, load_s,

@@ -13,7 +13,7 @@ from s1_server.navdp.preprocess import letterbox_depth, letterbox_mask, letterbo
 from s1_server.navdp.sampler import DDPMSampler
 from s1_server.navdp.vit import interpolate_pos_embed
 from s1_server.navdp_planner import NavDPPlanner
-from s1_server.plan import ImageGoal, NoGoal, PixelGoal, PointGoal, S1Error
+from s1_server.plan import ImageGoal, NoGoal, PixelGoal, PointGoal, PointImageGoal, S1Error
 from s1_server.testing import write_random_checkpoint
 
 H, W = 120, 160
@@ -54,14 +54,15 @@ def _check_plan(plan):
 
 
 @pytest.mark.parametrize("goal", [PointGoal(2.0, -1.0), PointGoal(-30.0, 50.0), NoGoal(), PixelGoal(80, 60),
-                                  ImageGoal(np.full((90, 70, 3), 128, np.uint8))])
+                                  ImageGoal(np.full((90, 70, 3), 128, np.uint8)),
+                                  PointImageGoal(1.0, 0.5, np.full((90, 70, 3), 60, np.uint8))])
 def test_goal_modes_shapes_and_ranges(cross, goal):
     rgb, depth = _frame()
     plan = cross.plan(rgb, depth, INTR, goal)
     _check_plan(plan)
     final = np.linalg.norm(plan.candidates[:, -1, :2], axis=1)
-    if isinstance(goal, (PixelGoal, ImageGoal)):
-        # candidates ending within 0.5 m are "stay": their xy is zeroed
+    if not isinstance(goal, NoGoal):
+        # every goal mode of the cross-modal model: candidates ending within 0.5 m are "stay" (xy zeroed)
         assert np.all(plan.candidates[final < 0.5][:, :, :2] == 0)
     if isinstance(goal, NoGoal):
         assert plan.info["goal_kind"] == "none"

@@ -111,7 +111,7 @@ class PlanCore(nn.Module):
     def _layer(self, i: int, x: torch.Tensor, mem_k: torch.Tensor, mem_v: torch.Tensor, causal: bool) -> torch.Tensor:
         """One norm-first decoder layer for x [B*K, 24, D]; memory keys/values [B, H, M, hd] per robot."""
         lay = self.model.decoder.layers[i]
-        n, w, d = x.shape
+        n, w, d = x.shape[0], NUM_WAYPOINTS, self.dim  # static where ONNX needs constants
         b = mem_k.shape[0]
         h = F.layer_norm(x, (d,), lay.norm1.weight, lay.norm1.bias, lay.norm1.eps)
         qkv = F.linear(h, lay.self_attn.in_proj_weight, lay.self_attn.in_proj_bias)

@@ -62,7 +62,9 @@ def export_onnx(model: NavDP, out_dir: str | os.PathLike, source: str = "") -> P
     out.mkdir(parents=True, exist_ok=True)
     model = model.float().cpu().eval()
     graphs = _graphs(model)
-    with torch.no_grad(), warnings.catch_warnings():
+    # Traced with autograd on: torch's fused inference-only attention kernel (taken under no_grad)
+    # has no ONNX form, the plain attention it falls back to has.
+    with torch.enable_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the legacy exporter's deprecation and tracer notes
         for name, (module, args, inputs, outputs, axes) in graphs.items():
             module.eval()

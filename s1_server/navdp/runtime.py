@@ -23,6 +23,7 @@ from s1_server.navdp.model import NavDP
 RUNTIMES = ("torch", "onnxruntime")
 MANIFEST = "navdp_onnx.json"
 ONNX_FORMAT = "lingnav-navdp-onnx"
+GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
 
 
 def flush_denormal_enabled() -> bool:
@@ -32,14 +33,16 @@ def flush_denormal_enabled() -> bool:
 
 @contextlib.contextmanager
 def flush_denormal(enabled: bool = True) -> Iterator[None]:
-    """Flush denormals inside the block only, restoring the caller's mode afterwards."""
+    """Flush denormals inside the block only; afterwards the caller's mode is back, whatever the
+    block did to it (onnxruntime's denormal option sets it on the calling thread too)."""
     previous = flush_denormal_enabled()
-    changed = enabled and not previous and torch.set_flush_denormal(True)
+    if enabled and not previous:
+        torch.set_flush_denormal(True)
     try:
         yield
     finally:
-        if changed:
-            torch.set_flush_denormal(False)
+        if flush_denormal_enabled() != previous:
+            torch.set_flush_denormal(previous)
 
 
 def _assemble(kind: str, parts: dict, slots: int, cat, repeat):
@@ -97,7 +100,7 @@ class OnnxRuntime:
 
     name = "onnxruntime"
 
-    def __init__(self, directory: str | os.PathLike, providers: Sequence[str] | None = None):
+    def __init__(self, directory: str | os.PathLike, gpu: bool = False):
         try:
             import onnxruntime as ort
         except ImportError as err:
@@ -117,8 +120,15 @@ class OnnxRuntime:
         self.memory_frames = int(self.manifest["memory_frames"])
         options = ort.SessionOptions()
         options.add_session_config_entry("session.set_denormal_as_zero", "1")
-        providers = list(providers or ["CPUExecutionProvider"])
+        # With gpu=True: TensorRT, then CUDA, where this onnxruntime build has them (onnxruntime-gpu).
+        wanted = GPU_PROVIDERS if gpu else ()
+        providers = [p for p in wanted if p in ort.get_available_providers()] + ["CPUExecutionProvider"]
+        self.providers = providers
         self.sessions = {}
+        with flush_denormal(False):  # creating a session with that option flips this thread's mode
+            self._open(ort, options, providers)
+
+    def _open(self, ort, options, providers: list[str]) -> None:
         for name in self.manifest["graphs"]:
             path = self.directory / f"{name}.onnx"
             try:

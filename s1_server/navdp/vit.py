@@ -106,8 +106,11 @@ class DinoViT(nn.Module):
 
     def pos_embed_for(self, grid_h: int, grid_w: int, dtype: torch.dtype) -> torch.Tensor:
         """The interpolated pos_embed, cached: it depends only on the weights and the grid, and the
-        bicubic interpolation would otherwise run for every frame (and be traced into ONNX)."""
+        bicubic interpolation would otherwise run for every frame (and be traced into ONNX).
+        In training mode it is recomputed so that gradients reach pos_embed."""
         pe = self.pos_embed
+        if self.training:
+            return interpolate_pos_embed(pe, grid_h, grid_w).to(dtype)
         key = (grid_h, grid_w, dtype, pe.device, pe.data_ptr(), pe._version)
         if self._pos_cache is None or self._pos_cache[0] != key:
             with torch.no_grad():
