@@ -26,11 +26,11 @@ setup(
     install_requires=["setuptools"],
     extras_require={
         # Robot extras that apt does not ship (pip install -e .[robot]).
-        "robot": ["casadi>=3.6", "rosbags>=0.10"],
+        "robot": ["casadi>=3.6", "rosbags>=0.10", "onnxruntime>=1.18"],
         "s2": ["fastapi>=0.110", "uvicorn>=0.29", "python-multipart>=0.0.9", "pillow>=10",
                "transformers>=5.0", "requests>=2.31"],
         "s1": ["torch>=2.1", "fastapi>=0.110", "uvicorn>=0.29", "python-multipart>=0.0.9",
-               "requests>=2.31", "onnxruntime>=1.18"],
+               "requests>=2.31", "pillow>=10", "onnx>=1.16", "onnxruntime>=1.18"],
     },
     zip_safe=True,
     maintainer="LingNav maintainers",

@@ -22,10 +22,6 @@ from test.s1_http_rig import K3, K4, H, W, cv2_jpeg, depth_png, geometric_app, g
 
 B = 2
 CAMERA_HEIGHT_M = 0.3
-GEOMETRIC_16 = pytest.mark.xfail(strict=False, reason="geometric answers NavDP's 16 candidates once the "
-                                 "mission helper's s1_server/geometric.py change (issue 16 item 4) is merged")
-MIXED_GOAL_NAVDP = pytest.mark.xfail(strict=False, reason="NavDPPlanner plans PointImageGoal once the navdp "
-                                     "helper's change (issue 16 item 5, planner side) is merged")
 
 
 def scene(seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -123,7 +119,7 @@ def test_field_requests_work_on_every_route(servers, backend, intrinsic, stop_th
     assert requests.post(url + "/navigator_reset_env", json={"env_id": 1}, timeout=10).status_code == 200
 
 
-@pytest.mark.parametrize("backend", [pytest.param("geometric", marks=GEOMETRIC_16), "navdp_cross_modal",
+@pytest.mark.parametrize("backend", ["geometric", "navdp_cross_modal",
                                      "navdp_original"])
 def test_navdp_candidate_shapes(servers, backend):
     url = servers[backend]
@@ -134,7 +130,7 @@ def test_navdp_candidate_shapes(servers, backend):
     assert np.asarray(body["all_values"]).shape == (B, 16)
 
 
-@pytest.mark.parametrize("backend", [pytest.param("navdp_cross_modal", marks=MIXED_GOAL_NAVDP)])
+@pytest.mark.parametrize("backend", ["navdp_cross_modal"])
 def test_mixed_point_image_goal_on_navdp(servers, backend):
     url = servers[backend]
     reset(url, "/navigator_reset", K4, -3.0)

@@ -184,9 +184,17 @@ def test_client_times_out_against_a_sleeping_server():
                                                             np.ones((H, W), np.float32), intr, NoGoal())
 
 
-def test_cli_refuses_a_checkpoint_of_the_wrong_layout(ckpts, capsys):
+def test_cli_refuses_a_checkpoint_of_the_wrong_layout(ckpts, capsys, tmp_path):
+    """A tiny checkpoint loads by path (its sizes are inferred), so the wrong layout is made
+    explicitly: one tensor of the cross-modal file saved with another shape."""
+    import torch
+
     from s1_server.cli import main
 
-    assert main(["--backend", "navdp", "--checkpoint", ckpts[True], "--port", "0"]) == 1
+    state = torch.load(ckpts[True], map_location="cpu", weights_only=True)
+    state["input_embed.weight"] = state["input_embed.weight"][:, :2].clone()
+    bad = tmp_path / "bad.ckpt"
+    torch.save(state, bad)
+    assert main(["--backend", "navdp", "--checkpoint", str(bad), "--port", "0"]) == 1
     err = capsys.readouterr().err
     assert "navdp-cross-modal.ckpt" in err and "Shape mismatches" in err

@@ -76,8 +76,11 @@ class NavigatorNode(Node):
         self.limits = VelocityLimits(v_max_mps=p.v_max_mps, v_min_mps=p.v_min_mps, w_max_radps=p.w_max_radps,
                                      a_max_mps2=p.a_max_mps2, alpha_max_radps2=p.alpha_max_radps2)
         tracker = MpcTracker(factories.mpc_params(p), self.limits)
+        # One map for obstacles and the mission's dead-end memory (visited cells, free distance).
+        self.memory = MapMemory(self)
         self.mission = Mission(MissionConfig.from_params(p), tracker, ControlPrimitives(
-            self.limits, p.turn_tolerance_rad, p.move_tolerance_m, reverse_mps=p.recovery_reverse_mps))
+            self.limits, p.turn_tolerance_rad, p.move_tolerance_m, reverse_mps=p.recovery_reverse_mps),
+            local_map=self.memory.map if self.memory.enabled else None, local_map_lock=self.memory.lock)
         self.watchdog = Watchdog(WatchdogConfig(p.odom_timeout_s, p.depth_timeout_s, p.max_plan_age_s))
         self.collision_cfg = CollisionConfig(
             robot_radius_m=p.robot_radius_m, stop_distance_m=p.collision_stop_distance_m,
@@ -122,7 +125,6 @@ class NavigatorNode(Node):
         self.s1_health_client = factories.make_s1_health_client(p)
 
         # --- parts, then the ROS surface that calls them ---
-        self.memory = MapMemory(self)
         self.sensors = SensorIntake(self)
         self.control = ControlLoop(self)
         self.calls = ServerCalls(self)
