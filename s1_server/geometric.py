@@ -92,7 +92,12 @@ class GeometricParams:
     clearance_cap_m: float = 0.6
     curvature_weight: float = 0.15
     min_safe_length_m: float = 0.25
-    goal_reached_m: float = 0.5
+    goal_reached_m: float = 0.5  # paths are held at their pose closest to the goal within this
+    # Arrival (module docstring): the goal is closer than `arrive_radius_m`, or within `reach_m`
+    # with no safe candidate bringing the robot `min_approach_m` closer to it.
+    arrive_radius_m: float = 0.35
+    reach_m: float = 1.0
+    min_approach_m: float = 0.15
     unknown_goal_distance_m: float = 3.0
     unknown_weight: float = 0.4  # a waypoint in unknown space weighs this much of a collision
     min_valid_depth_fraction: float = 0.05  # less valid depth than this: blind, nothing is safe
@@ -106,6 +111,8 @@ UNSAFE_VALUE = -COLLISION_WEIGHT
 TURN_VALUE = -2.0
 TURN_TIGHT_VALUE = -2.5
 REVERSE_VALUE = -2.9
+STAY_VALUE = -4.0  # the goal is reached: below both field thresholds, above anything that moves
+AWAY_VALUE_SPAN = 0.5  # moving candidates after arrival: -5..-4.5, in their old order
 REVERSE_OFF_WALL_VALUE = -2.3
 TURN_BONUS_MAX = 0.35
 GOAL_BEHIND_TURN_VALUE = 0.5
@@ -133,6 +140,7 @@ class GeometricPlanner:
         grid = self.occupancy(depth, intrinsics, mount)
         forward = self.candidates(goal_xy)
         fwd_values, safe_len, clearances = self.score(forward, grid, goal_xy)
+        arrived = self.arrived(forward, safe_len, goal_xy)
         valid_fraction = float(np.mean(np.isfinite(depth) & (depth > 0.0)))
         trimmed = np.stack([_hold_after(c, n) for c, n in zip(forward, safe_len)])
         if goal_xy is not None:
@@ -142,19 +150,50 @@ class GeometricPlanner:
         values = np.concatenate([fwd_values, prim_values])
         kinds = ["forward"] * len(trimmed) + prim_kinds
         pool_clear = np.concatenate([clearances, np.full(len(prims), _clearance_at(grid, 0.0, 0.0))])
+        if arrived:
+            # nothing moves toward a reached goal: everything ranks below "stay" (in its old order)
+            span = max(float(np.ptp(values)), 1e-9)
+            values = UNSAFE_VALUE + AWAY_VALUE_SPAN * (values - values.min()) / span
+            pool = np.concatenate([np.zeros((1, NUM_WAYPOINTS, 3), dtype=pool.dtype), pool])
+            values = np.concatenate([[STAY_VALUE], values])
+            kinds = ["stay"] + kinds
+            pool_clear = np.concatenate([[_clearance_at(grid, 0.0, 0.0)], pool_clear])
         if valid_fraction < self.params.min_valid_depth_fraction:
+            arrived = False
             values = np.full_like(values, UNSAFE_VALUE)
         # NavDP's shapes: the 16 best of the pool, kept in pool order
         keep = np.sort(np.argsort(-values, kind="stable")[:NUM_CANDIDATES])
         cands, values = pool[keep].astype(np.float32), values[keep]
         best = int(np.argmax(values))
-        no_safe = bool(values[best] < self.params.stop_threshold)
+        # arrived is no dead end: our own clients read a "stay" plan with no_safe_path false as
+        # "as close as it gets" (a plan too short to move), field clients compare the value
+        no_safe = bool(values[best] < self.params.stop_threshold) and not arrived
         info = {"goal_base": None if goal_xy is None else [float(goal_xy[0]), float(goal_xy[1])],
+                "arrived": arrived,
                 "path_length_m": _path_length(cands[best]), "kind": kinds[int(keep[best])],
                 "min_clearance_m": float(pool_clear[int(keep[best])]), "valid_depth_fraction": valid_fraction}
         return S1Plan(best=cands[best], candidates=cands, values=values.astype(np.float32),
                       no_safe_path=no_safe, chosen_index=best, backend="geometric",
                       latency_s=time.perf_counter() - t0, info=info)
+
+    def arrived(self, forward: np.ndarray, safe_len: np.ndarray, goal_xy: np.ndarray | None) -> bool:
+        """The goal is reached: closer than the arrival radius, or within reach while no safe
+        stretch of any forward candidate gets `min_approach_m` closer to it (a target the robot
+        faces at its clearance, a wall under a pixel goal)."""
+        p = self.params
+        if goal_xy is None:
+            return False
+        d0 = float(np.hypot(*goal_xy))
+        if d0 <= p.arrive_radius_m:
+            return True
+        if d0 > p.reach_m:
+            return False
+        closest = d0
+        for cand, n in zip(forward, safe_len):
+            m = int(n) - 1  # the waypoints _hold_after keeps
+            if m > 0:
+                closest = min(closest, float(np.hypot(cand[:m, 0] - goal_xy[0], cand[:m, 1] - goal_xy[1]).min()))
+        return d0 - closest < p.min_approach_m
 
     # ---------------------------------------------------------------- goal
     def goal_in_base(self, goal: Goal, depth: np.ndarray, intr: Intrinsics, mount: CameraMount):
@@ -280,7 +319,7 @@ class GeometricPlanner:
             else:
                 d0 = float(np.hypot(*goal_xy))
                 progress = d0 - float(np.hypot(*(goal_xy - end)))
-                near_goal = float(np.hypot(*(goal_xy - end))) <= p.goal_reached_m or d0 <= p.goal_reached_m
+                near_goal = float(np.hypot(*(goal_xy - end))) <= p.goal_reached_m
                 reach = max(d0, length)
             if near_goal:
                 blocked = 0.0
