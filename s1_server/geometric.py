@@ -98,6 +98,14 @@ class GeometricParams:
     arrive_radius_m: float = 0.35
     reach_m: float = 1.0
     min_approach_m: float = 0.15
+    # A pixel goal is also reached when every candidate heading toward it (final bearing within
+    # `toward_cone_rad` of the goal's) is safe for less than `blocked_reach_m` (NavDP's 0.5 m).
+    # A pixel goal on a standing surface snaps to a nearer object within this strip (_foreground)
+    snap_fraction: float = 0.06  # of the image width, each side
+    snap_rows_px: int = 6
+    snap_min_gap_m: float = 0.3
+    toward_cone_rad: float = math.radians(30.0)
+    blocked_reach_m: float = 0.5
     unknown_goal_distance_m: float = 3.0
     unknown_weight: float = 0.4  # a waypoint in unknown space weighs this much of a collision
     min_valid_depth_fraction: float = 0.05  # less valid depth than this: blind, nothing is safe
@@ -140,7 +148,7 @@ class GeometricPlanner:
         grid = self.occupancy(depth, intrinsics, mount)
         forward = self.candidates(goal_xy)
         fwd_values, safe_len, clearances = self.score(forward, grid, goal_xy)
-        arrived = self.arrived(forward, safe_len, goal_xy)
+        arrived = self.arrived(forward, safe_len, goal_xy, isinstance(goal, PixelGoal))
         valid_fraction = float(np.mean(np.isfinite(depth) & (depth > 0.0)))
         trimmed = np.stack([_hold_after(c, n) for c, n in zip(forward, safe_len)])
         if goal_xy is not None:
@@ -176,24 +184,33 @@ class GeometricPlanner:
                       no_safe_path=no_safe, chosen_index=best, backend="geometric",
                       latency_s=time.perf_counter() - t0, info=info)
 
-    def arrived(self, forward: np.ndarray, safe_len: np.ndarray, goal_xy: np.ndarray | None) -> bool:
-        """The goal is reached: closer than the arrival radius, or within reach while no safe
-        stretch of any forward candidate gets `min_approach_m` closer to it (a target the robot
-        faces at its clearance, a wall under a pixel goal)."""
+    def arrived(self, forward: np.ndarray, safe_len: np.ndarray, goal_xy: np.ndarray | None,
+                pixel_goal: bool = False) -> bool:
+        """The goal is reached (module docstring, "Arrival")."""
         p = self.params
         if goal_xy is None:
             return False
         d0 = float(np.hypot(*goal_xy))
         if d0 <= p.arrive_radius_m:
             return True
-        if d0 > p.reach_m:
+        kept = np.maximum(np.asarray(safe_len, dtype=int) - 1, 0)  # the waypoints _hold_after keeps
+        if d0 <= p.reach_m:
+            closest = d0
+            for cand, m in zip(forward, kept):
+                if m > 0:
+                    closest = min(closest, float(np.hypot(cand[:m, 0] - goal_xy[0], cand[:m, 1] - goal_xy[1]).min()))
+            if d0 - closest < p.min_approach_m:
+                return True
+        if not pixel_goal:
             return False
-        closest = d0
-        for cand, n in zip(forward, safe_len):
-            m = int(n) - 1  # the waypoints _hold_after keeps
-            if m > 0:
-                closest = min(closest, float(np.hypot(cand[:m, 0] - goal_xy[0], cand[:m, 1] - goal_xy[1]).min()))
-        return d0 - closest < p.min_approach_m
+        bearing = math.atan2(goal_xy[1], goal_xy[0])
+        end_bearing = np.arctan2(forward[:, -1, 1], forward[:, -1, 0])
+        toward = np.abs(np.angle(np.exp(1j * (end_bearing - bearing)))) <= p.toward_cone_rad
+        if not toward.any():
+            return False
+        seg = np.hypot(np.diff(forward[:, :, 0], axis=1, prepend=0.0), np.diff(forward[:, :, 1], axis=1, prepend=0.0))
+        reach = np.array([float(seg[i, :m].sum()) for i, m in enumerate(kept)])
+        return bool((reach[toward] < p.blocked_reach_m).all())
 
     # ---------------------------------------------------------------- goal
     def goal_in_base(self, goal: Goal, depth: np.ndarray, intr: Intrinsics, mount: CameraMount):
@@ -209,12 +226,32 @@ class GeometricPlanner:
                 raise S1Error(f"pixel goal ({u}, {v}) is outside the {depth.shape[1]}x{depth.shape[0]} image")
             d = robust_depth_at(depth, u, v)
             point = pixel_to_base(u, v, d, intr, mount) if math.isfinite(d) else None
+            if point is not None and point[2] >= self.params.min_obstacle_height_m:
+                point = self._foreground(depth, u, v, d, intr, mount, point)
             if point is None:
                 point = self._ray_goal(u, v, intr, mount)
             return np.asarray(point[:2], dtype=float)
         if isinstance(goal, ImageGoal):
             raise S1Error("image goals need NavDP (cross-modal checkpoint); the geometric planner cannot match images")
         raise S1Error(f"unsupported goal type {type(goal).__name__}")
+
+    def _foreground(self, depth, u: int, v: int, d: float, intr: Intrinsics, mount: CameraMount, point):
+        """A pixel on a standing surface means the object there: near its silhouette (a pixel S2
+        gave a few frames ago, kept while the robot moved) the nearer, foreground object wins
+        over the wall behind it."""
+        p = self.params
+        half_u = max(int(p.snap_fraction * depth.shape[1]), 1)
+        win = depth[max(0, v - p.snap_rows_px): v + p.snap_rows_px + 1, max(0, u - half_u): u + half_u + 1]
+        good = np.isfinite(win) & (win > 0.0) & (win < d - p.snap_min_gap_m)
+        if not good.any():
+            return point
+        rows, cols = np.nonzero(good)
+        for k in np.argsort(win[good], kind="stable")[:8]:
+            uu, vv = cols[k] + max(0, u - half_u), rows[k] + max(0, v - p.snap_rows_px)
+            cand = pixel_to_base(uu, vv, float(depth[vv, uu]), intr, mount)
+            if cand is not None and p.min_obstacle_height_m <= cand[2] <= p.max_obstacle_height_m:
+                return cand
+        return point
 
     def _ray_goal(self, u: int, v: int, intr: Intrinsics, mount: CameraMount) -> np.ndarray:
         """No depth at the pixel: where its ray meets the floor, else its bearing at a nominal range."""
@@ -307,11 +344,18 @@ class GeometricPlanner:
         min_clear = np.empty(k)
         seg = np.hypot(np.diff(cands[:, :, 0], axis=1, prepend=0.0), np.diff(cands[:, :, 1], axis=1, prepend=0.0))
         length = float(seg[0].sum())
+        away_from_goal = None if goal_xy is None else \
+            np.hypot(cands[:, :, 0] - goal_xy[0], cands[:, :, 1] - goal_xy[1]) > p.goal_reached_m
         for i in range(k):
             n = int(first_bad[i])
             safe_len = float(seg[i, :n].sum())
             end = cands[i, n - 1, :2] if n > 0 else np.zeros(2)
             c = float(clear[i, :n].min()) if n > 0 else 0.0
+            if goal_xy is not None and n > 0:
+                # near the goal, what is close is the goal itself (a pixel goal sits on an
+                # object): clearance there is no merit, or paths would swerve around the target
+                away = away_from_goal[i, :n]
+                c = float(clear[i, :n][away].min()) if away.any() else p.clearance_cap_m
             min_clear[i] = c
             curv_pen = p.curvature_weight * float(np.abs(self._curvature_profiles[i]).mean())
             if goal_xy is None:
@@ -330,6 +374,8 @@ class GeometricPlanner:
                 blocked = ((NUM_WAYPOINTS - hit) + p.unknown_weight * (hit - n)) / NUM_WAYPOINTS
             cap = p.clearance_cap_m
             gain = (min(float(clear[i, n - 1]), cap) - min(float(clear[i, 0]), cap)) if n > 0 else 0.0
+            if near_goal:
+                gain = max(gain, 0.0)  # closing in on the goal's own object is no loss of clearance
             rank = p.progress_weight * progress + p.clearance_weight * min(c, cap) - curv_pen
             bonus = 0.5 + 0.5 * math.tanh(rank / (p.progress_weight * reach + p.clearance_weight * cap))
             values[i] = -COLLISION_WEIGHT * blocked + CLEARANCE_GAIN_WEIGHT * gain + bonus
