@@ -37,6 +37,9 @@ camera cannot see: -2.9, or -2.3 when the robot is within its margin of an obsta
 permissive client (-3) therefore turns away from, or backs off, a wall it faces, while NavDP's
 strict client (-0.5) stops there, as it would with NavDP.
 
+Arrival (s1_server/geometric_arrival.py): once the goal is reached, a "stay" candidate (all
+zeros) is worth -4 and everything that moves -5..-4.5, so both field thresholds end the approach.
+
 No safe candidate: as the official server, it still answers all 16 candidates and the best
 one as `trajectory`; the best value is then below the threshold, which is the client's stop
 signal (`no_safe_path` is set too, for our own clients).
@@ -51,6 +54,7 @@ import numpy as np
 from scipy import ndimage
 
 from s1_server.camera import CameraMount, Intrinsics, backproject, optical_to_base, pixel_to_base, robust_depth_at
+from s1_server.geometric_arrival import foreground_point, goal_reached, trim_at_goal, with_stay
 from s1_server.plan import (
     DEFAULT_STOP_THRESHOLD,
     NUM_CANDIDATES,
@@ -93,19 +97,15 @@ class GeometricParams:
     curvature_weight: float = 0.15
     min_safe_length_m: float = 0.25
     goal_reached_m: float = 0.5  # paths are held at their pose closest to the goal within this
-    # Arrival (module docstring): the goal is closer than `arrive_radius_m`, or within `reach_m`
-    # with no safe candidate bringing the robot `min_approach_m` closer to it.
+    # Arrival and pixel-goal snapping: s1_server/geometric_arrival.py
     arrive_radius_m: float = 0.35
     reach_m: float = 1.0
     min_approach_m: float = 0.15
-    # A pixel goal is also reached when every candidate heading toward it (final bearing within
-    # `toward_cone_rad` of the goal's) is safe for less than `blocked_reach_m` (NavDP's 0.5 m).
-    # A pixel goal on a standing surface snaps to a nearer object within this strip (_foreground)
+    toward_cone_rad: float = math.radians(30.0)
+    blocked_reach_m: float = 0.5  # NavDP's shortest useful path
     snap_fraction: float = 0.06  # of the image width, each side
     snap_rows_px: int = 6
     snap_min_gap_m: float = 0.3
-    toward_cone_rad: float = math.radians(30.0)
-    blocked_reach_m: float = 0.5
     unknown_goal_distance_m: float = 3.0
     unknown_weight: float = 0.4  # a waypoint in unknown space weighs this much of a collision
     min_valid_depth_fraction: float = 0.05  # less valid depth than this: blind, nothing is safe
@@ -119,8 +119,6 @@ UNSAFE_VALUE = -COLLISION_WEIGHT
 TURN_VALUE = -2.0
 TURN_TIGHT_VALUE = -2.5
 REVERSE_VALUE = -2.9
-STAY_VALUE = -4.0  # the goal is reached: below both field thresholds, above anything that moves
-AWAY_VALUE_SPAN = 0.5  # moving candidates after arrival: -5..-4.5, in their old order
 REVERSE_OFF_WALL_VALUE = -2.3
 TURN_BONUS_MAX = 0.35
 GOAL_BEHIND_TURN_VALUE = 0.5
@@ -148,24 +146,18 @@ class GeometricPlanner:
         grid = self.occupancy(depth, intrinsics, mount)
         forward = self.candidates(goal_xy)
         fwd_values, safe_len, clearances = self.score(forward, grid, goal_xy)
-        arrived = self.arrived(forward, safe_len, goal_xy, isinstance(goal, PixelGoal))
+        arrived = goal_reached(forward, safe_len, goal_xy, isinstance(goal, PixelGoal), self.params)
         valid_fraction = float(np.mean(np.isfinite(depth) & (depth > 0.0)))
         trimmed = np.stack([_hold_after(c, n) for c, n in zip(forward, safe_len)])
         if goal_xy is not None:
-            trimmed = np.stack([_trim_at_goal(c, goal_xy, self.params.goal_reached_m) for c in trimmed])
+            trimmed = np.stack([trim_at_goal(c, goal_xy, self.params.goal_reached_m) for c in trimmed])
         prims, prim_values, prim_kinds = self.primitives(grid, goal_xy, forward, fwd_values)
         pool = np.concatenate([trimmed, prims])
         values = np.concatenate([fwd_values, prim_values])
         kinds = ["forward"] * len(trimmed) + prim_kinds
         pool_clear = np.concatenate([clearances, np.full(len(prims), _clearance_at(grid, 0.0, 0.0))])
         if arrived:
-            # nothing moves toward a reached goal: everything ranks below "stay" (in its old order)
-            span = max(float(np.ptp(values)), 1e-9)
-            values = UNSAFE_VALUE + AWAY_VALUE_SPAN * (values - values.min()) / span
-            pool = np.concatenate([np.zeros((1, NUM_WAYPOINTS, 3), dtype=pool.dtype), pool])
-            values = np.concatenate([[STAY_VALUE], values])
-            kinds = ["stay"] + kinds
-            pool_clear = np.concatenate([[_clearance_at(grid, 0.0, 0.0)], pool_clear])
+            pool, values, kinds, pool_clear = with_stay(pool, values, kinds, pool_clear, _clearance_at(grid, 0.0, 0.0))
         if valid_fraction < self.params.min_valid_depth_fraction:
             arrived = False
             values = np.full_like(values, UNSAFE_VALUE)
@@ -184,34 +176,6 @@ class GeometricPlanner:
                       no_safe_path=no_safe, chosen_index=best, backend="geometric",
                       latency_s=time.perf_counter() - t0, info=info)
 
-    def arrived(self, forward: np.ndarray, safe_len: np.ndarray, goal_xy: np.ndarray | None,
-                pixel_goal: bool = False) -> bool:
-        """The goal is reached (module docstring, "Arrival")."""
-        p = self.params
-        if goal_xy is None:
-            return False
-        d0 = float(np.hypot(*goal_xy))
-        if d0 <= p.arrive_radius_m:
-            return True
-        kept = np.maximum(np.asarray(safe_len, dtype=int) - 1, 0)  # the waypoints _hold_after keeps
-        if d0 <= p.reach_m:
-            closest = d0
-            for cand, m in zip(forward, kept):
-                if m > 0:
-                    closest = min(closest, float(np.hypot(cand[:m, 0] - goal_xy[0], cand[:m, 1] - goal_xy[1]).min()))
-            if d0 - closest < p.min_approach_m:
-                return True
-        if not pixel_goal:
-            return False
-        bearing = math.atan2(goal_xy[1], goal_xy[0])
-        end_bearing = np.arctan2(forward[:, -1, 1], forward[:, -1, 0])
-        toward = np.abs(np.angle(np.exp(1j * (end_bearing - bearing)))) <= p.toward_cone_rad
-        if not toward.any():
-            return False
-        seg = np.hypot(np.diff(forward[:, :, 0], axis=1, prepend=0.0), np.diff(forward[:, :, 1], axis=1, prepend=0.0))
-        reach = np.array([float(seg[i, :m].sum()) for i, m in enumerate(kept)])
-        return bool((reach[toward] < p.blocked_reach_m).all())
-
     # ---------------------------------------------------------------- goal
     def goal_in_base(self, goal: Goal, depth: np.ndarray, intr: Intrinsics, mount: CameraMount):
         if isinstance(goal, NoGoal):
@@ -227,31 +191,13 @@ class GeometricPlanner:
             d = robust_depth_at(depth, u, v)
             point = pixel_to_base(u, v, d, intr, mount) if math.isfinite(d) else None
             if point is not None and point[2] >= self.params.min_obstacle_height_m:
-                point = self._foreground(depth, u, v, d, intr, mount, point)
+                point = foreground_point(depth, u, v, d, intr, mount, point, self.params)
             if point is None:
                 point = self._ray_goal(u, v, intr, mount)
             return np.asarray(point[:2], dtype=float)
         if isinstance(goal, ImageGoal):
             raise S1Error("image goals need NavDP (cross-modal checkpoint); the geometric planner cannot match images")
         raise S1Error(f"unsupported goal type {type(goal).__name__}")
-
-    def _foreground(self, depth, u: int, v: int, d: float, intr: Intrinsics, mount: CameraMount, point):
-        """A pixel on a standing surface means the object there: near its silhouette (a pixel S2
-        gave a few frames ago, kept while the robot moved) the nearer, foreground object wins
-        over the wall behind it."""
-        p = self.params
-        half_u = max(int(p.snap_fraction * depth.shape[1]), 1)
-        win = depth[max(0, v - p.snap_rows_px): v + p.snap_rows_px + 1, max(0, u - half_u): u + half_u + 1]
-        good = np.isfinite(win) & (win > 0.0) & (win < d - p.snap_min_gap_m)
-        if not good.any():
-            return point
-        rows, cols = np.nonzero(good)
-        for k in np.argsort(win[good], kind="stable")[:8]:
-            uu, vv = cols[k] + max(0, u - half_u), rows[k] + max(0, v - p.snap_rows_px)
-            cand = pixel_to_base(uu, vv, float(depth[vv, uu]), intr, mount)
-            if cand is not None and p.min_obstacle_height_m <= cand[2] <= p.max_obstacle_height_m:
-                return cand
-        return point
 
     def _ray_goal(self, u: int, v: int, intr: Intrinsics, mount: CameraMount) -> np.ndarray:
         """No depth at the pixel: where its ray meets the floor, else its bearing at a nominal range."""
@@ -443,18 +389,6 @@ def _hold_after(cand: np.ndarray, n_ok: int) -> np.ndarray:
     n = max(int(n_ok) - 1, 1)
     out = cand.copy()
     out[n:] = cand[n - 1]
-    return out
-
-
-def _trim_at_goal(cand: np.ndarray, goal_xy: np.ndarray, reach_m: float) -> np.ndarray:
-    """Hold the pose closest to the goal, so the robot does not overshoot it; paths that never
-    come near the goal (a goal behind the robot) are kept whole."""
-    d = np.hypot(cand[:, 0] - goal_xy[0], cand[:, 1] - goal_xy[1])
-    i = int(np.argmin(d))
-    if d[i] > reach_m:
-        return cand
-    out = cand.copy()
-    out[i + 1:] = cand[i]
     return out
 
 

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from s1_server.camera import pixel_to_base
-from s1_server.geometric import STAY_VALUE, GeometricPlanner
+from s1_server.geometric import GeometricPlanner
+from s1_server.geometric_arrival import STAY_VALUE
 from s1_server.plan import PixelGoal, PointGoal
 from test.test_s1_geometric import _view
 
