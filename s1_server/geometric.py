@@ -297,12 +297,12 @@ class GeometricPlanner:
             safe_len = float(seg[i, :n].sum())
             end = cands[i, n - 1, :2] if n > 0 else np.zeros(2)
             c = float(clear[i, :n].min()) if n > 0 else 0.0
+            min_clear[i] = c
             if goal_xy is not None and n > 0:
                 # near the goal, what is close is the goal itself (a pixel goal sits on an
                 # object): clearance there is no merit, or paths would swerve around the target
                 away = away_from_goal[i, :n]
                 c = float(clear[i, :n][away].min()) if away.any() else p.clearance_cap_m
-            min_clear[i] = c
             curv_pen = p.curvature_weight * float(np.abs(self._curvature_profiles[i]).mean())
             if goal_xy is None:
                 progress, near_goal, reach = safe_len, False, length
