@@ -4,10 +4,11 @@ NavDP's clients end an approach when the best critic value falls below their `st
 (-0.5 in NavDP's client, -3 in the field pipeline), so arrival must show on that scale.
 
 The goal (a point goal, or a pixel goal's 3D point) is reached when it is closer than
-`arrive_radius_m`; when it is within `reach_m` and no safe stretch of any candidate gets
+`arrive_radius_m`; when it is within `reach_m`, roughly ahead (within `toward_cone_rad`: a
+goal beside or behind needs a turn, not a stop), and no safe stretch of any candidate gets
 `min_approach_m` closer (a target faced at the robot's clearance, a wall under a pixel goal); or,
-for a pixel goal, when every candidate heading toward it (final bearing within `toward_cone_rad`)
-is safe for less than `blocked_reach_m` (NavDP's 0.5 m: shorter paths move nothing). The field
+for a pixel goal within `reach_m` + `blocked_reach_m`, when every candidate heading toward it
+(final bearing within `toward_cone_rad`) is safe for less than `blocked_reach_m` (NavDP's 0.5 m: shorter paths move nothing). The field
 pipeline keeps S2's first pixel while the robot moves, so its ray soon passes beside the object
 it named: what blocks the way toward the pixel is that object.
 
@@ -44,16 +45,16 @@ def goal_reached(forward: np.ndarray, safe_len: np.ndarray, goal_xy: np.ndarray 
     if d0 <= p.arrive_radius_m:
         return True
     kept = np.maximum(np.asarray(safe_len, dtype=int) - 1, 0)  # the waypoints the planner keeps
-    if d0 <= p.reach_m:
+    bearing = math.atan2(goal_xy[1], goal_xy[0])
+    if d0 <= p.reach_m and abs(bearing) <= p.toward_cone_rad:  # ahead: a goal beside or behind needs a turn
         closest = d0
         for cand, m in zip(forward, kept):
             if m > 0:
                 closest = min(closest, float(np.hypot(cand[:m, 0] - goal_xy[0], cand[:m, 1] - goal_xy[1]).min()))
         if d0 - closest < p.min_approach_m:
             return True
-    if not pixel_goal:
-        return False
-    bearing = math.atan2(goal_xy[1], goal_xy[0])
+    if not pixel_goal or d0 > p.reach_m + p.blocked_reach_m:
+        return False  # far beyond what blocks the way (a dead end, a barrier before the target)
     end_bearing = np.arctan2(forward[:, -1, 1], forward[:, -1, 0])
     toward = np.abs(np.angle(np.exp(1j * (end_bearing - bearing)))) <= p.toward_cone_rad
     if not toward.any():
