@@ -8,9 +8,10 @@ The goal (a point goal, or a pixel goal's 3D point) is reached when it is closer
 goal beside or behind needs a turn, not a stop), and no safe stretch of any candidate gets
 `min_approach_m` closer (a target faced at the robot's clearance, a wall under a pixel goal); or,
 for a pixel goal within `reach_m` + `blocked_reach_m`, when every candidate heading toward it
-(final bearing within `toward_cone_rad`) is safe for less than `blocked_reach_m` (NavDP's 0.5 m: shorter paths move nothing). The field
-pipeline keeps S2's first pixel while the robot moves, so its ray soon passes beside the object
-it named: what blocks the way toward the pixel is that object.
+(final bearing within `toward_cone_rad`) is safe for less than `blocked_reach_m` (NavDP's 0.5 m:
+shorter paths move nothing). The field pipeline keeps S2's first pixel while the robot moves, so
+its ray soon passes beside the object it named: what blocks the way toward the pixel is that
+object.
 
 Then a "stay" candidate (all zeros) is worth STAY_VALUE = -4, below both thresholds, and
 everything that moves (arcs that leave the target, in-place turns, the reverse) is squeezed to
