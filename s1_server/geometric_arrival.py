@@ -7,11 +7,12 @@ The goal (a point goal, or a pixel goal's 3D point) is reached when it is closer
 `arrive_radius_m`; when it is within `reach_m`, roughly ahead (within `toward_cone_rad`: a
 goal beside or behind needs a turn, not a stop), and no safe stretch of any candidate gets
 `min_approach_m` closer (a target faced at the robot's clearance, a wall under a pixel goal); or,
-for a pixel goal within `reach_m` + `blocked_reach_m`, when every candidate heading toward it
+for a pixel goal (however far its 3D point), when every candidate heading toward it
 (final bearing within `toward_cone_rad`) is safe for less than `blocked_reach_m` (NavDP's 0.5 m:
 shorter paths move nothing). The field pipeline keeps S2's first pixel while the robot moves, so
 its ray soon passes beside the object it named: what blocks the way toward the pixel is that
-object.
+object. (Our own navigator sends fresh pixels; in a dead end this holds it in front of the
+barrier, and its no-safe-path timer backs it out along a detour of point goals, as before.)
 
 Then a "stay" candidate (all zeros) is worth STAY_VALUE = -4, below both thresholds, and
 everything that moves (arcs that leave the target, in-place turns, the reverse) is squeezed to
@@ -54,8 +55,8 @@ def goal_reached(forward: np.ndarray, safe_len: np.ndarray, goal_xy: np.ndarray 
                 closest = min(closest, float(np.hypot(cand[:m, 0] - goal_xy[0], cand[:m, 1] - goal_xy[1]).min()))
         if d0 - closest < p.min_approach_m:
             return True
-    if not pixel_goal or d0 > p.reach_m + p.blocked_reach_m:
-        return False  # far beyond what blocks the way (a dead end, a barrier before the target)
+    if not pixel_goal:
+        return False
     end_bearing = np.arctan2(forward[:, -1, 1], forward[:, -1, 0])
     toward = np.abs(np.angle(np.exp(1j * (end_bearing - bearing)))) <= p.toward_cone_rad
     if not toward.any():
