@@ -37,6 +37,9 @@ camera cannot see: -2.9, or -2.3 when the robot is within its margin of an obsta
 permissive client (-3) therefore turns away from, or backs off, a wall it faces, while NavDP's
 strict client (-0.5) stops there, as it would with NavDP.
 
+Arrival (s1_server/geometric_arrival.py): once the goal is reached, a "stay" candidate (all
+zeros) is worth -4 and everything that moves -5..-4.5, so both field thresholds end the approach.
+
 No safe candidate: as the official server, it still answers all 16 candidates and the best
 one as `trajectory`; the best value is then below the threshold, which is the client's stop
 signal (`no_safe_path` is set too, for our own clients).
@@ -51,6 +54,7 @@ import numpy as np
 from scipy import ndimage
 
 from s1_server.camera import CameraMount, Intrinsics, backproject, optical_to_base, pixel_to_base, robust_depth_at
+from s1_server.geometric_arrival import foreground_point, goal_reached, trim_at_goal, with_stay
 from s1_server.plan import (
     DEFAULT_STOP_THRESHOLD,
     NUM_CANDIDATES,
@@ -92,7 +96,16 @@ class GeometricParams:
     clearance_cap_m: float = 0.6
     curvature_weight: float = 0.15
     min_safe_length_m: float = 0.25
-    goal_reached_m: float = 0.5
+    goal_reached_m: float = 0.5  # paths are held at their pose closest to the goal within this
+    # Arrival and pixel-goal snapping: s1_server/geometric_arrival.py
+    arrive_radius_m: float = 0.35
+    reach_m: float = 1.0
+    min_approach_m: float = 0.15
+    toward_cone_rad: float = math.radians(30.0)
+    blocked_reach_m: float = 0.5  # NavDP's shortest useful path
+    snap_fraction: float = 0.06  # of the image width, each side
+    snap_rows_px: int = 6
+    snap_min_gap_m: float = 0.3
     unknown_goal_distance_m: float = 3.0
     unknown_weight: float = 0.4  # a waypoint in unknown space weighs this much of a collision
     min_valid_depth_fraction: float = 0.05  # less valid depth than this: blind, nothing is safe
@@ -133,23 +146,30 @@ class GeometricPlanner:
         grid = self.occupancy(depth, intrinsics, mount)
         forward = self.candidates(goal_xy)
         fwd_values, safe_len, clearances = self.score(forward, grid, goal_xy)
+        arrived = goal_reached(forward, safe_len, goal_xy, isinstance(goal, PixelGoal), self.params)
         valid_fraction = float(np.mean(np.isfinite(depth) & (depth > 0.0)))
         trimmed = np.stack([_hold_after(c, n) for c, n in zip(forward, safe_len)])
         if goal_xy is not None:
-            trimmed = np.stack([_trim_at_goal(c, goal_xy, self.params.goal_reached_m) for c in trimmed])
+            trimmed = np.stack([trim_at_goal(c, goal_xy, self.params.goal_reached_m) for c in trimmed])
         prims, prim_values, prim_kinds = self.primitives(grid, goal_xy, forward, fwd_values)
         pool = np.concatenate([trimmed, prims])
         values = np.concatenate([fwd_values, prim_values])
         kinds = ["forward"] * len(trimmed) + prim_kinds
         pool_clear = np.concatenate([clearances, np.full(len(prims), _clearance_at(grid, 0.0, 0.0))])
+        if arrived:
+            pool, values, kinds, pool_clear = with_stay(pool, values, kinds, pool_clear, _clearance_at(grid, 0.0, 0.0))
         if valid_fraction < self.params.min_valid_depth_fraction:
+            arrived = False
             values = np.full_like(values, UNSAFE_VALUE)
         # NavDP's shapes: the 16 best of the pool, kept in pool order
         keep = np.sort(np.argsort(-values, kind="stable")[:NUM_CANDIDATES])
         cands, values = pool[keep].astype(np.float32), values[keep]
         best = int(np.argmax(values))
-        no_safe = bool(values[best] < self.params.stop_threshold)
+        # arrived is no dead end: our own clients read a "stay" plan with no_safe_path false as
+        # "as close as it gets" (a plan too short to move), field clients compare the value
+        no_safe = bool(values[best] < self.params.stop_threshold) and not arrived
         info = {"goal_base": None if goal_xy is None else [float(goal_xy[0]), float(goal_xy[1])],
+                "arrived": arrived,
                 "path_length_m": _path_length(cands[best]), "kind": kinds[int(keep[best])],
                 "min_clearance_m": float(pool_clear[int(keep[best])]), "valid_depth_fraction": valid_fraction}
         return S1Plan(best=cands[best], candidates=cands, values=values.astype(np.float32),
@@ -170,6 +190,8 @@ class GeometricPlanner:
                 raise S1Error(f"pixel goal ({u}, {v}) is outside the {depth.shape[1]}x{depth.shape[0]} image")
             d = robust_depth_at(depth, u, v)
             point = pixel_to_base(u, v, d, intr, mount) if math.isfinite(d) else None
+            if point is not None and point[2] >= self.params.min_obstacle_height_m:
+                point = foreground_point(depth, u, v, d, intr, mount, point, self.params)
             if point is None:
                 point = self._ray_goal(u, v, intr, mount)
             return np.asarray(point[:2], dtype=float)
@@ -268,19 +290,26 @@ class GeometricPlanner:
         min_clear = np.empty(k)
         seg = np.hypot(np.diff(cands[:, :, 0], axis=1, prepend=0.0), np.diff(cands[:, :, 1], axis=1, prepend=0.0))
         length = float(seg[0].sum())
+        away_from_goal = None if goal_xy is None else \
+            np.hypot(cands[:, :, 0] - goal_xy[0], cands[:, :, 1] - goal_xy[1]) > p.goal_reached_m
         for i in range(k):
             n = int(first_bad[i])
             safe_len = float(seg[i, :n].sum())
             end = cands[i, n - 1, :2] if n > 0 else np.zeros(2)
             c = float(clear[i, :n].min()) if n > 0 else 0.0
             min_clear[i] = c
+            if goal_xy is not None and n > 0:
+                # near the goal, what is close is the goal itself (a pixel goal sits on an
+                # object): clearance there is no merit, or paths would swerve around the target
+                away = away_from_goal[i, :n]
+                c = float(clear[i, :n][away].min()) if away.any() else p.clearance_cap_m
             curv_pen = p.curvature_weight * float(np.abs(self._curvature_profiles[i]).mean())
             if goal_xy is None:
                 progress, near_goal, reach = safe_len, False, length
             else:
                 d0 = float(np.hypot(*goal_xy))
                 progress = d0 - float(np.hypot(*(goal_xy - end)))
-                near_goal = float(np.hypot(*(goal_xy - end))) <= p.goal_reached_m or d0 <= p.goal_reached_m
+                near_goal = float(np.hypot(*(goal_xy - end))) <= p.goal_reached_m
                 reach = max(d0, length)
             if near_goal:
                 blocked = 0.0
@@ -291,6 +320,8 @@ class GeometricPlanner:
                 blocked = ((NUM_WAYPOINTS - hit) + p.unknown_weight * (hit - n)) / NUM_WAYPOINTS
             cap = p.clearance_cap_m
             gain = (min(float(clear[i, n - 1]), cap) - min(float(clear[i, 0]), cap)) if n > 0 else 0.0
+            if near_goal:
+                gain = max(gain, 0.0)  # closing in on the goal's own object is no loss of clearance
             rank = p.progress_weight * progress + p.clearance_weight * min(c, cap) - curv_pen
             bonus = 0.5 + 0.5 * math.tanh(rank / (p.progress_weight * reach + p.clearance_weight * cap))
             values[i] = -COLLISION_WEIGHT * blocked + CLEARANCE_GAIN_WEIGHT * gain + bonus
@@ -358,18 +389,6 @@ def _hold_after(cand: np.ndarray, n_ok: int) -> np.ndarray:
     n = max(int(n_ok) - 1, 1)
     out = cand.copy()
     out[n:] = cand[n - 1]
-    return out
-
-
-def _trim_at_goal(cand: np.ndarray, goal_xy: np.ndarray, reach_m: float) -> np.ndarray:
-    """Hold the pose closest to the goal, so the robot does not overshoot it; paths that never
-    come near the goal (a goal behind the robot) are kept whole."""
-    d = np.hypot(cand[:, 0] - goal_xy[0], cand[:, 1] - goal_xy[1])
-    i = int(np.argmin(d))
-    if d[i] > reach_m:
-        return cand
-    out = cand.copy()
-    out[i + 1:] = cand[i]
     return out
 
 

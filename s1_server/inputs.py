@@ -20,6 +20,7 @@ FOCAL_RANGE_PX = (1.0, 100_000.0)
 PRINCIPAL_RANGE_PX = (-100_000.0, 100_000.0)
 CAMERA_HEIGHT_RANGE_M = (0.0, 5.0)
 CAMERA_PITCH_RANGE_RAD = (-math.pi / 2, math.pi / 2)
+CAMERA_X_RANGE_M = (-2.0, 2.0)  # forward offset of the camera from the base origin
 POINT_GOAL_LIMIT_M = 1000.0  # NavDP clips to 10 m; farther is no local goal but a unit mistake
 
 
@@ -77,8 +78,24 @@ def intrinsic_matrix(value: object) -> np.ndarray:
     return k
 
 
-def parse_reset(body: object, default_stop_threshold: float, max_batch: int = MAX_BATCH) -> ResetRequest:
-    """`/navigator_reset` JSON: intrinsic (3x3 or 4x4), stop_threshold, batch_size, optional mount."""
+def camera_mount(values: dict, default: CameraMount, where: str = "") -> CameraMount:
+    """`camera_height_m`, `camera_pitch_rad`, `camera_x_m` from `values` (each optional, else
+    `default`'s), finite and in range."""
+    return CameraMount(
+        height_m=finite_number(values.get("camera_height_m", default.height_m), f"{where}camera_height_m",
+                               *CAMERA_HEIGHT_RANGE_M),
+        pitch_rad=finite_number(values.get("camera_pitch_rad", default.pitch_rad), f"{where}camera_pitch_rad",
+                                *CAMERA_PITCH_RANGE_RAD),
+        x_m=finite_number(values.get("camera_x_m", default.x_m), f"{where}camera_x_m", *CAMERA_X_RANGE_M),
+        y_m=default.y_m)
+
+
+def parse_reset(body: object, default_stop_threshold: float, max_batch: int = MAX_BATCH,
+                default_mount: CameraMount | None = None) -> ResetRequest:
+    """`/navigator_reset` JSON: intrinsic (3x3 or 4x4), stop_threshold, batch_size, optional mount.
+
+    Field clients send no mount: they get the server's (`--camera_height_m` and friends); a
+    reset's own mount keys win over it, key by key."""
     if not isinstance(body, dict):
         raise InputError("reset body must be a JSON object with 'intrinsic', 'stop_threshold', 'batch_size'")
     if "intrinsic" not in body:
@@ -87,11 +104,7 @@ def parse_reset(body: object, default_stop_threshold: float, max_batch: int = MA
     limit = STOP_THRESHOLD_LIMIT
     threshold = finite_number(body.get("stop_threshold", default_stop_threshold), "stop_threshold", -limit, limit)
     batch = integer(body.get("batch_size", 1), "batch_size", 1, max_batch)
-    default_mount = CameraMount()
-    mount = CameraMount(
-        finite_number(body.get("camera_height_m", default_mount.height_m), "camera_height_m", *CAMERA_HEIGHT_RANGE_M),
-        finite_number(body.get("camera_pitch_rad", default_mount.pitch_rad), "camera_pitch_rad",
-                      *CAMERA_PITCH_RANGE_RAD))
+    mount = camera_mount(body, default_mount or CameraMount())
     return ResetRequest(k, threshold, batch, mount)
 
 

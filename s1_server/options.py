@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from s1_server.camera import CameraMount
 from s1_server.codec import CLIENT_COLORS, DEFAULT_CLIENT_COLOR
 from s1_server.defaults import TOKEN_ENV_VAR
-from s1_server.inputs import MAX_BATCH
+from s1_server.inputs import MAX_BATCH, camera_mount
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,8 @@ class S1Settings:
     max_json_depth: int = 8  # the API's JSON is at most 3 deep (4x4 intrinsic)
     max_batch: int = MAX_BATCH
     token: str = ""  # bearer token; "" = no auth (loopback or a trusted network only)
+    # The mount used when a /navigator_reset sends none (the field's clients never do)
+    default_mount: CameraMount = field(default_factory=CameraMount)
 
     def __post_init__(self):
         if self.client_color not in CLIENT_COLORS:
@@ -28,6 +31,9 @@ class S1Settings:
             raise ValueError("queue_size and retry_after_s must be >= 0, max_batch >= 1")
         if not self.max_upload_mb > 0 or self.max_image_pixels < 1 or self.max_json_bytes < 2:
             raise ValueError("upload, pixel and JSON limits must be positive")
+        m = self.default_mount
+        camera_mount({"camera_height_m": m.height_m, "camera_pitch_rad": m.pitch_rad, "camera_x_m": m.x_m},
+                     CameraMount(), where="--")  # finite and in range, or InputError (a ValueError)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -50,6 +56,14 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--token_file", default="",
                         help=f"require 'Authorization: Bearer TOKEN' with the token read from this file "
                              f"(else from the environment variable {TOKEN_ENV_VAR}; unset = no auth)")
+    m = d.default_mount
+    parser.add_argument("--camera_height_m", type=float, default=m.height_m,
+                        help="camera height above the floor (m) used when a /navigator_reset sends no "
+                             "camera_height_m (the field's clients never do)")
+    parser.add_argument("--camera_pitch_rad", type=float, default=m.pitch_rad,
+                        help="camera pitch down from horizontal (rad), used when a reset sends none")
+    parser.add_argument("--camera_x_m", type=float, default=m.x_m,
+                        help="camera offset forward of the base origin (m), used when a reset sends none")
     parser.add_argument("--token", default=None, help=argparse.SUPPRESS)  # refused: it would show in `ps`
 
 
@@ -61,4 +75,6 @@ def settings_from_args(args: argparse.Namespace) -> S1Settings:
                          f"or in the environment variable {TOKEN_ENV_VAR}")
     return S1Settings(client_color=args.client_color, queue_size=args.queue_size,
                       max_upload_mb=args.max_upload_mb, max_image_pixels=args.max_image_pixels,
-                      token=load_token(args.token_file, TOKEN_ENV_VAR))
+                      token=load_token(args.token_file, TOKEN_ENV_VAR),
+                      default_mount=CameraMount(height_m=args.camera_height_m, pitch_rad=args.camera_pitch_rad,
+                                                x_m=args.camera_x_m))

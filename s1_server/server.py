@@ -128,7 +128,8 @@ def create_app(planner_factory: Callable[[float], object], backend_name: str,
 
     async def reset(request: Request):
         try:
-            req = parse_reset(await read_json(request, "reset body"), default_stop_threshold, settings.max_batch)
+            req = parse_reset(await read_json(request, "reset body"), default_stop_threshold, settings.max_batch,
+                              settings.default_mount)
         except InputError as err:
             raise HttpError(400, f"bad reset request: {err}") from err
 
@@ -189,6 +190,7 @@ def create_app(planner_factory: Callable[[float], object], backend_name: str,
                                  "all_trajectory": [p.candidates.tolist() for p in plans],
                                  "all_values": [p.values.tolist() for p in plans],
                                  "no_safe_path": [bool(p.no_safe_path) for p in plans],
+                                 "arrived": [bool(p.info.get("arrived", False)) for p in plans],
                                  "chosen_index": [int(p.chosen_index) for p in plans],
                                  "model_ms": state["model_s"] * 1000.0,
                                  "timings_ms": {"wait_decode": (t_plan - t0) * 1000.0,
