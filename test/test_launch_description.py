@@ -227,6 +227,8 @@ def _run_opaque_function(**given: str) -> dict[str, Launched]:
         for path, is_file in node._Node__expanded_parameter_arguments:  # noqa: SLF001
             assert is_file, path
             for key, body in yaml.safe_load(Path(path).read_text()).items():
+                if key == "/**/lingnav_sim" and node.node_name.rsplit("/", 1)[-1] != "lingnav_sim":
+                    continue  # a camera profile's sim figures: rcl gives this section to the sim only
                 assert key in (PARAMS_FILE_KEY, node.node_name, "/**"), key
                 params.update(body["ros__parameters"])
             if Path(path).name.startswith("launch_params_"):

@@ -10,6 +10,7 @@ import json
 import numpy as np
 import pytest
 import requests
+import torch
 
 from s1_server.camera import Intrinsics
 from s1_server.codec import encode_depth_png, encode_rgb_jpeg
@@ -138,6 +139,9 @@ def test_factory_and_refusals(exports, tmp_path, capsys):
     np.testing.assert_allclose(a.candidates, b.candidates, atol=TOL)
     with pytest.raises(S1Error, match="torch only"):
         NavDPPlanner(on_the_fly.runtime, reference=True)
-    assert export_main([small, str(tmp_path / "out")]) == 1  # not the official layout: refused, named
+    state = torch.load(small, map_location="cpu", weights_only=True)
+    state["input_embed.weight"] = state["input_embed.weight"][:, :2].clone()
+    torch.save(state, tmp_path / "bad.ckpt")
+    assert export_main([str(tmp_path / "bad.ckpt"), str(tmp_path / "out")]) == 1  # layout mismatch: refused, named
     assert "navdp-cross-modal.ckpt" in capsys.readouterr().err
     assert export_main([str(tmp_path / "missing.ckpt"), str(tmp_path / "out")]) == 1

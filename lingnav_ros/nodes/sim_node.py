@@ -19,6 +19,7 @@ import numpy as np
 import rclpy
 from geometry_msgs.msg import TransformStamped, Twist
 from nav_msgs.msg import Odometry
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from rosgraph_msgs.msg import Clock
@@ -199,6 +200,9 @@ def _optical_quaternion(pitch_rad: float) -> tuple[float, float, float, float]:
 def main(args=None) -> int:
     quiet_interrupts()
     rclpy.init(args=args)
+    # Built before the (slow) world load: an executor constructed on a context that a Ctrl-C has
+    # just shut down fails half-initialised, and rclpy's __del__ then prints a traceback.
+    executor = SingleThreadedExecutor()
     try:
         if interrupted.is_set():  # Ctrl-C before rclpy's handler was in place
             raise KeyboardInterrupt
@@ -216,9 +220,11 @@ def main(args=None) -> int:
             rclpy.shutdown()
         return 0
     try:
-        spin_until_shutdown(lambda: rclpy.spin(node))
+        executor.add_node(node)
+        spin_until_shutdown(executor.spin)
     finally:
         ignore_further_interrupts()
+        executor.shutdown()
         node.destroy_node()
         if rclpy.ok():
             rclpy.shutdown()
