@@ -4,10 +4,11 @@ S1 (`python -m s1_server --backend geometric`) and S2 (`python -m s2_server --ba
 run as real processes on 127.0.0.1 with a 1 MB upload limit, so oversized (chunked) bodies are
 cheap to send. A few client threads send a seeded mix of valid requests and broken ones
 (corrupt/truncated images, header-only decompression bombs, NaN/Infinity, deeply nested JSON,
-wrong types and shapes, chunked bodies over the limit, wrong methods and paths). Prints per server
-the status-code histogram, the 5xx and timeout counts, latency p50/p99/max, /health latency
-while the fuzz runs, and the server's RSS (now and peak). Bounded in count and time. Exit status
-1 on any 5xx, timeout or dead server.
+wrong types and shapes, chunked bodies over the limit, wrong methods and paths); most of S2's
+come from test/s2_fuzz_requests.py (also behind test/test_s2_fuzz.py: broken multipart, bad
+headers, mistyped context JSON). Prints per server the status-code histogram, the 5xx and
+timeout counts, latency p50/p99/max, /health latency while the fuzz runs, and the server's RSS
+(now and peak). Bounded in count and time. Exit status 1 on any 5xx, timeout or dead server.
 
     .venv/bin/python bench/fuzz.py [--requests 5000] [--clients 4] [--time_limit_s 240] [--seed 0]
 """
@@ -16,9 +17,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
 import random
-import subprocess
 import sys
 import threading
 import time
@@ -30,57 +29,12 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.servers import ServerProcess  # noqa: E402
 from test.s1_http_rig import K4, cv2_jpeg, depth_png, png_header_only  # noqa: E402
+from test.s2_fuzz_requests import as_call, random_request  # noqa: E402
 
 H, W = 120, 160
 UPLOAD_LIMIT_MB = 1.0
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """`python -m <module> ...` in a subprocess, up when /health answers."""
-
-    def __init__(self, module: str, *args: str):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen([sys.executable, "-m", module, "--host", "127.0.0.1", "--port", str(self.port),
-                                      *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{module} exited: {self.proc.stderr.read().decode()[-2000:]}")
-            try:
-                if requests.get(self.url + "/health", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{module} did not answer /health within 60 s")
-
-    def rss_mib(self) -> tuple[float, float]:
-        """(current, peak) resident set size of the server process."""
-        fields = {}
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            fields[key] = value.strip()
-        return (float(fields.get("VmRSS", "0 kB").split()[0]) / 1024.0,
-                float(fields.get("VmHWM", "0 kB").split()[0]) / 1024.0)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
 
 
 # ---- request generators: each returns (method, path, requests kwargs) -------------------------------
@@ -164,6 +118,11 @@ def s1_request(rng: random.Random, c: Corpus):
 
 
 def s2_request(rng: random.Random, c: Corpus):
+    """Three in four from test/s2_fuzz_requests.py (the hostile step requests the bounded hypothesis
+    test also sends); the rest are what that generator lacks: chunked bodies over the upload limit,
+    wrong methods and paths, non-finite numbers in the context, very long or odd instructions."""
+    if rng.random() < 0.75:
+        return as_call(random_request(rng))
     roll = rng.random()
     if roll < 0.04:
         return rng.choice([("GET", "/health", {}), ("GET", "/docs", {}), ("GET", "/openapi.json", {}),
@@ -200,7 +159,7 @@ def _error_text(r: requests.Response) -> str:
     return body.get("error", "") if isinstance(body, dict) else ""
 
 
-def fuzz(server: Server, make, n: int, clients: int, time_limit_s: float, seed: int) -> dict:
+def fuzz(server: ServerProcess, make, n: int, clients: int, time_limit_s: float, seed: int) -> dict:
     codes: collections.Counter = collections.Counter()
     latencies: list[float] = []
     failures: list[str] = []
@@ -262,7 +221,7 @@ def fuzz(server: Server, make, n: int, clients: int, time_limit_s: float, seed: 
     wall = time.perf_counter() - t0
     done.set()
     prober.join()
-    alive = server.proc.poll() is None and requests.get(server.url + "/health", timeout=5).status_code == 200
+    alive = server.alive() and requests.get(server.url + "/health", timeout=5).status_code == 200
     lat = np.asarray(latencies) * 1000.0
     rss, peak = server.rss_mib()
     return {"requests": len(latencies), "wall_s": wall, "codes": codes, "failures": failures, "alive": alive,
@@ -284,13 +243,10 @@ def main() -> int:
              ("S2 color", "s2_server", ["--backend", "color", *limit], s2_request)]
     results = {}
     for name, module, server_args, make in plans:
-        server = Server(module, *server_args)
-        try:
+        with ServerProcess.module(module, *server_args) as server:
             if module == "s1_server":
                 requests.post(server.url + "/navigator_reset", json={"intrinsic": K4, "batch_size": 1}, timeout=10)
             results[name] = fuzz(server, make, args.requests, args.clients, args.time_limit_s, args.seed)
-        finally:
-            server.stop()
     bad = False
     for name, res in results.items():
         n5xx = sum(v for k, v in res["codes"].items() if isinstance(k, int) and k >= 500)

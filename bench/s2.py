@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -22,48 +21,15 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.servers import ServerProcess  # noqa: E402
 from s2_server.images import encode_jpeg  # noqa: E402
-from test.s2_fixtures import free_port, paint_box, room_frame  # noqa: E402
+from test.s2_fixtures import paint_box, room_frame  # noqa: E402
 
 INSTRUCTION = "go to the red chair"
 
 
 def pct(values, q) -> float:
     return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else float("nan")
-
-
-class Server:
-    """`python -m s2_server ...` in a subprocess, up when /health answers."""
-
-    def __init__(self, *args: str):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([sys.executable, "-m", "s2_server", "--port", str(self.port), *args],
-                                     cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, "PYTHONPATH": str(ROOT)})
-
-    def __enter__(self) -> Server:
-        deadline = time.monotonic() + 120.0
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                self.log.seek(0)
-                raise RuntimeError(f"server exited: {self.log.read().decode(errors='replace')[-2000:]}")
-            try:
-                if requests.get(self.url + "/health", timeout=1.0).ok:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("server did not come up")
-
-    def __exit__(self, *exc) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
 
 
 def one_request(session: requests.Session, url: str, jpeg: bytes) -> tuple[float, dict]:
@@ -108,7 +74,7 @@ def concurrent(url: str, jpeg: bytes, clients: int, per_client: int) -> tuple[li
 def bench_color(rows: list, n: int, clients: int) -> None:
     rgb = paint_box(room_frame(640, 480), "red", 280, 230, 360, 330)
     jpeg = encode_jpeg(rgb, 90)
-    with Server("--backend", "color") as server:
+    with ServerProcess.module("s2_server", "--backend", "color", ready_timeout_s=120.0) as server:
         res = sequential(server.url, jpeg, n)
         e2e = [ms for ms, _ in res]
         overhead = [ms - body["timings_ms"]["generate"] for ms, body in res]
@@ -140,9 +106,9 @@ def bench_tiny(rows: list, clients: int, per_client: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = write_tiny_checkpoint(Path(tmp) / "tiny-qwen3-vl", "qwen3_vl")
         for max_batch in (1, clients):
-            with Server("--backend", "transformers", "--model_path", str(path), "--device", "cpu",
-                        "--max_new_tokens", "16", "--max_batch", str(max_batch),
-                        "--queue_size", str(4 * clients)) as server:
+            with ServerProcess.module("s2_server", "--backend", "transformers", "--model_path", str(path),
+                                      "--device", "cpu", "--max_new_tokens", "16", "--max_batch", str(max_batch),
+                                      "--queue_size", str(4 * clients), ready_timeout_s=120.0) as server:
                 sequential(server.url, jpeg, 0)
                 res, wall_s = concurrent(server.url, jpeg, clients, per_client)
                 per_req = [body["timings_ms"]["generate"] / max(body["batch_size"], 1) for _, body in res]

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -27,6 +25,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.servers import ServerProcess  # noqa: E402
 from s2_server.backends import BackendRequest  # noqa: E402
 from s2_server.backends.openai_backend import OpenAIBackend  # noqa: E402
 from s2_server.images import encode_jpeg, resize_for_model  # noqa: E402
@@ -36,51 +35,17 @@ MODEL = "qwen3-vl-4b"
 INSTRUCTION = "go to the red chair"
 
 
-class Proc:
-    """A python process serving HTTP on a loopback port, up when `ready_path` answers."""
-
-    def __init__(self, args: list[str], port: int, ready_path: str):
-        self.port, self.url = port, f"http://127.0.0.1:{port}"
-        self.ready_path = ready_path
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, "PYTHONPATH": str(ROOT)})
-
-    def __enter__(self) -> Proc:
-        deadline = time.monotonic() + 60.0
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                self.log.seek(0)
-                raise RuntimeError(f"exited: {self.log.read().decode(errors='replace')[-2000:]}")
-            try:
-                if requests.get(self.url + self.ready_path, timeout=1.0).ok:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("did not come up")
-
-    def __exit__(self, *exc) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
-
-
-def upstream(delay_s: float) -> Proc:
+def upstream(delay_s: float) -> ServerProcess:
     port = free_port()
     code = ("import uvicorn\nfrom test.s2_openai_upstream import Upstream\n"
             f"uvicorn.run(Upstream([{MODEL!r}], delay_s={delay_s}).app(), host='127.0.0.1', port={port}, "
             "log_level='warning')\n")
-    return Proc(["-c", code], port, "/v1/models")
+    return ServerProcess(["-c", code], port, "/v1/models")
 
 
-def s2(api_base: str, *flags: str) -> Proc:
-    port = free_port()
-    return Proc(["-m", "s2_server", "--backend", "openai", "--api_base", api_base, "--served_model", MODEL,
-                 "--port", str(port), "--queue_size", "64", "--log_level", "warning", *flags], port, "/health")
+def s2(api_base: str, *flags: str) -> ServerProcess:
+    return ServerProcess.module("s2_server", "--backend", "openai", "--api_base", api_base, "--served_model", MODEL,
+                                "--queue_size", "64", "--log_level", "warning", *flags)
 
 
 def load(clients: int, seconds: float, call) -> tuple[list[float], list[dict], int]:

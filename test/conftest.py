@@ -44,3 +44,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.name in FALLBACK_MODULES:
             item.add_marker(pytest.mark.fallback_path)
+
+
+@pytest.fixture(scope="module")
+def servers():
+    """S2 (color backend) and S1 (geometric) on loopback, one pair per test module; a module that
+    needs other servers defines its own `servers`."""
+    from test.navigator_rig import color_s2_and_geometric_s1
+
+    with color_s2_and_geometric_s1() as pair:
+        yield pair

@@ -298,6 +298,13 @@ def color_s2_and_geometric_s1() -> Iterator[tuple[ServerThread, ServerThread]]:
         s1.stop()
 
 
+def mode_a_params(servers: tuple[ServerThread, ServerThread], **extra) -> dict:
+    """Navigator parameters for S1 mode A against a `color_s2_and_geometric_s1()` pair."""
+    s2, s1 = servers
+    return {"s1_mode": "A", "s2_host": "127.0.0.1", "s2_port": s2.port, "s1_host": "127.0.0.1",
+            "s1_port": s1.port, **extra}
+
+
 def s2_app():
     """The real S2 service with its weight-free color backend."""
     from s2_server.app import create_app

@@ -95,6 +95,25 @@ def geometric_app(**kwargs) -> FastAPI:
                       supports_pixel_goal=True, supports_image_goal=False, **kwargs)
 
 
+def navdp_app(ckpt: str, cross_modal: bool) -> FastAPI:
+    """NavDP with a tiny checkpoint (`NavDPConfig.small`); each reset's planner is a sibling of
+    the first, sharing its weights."""
+    from s1_server.navdp.model import NavDPConfig
+    from s1_server.navdp_planner import NavDPPlanner
+    from s1_server.server import create_app
+
+    first = NavDPPlanner(ckpt, config=NavDPConfig.small(cross_modal), seed=0)
+    spare = [first]
+
+    def factory(threshold: float):
+        planner = spare.pop() if spare else first.sibling()
+        planner.stop_threshold = threshold
+        return planner
+
+    return create_app(factory, "navdp", supports_pixel_goal=first.supports_pixel_goal,
+                      supports_image_goal=first.supports_image_goal)
+
+
 # ---- requests exactly as the field's clients make them -------------------------------------------
 def cv2_jpeg(array: np.ndarray, quality: int = 95) -> bytes:
     """What NavDP's clients and the LingNav Jetson client send: cv2.imencode of the array they hold."""

@@ -1,18 +1,18 @@
 """Random step requests for S2, hostile as a network can be: for the bounded fuzz test (driven
-by hypothesis) and for bench/s2_fuzz.py (thousands of requests). Every one must get a JSON
+by hypothesis) and for the S2 half of bench/fuzz.py (thousands of requests). Every one must get a JSON
 answer below 500: a 5xx would tell a robot that the server is down."""
 from __future__ import annotations
 
 import io
 import json
 import random
-import struct
-import zlib
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 from PIL import Image
+
+from test.s1_http_rig import png_header_only
 
 INSTRUCTIONS = ["go to the red chair", "turn left 30 degrees", "find the blue box then stop", "", "   ",
                 "x" * 1200, "ünïcödé ← → ↑ ↓", "go to the \x00 chair", "stop"]
@@ -25,14 +25,6 @@ class FuzzRequest:
     data: dict = field(default_factory=dict)
     headers: dict = field(default_factory=dict)
     raw_body: bytes | None = None  # sent as-is with `headers` when set
-
-
-def _png_header_only(w: int, h: int) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\0" * 4096)) + chunk(b"IEND", b""))
 
 
 def _image(rng: random.Random) -> bytes:
@@ -49,7 +41,7 @@ def _image(rng: random.Random) -> bytes:
     if kind == 3:
         return rng.randbytes(rng.randint(0, 2048))
     if kind == 4:
-        return _png_header_only(rng.choice([16000, 70000, 1]), rng.choice([16000, 3, 65535]))
+        return png_header_only(rng.choice([16000, 70000, 1]), rng.choice([16000, 3, 65535]), 8, 2)
     if kind == 5:
         buf = io.BytesIO()
         Image.new("L", (w, h)).save(buf, "GIF")
@@ -115,10 +107,15 @@ def random_request(rng: random.Random) -> FuzzRequest:
     return req
 
 
-def send(session, base_url: str, req: FuzzRequest, timeout_s: float = 20.0):
+def as_call(req: FuzzRequest) -> tuple[str, str, dict]:
+    """(method, path, keyword arguments of requests' `request()`) for `req`."""
     if req.raw_body is not None:
-        return session.post(base_url + req.path, data=req.raw_body, headers=req.headers, timeout=timeout_s)
+        return "POST", req.path, {"data": req.raw_body, "headers": req.headers}
     if req.path in ("/health", "/nope", "/openapi.json") and not req.files:
-        return session.get(base_url + req.path, headers=req.headers, timeout=timeout_s)
-    return session.post(base_url + req.path, files=req.files or None, data=req.data, headers=req.headers,
-                        timeout=timeout_s)
+        return "GET", req.path, {"headers": req.headers}
+    return "POST", req.path, {"files": req.files or None, "data": req.data, "headers": req.headers}
+
+
+def send(session, base_url: str, req: FuzzRequest, timeout_s: float = 20.0):
+    method, path, kwargs = as_call(req)
+    return session.request(method, base_url + path, timeout=timeout_s, **kwargs)

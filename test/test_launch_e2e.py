@@ -18,7 +18,6 @@ from lingnav_msgs.msg import NavStatus
 from lingnav_ros import topics
 from lingnav_ros.launch_description import mode_yaml_defaults
 from test.launch_run import GraphObserver, LaunchProcess, bringup_command, ros2_launch_command, run_cli, under
-from test.navigator_rig import color_s2_and_geometric_s1
 from test.real_tools import missing
 from test.ros_graph import wait_for
 
@@ -50,12 +49,6 @@ class Bringup:
 
     def alive(self) -> None:
         assert self.run.proc.poll() is None, f"the bring-up ended early:\n{self.run.output()[-4000:]}"
-
-
-@pytest.fixture(scope="module")
-def servers():
-    with color_s2_and_geometric_s1() as pair:
-        yield pair
 
 
 @pytest.fixture(scope="module")

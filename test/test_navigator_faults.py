@@ -15,7 +15,7 @@ from lingnav_ros.nodes.navigator.door import (
     odom_reading,
 )
 from lingnav_ros.safety.watchdog import Watchdog, WatchdogConfig
-from test.navigator_rig import color_s2_and_geometric_s1, navigator_graph
+from test.navigator_rig import mode_a_params, navigator_graph
 from test.navigator_scene import Box, Scene
 from test.ros_graph import wait_for
 
@@ -103,16 +103,8 @@ def test_watchdog_stops_before_the_limit_is_passed_at_the_next_tick():
 
 
 # ------------------------------------------------------------------ on a real graph
-@pytest.fixture(scope="module")
-def servers():
-    with color_s2_and_geometric_s1() as pair:
-        yield pair
-
-
 def _params(servers, **extra):
-    s2, s1 = servers
-    return {"s1_mode": "A", "s2_host": "127.0.0.1", "s2_port": s2.port, "s1_host": "127.0.0.1",
-            "s1_port": s1.port, "s2_requery_period_s": 0.5, **extra}
+    return mode_a_params(servers, **{"s2_requery_period_s": 0.5, **extra})
 
 
 def _driving(nav, robot, op):

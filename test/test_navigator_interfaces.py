@@ -1,7 +1,6 @@
 """The navigator's ROS surface: action, QoS, bad encodings, visualisation only when watched."""
 import time
 
-import pytest
 from diagnostic_msgs.msg import DiagnosticArray
 from lingnav_msgs.action import Navigate
 from lingnav_msgs.msg import NavStatus, TrajectoryCandidates
@@ -15,22 +14,11 @@ from lingnav_ros import topics
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.sync import message_filters_available
 from s2_server.colors import PALETTE
-from test.navigator_rig import color_s2_and_geometric_s1, navigator_graph
+from test.navigator_rig import mode_a_params, navigator_graph
 from test.navigator_scene import Box, Scene
 from test.ros_graph import wait_for
 
 RED = Box(1.8, 2.2, -0.2, 0.2, 0.6, PALETTE["red"])
-
-
-@pytest.fixture(scope="module")
-def servers():
-    with color_s2_and_geometric_s1() as pair:
-        yield pair
-
-
-def _params(servers, **extra):
-    s2, s1 = servers
-    return {"s1_mode": "A", "s2_port": s2.port, "s1_port": s1.port, **extra}
 
 
 def _wait_future(future, timeout_s):
@@ -39,7 +27,7 @@ def _wait_future(future, timeout_s):
 
 
 def test_navigate_action_succeeds_with_feedback_and_views_when_subscribed(servers):
-    with navigator_graph(Scene(boxes=[RED]), Pose2D(0.0, 0.0, 0.0), _params(servers)) as (nav, robot, op):
+    with navigator_graph(Scene(boxes=[RED]), Pose2D(0.0, 0.0, 0.0), mode_a_params(servers)) as (nav, robot, op):
         client = ActionClient(op, Navigate, topics.NAVIGATE_ACTION)
         paths, cands, markers, debug = [], [], [], []
         op.create_subscription(Path, topics.PLAN_PATH, paths.append, 10)
@@ -72,7 +60,7 @@ def test_navigate_action_succeeds_with_feedback_and_views_when_subscribed(server
 
 
 def test_navigate_action_cancel_stops_the_robot(servers):
-    with navigator_graph(Scene(boxes=[RED]), Pose2D(0.0, 0.0, 0.0), _params(servers)) as (nav, robot, op):
+    with navigator_graph(Scene(boxes=[RED]), Pose2D(0.0, 0.0, 0.0), mode_a_params(servers)) as (nav, robot, op):
         client = ActionClient(op, Navigate, topics.NAVIGATE_ACTION)
         assert client.wait_for_server(timeout_sec=10.0)
         assert wait_for(lambda: nav.latest_frame is not None, 15.0)
@@ -85,7 +73,7 @@ def test_navigate_action_cancel_stops_the_robot(servers):
 
 
 def test_views_are_not_published_without_subscribers(servers):
-    with navigator_graph(Scene(boxes=[RED]), Pose2D(0.0, 0.0, 0.0), _params(servers)) as (nav, robot, op):
+    with navigator_graph(Scene(boxes=[RED]), Pose2D(0.0, 0.0, 0.0), mode_a_params(servers)) as (nav, robot, op):
         assert wait_for(lambda: nav.latest_frame is not None, 15.0)
         op.say("go to the red box")
         assert wait_for(lambda: nav.mission.s1_calls >= 3, 30.0)
@@ -93,7 +81,7 @@ def test_views_are_not_published_without_subscribers(servers):
 
 
 def test_wrong_depth_encoding_is_reported_not_fatal(servers):
-    with navigator_graph(Scene(boxes=[RED]), Pose2D(0.0, 0.0, 0.0), _params(servers), depth_encoding="8UC1") \
+    with navigator_graph(Scene(boxes=[RED]), Pose2D(0.0, 0.0, 0.0), mode_a_params(servers), depth_encoding="8UC1") \
             as (nav, robot, op):
         assert wait_for(lambda: op.statuses and "encoding" in op.statuses[-1].reason, 15.0)
         op.say("go to the red box")
@@ -105,11 +93,11 @@ def test_wrong_depth_encoding_is_reported_not_fatal(servers):
 
 
 def test_reliable_subscription_misses_best_effort_camera_but_default_receives(servers):
-    params = _params(servers, camera_qos_reliability="reliable")
+    params = mode_a_params(servers, camera_qos_reliability="reliable")
     with navigator_graph(Scene(boxes=[RED]), Pose2D(0.0, 0.0, 0.0), params) as (nav, robot, op):
         time.sleep(1.5)
         assert nav.latest_frame is None, "field note 8: RELIABLE never matches a best-effort camera"
-    with navigator_graph(Scene(boxes=[RED]), Pose2D(0.0, 0.0, 0.0), _params(servers),
+    with navigator_graph(Scene(boxes=[RED]), Pose2D(0.0, 0.0, 0.0), mode_a_params(servers),
                          camera_reliability=ReliabilityPolicy.BEST_EFFORT) as (nav, robot, op):
         assert wait_for(lambda: nav.latest_frame is not None, 10.0)
         # message_filters on a robot; the fallback without it or with LINGNAV_FORCE_FALLBACKS=1

@@ -8,23 +8,11 @@ from lingnav_msgs.msg import NavStatus
 
 from lingnav_ros.control.types import Pose2D
 from s2_server.colors import PALETTE
-from test.navigator_rig import color_s2_and_geometric_s1, navigator_graph
+from test.navigator_rig import mode_a_params, navigator_graph
 from test.navigator_scene import Box, Scene
 from test.ros_graph import wait_for
 
 RED = Box(2.2, 2.6, 0.7, 1.1, 0.6, PALETTE["red"])
-
-
-@pytest.fixture(scope="module")
-def servers():
-    with color_s2_and_geometric_s1() as pair:
-        yield pair
-
-
-def _params(servers, **extra):
-    s2, s1 = servers
-    return {"s1_mode": "A", "s2_host": "127.0.0.1", "s2_port": s2.port, "s1_host": "127.0.0.1",
-            "s1_port": s1.port, **extra}
 
 
 def _scene():
@@ -37,7 +25,7 @@ def _state(op):
 
 @pytest.mark.parametrize("depth_encoding", ["16UC1", "32FC1"])
 def test_turns_toward_and_drives_to_the_target(servers, depth_encoding):
-    with navigator_graph(_scene(), Pose2D(0.0, 0.0, 0.0), _params(servers), depth_encoding) as (nav, robot, op):
+    with navigator_graph(_scene(), Pose2D(0.0, 0.0, 0.0), mode_a_params(servers), depth_encoding) as (nav, robot, op):
         assert wait_for(lambda: nav.stats.frames.hz(nav.now_s()) > 0 and op.statuses, 15.0), \
             "best-effort camera frames reached the navigator"
         op.say("go to the red box")
@@ -60,7 +48,7 @@ def test_turns_toward_and_drives_to_the_target(servers, depth_encoding):
 
 
 def test_estop_stops_at_once_and_is_latched(servers):
-    with navigator_graph(_scene(), Pose2D(0.0, 0.0, 0.6), _params(servers)) as (nav, robot, op):
+    with navigator_graph(_scene(), Pose2D(0.0, 0.0, 0.6), mode_a_params(servers)) as (nav, robot, op):
         assert wait_for(lambda: op.statuses, 15.0)
         op.say("go to the red box")
         assert wait_for(lambda: robot.cmds and robot.cmds[-1][1] > 0.05, 30.0)
@@ -84,7 +72,7 @@ def test_killed_server_holds_the_robot_and_the_mission_resumes_when_it_is_back(s
     waits for; the same mission carries on when the server answers again."""
     s2, s1 = servers
     server = s2 if which == "s2" else s1
-    params = _params(servers, s2_requery_period_s=0.3)
+    params = mode_a_params(servers, s2_requery_period_s=0.3)
     with navigator_graph(_scene(), Pose2D(-0.5, 0.0, 0.4), params) as (nav, robot, op):
         assert wait_for(lambda: op.statuses, 15.0)
         op.say("go to the red box")
@@ -106,7 +94,7 @@ def test_killed_server_holds_the_robot_and_the_mission_resumes_when_it_is_back(s
 
 def test_a_server_away_longer_than_the_outage_limit_fails_the_mission(servers):
     s2, _ = servers
-    params = _params(servers, s2_requery_period_s=0.3, server_outage_timeout_s=1.5)
+    params = mode_a_params(servers, s2_requery_period_s=0.3, server_outage_timeout_s=1.5)
     with navigator_graph(_scene(), Pose2D(-0.5, 0.0, 0.4), params) as (nav, robot, op):
         assert wait_for(lambda: op.statuses, 15.0)
         op.say("go to the red box")
@@ -123,7 +111,7 @@ def test_a_server_away_longer_than_the_outage_limit_fails_the_mission(servers):
 
 def test_sim_time_from_clock_drives_everything(servers):
     """use_sim_time with /clock far from wall time and 1.5x faster: stamps and timers all follow it."""
-    with navigator_graph(_scene(), Pose2D(0.5, 0.2, 0.3), _params(servers), sim_time=True) as (nav, robot, op):
+    with navigator_graph(_scene(), Pose2D(0.5, 0.2, 0.3), mode_a_params(servers), sim_time=True) as (nav, robot, op):
         assert wait_for(lambda: nav.latest_frame is not None and op.statuses, 15.0)
         assert nav.now_s() < 1e5 and abs(nav.latest_frame.stamp_s - nav.now_s()) < 1.0
         op.say("go to the red box")

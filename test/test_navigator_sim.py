@@ -3,7 +3,6 @@ S1 (geometric) HTTP servers -> cmd_vel -> simulator. The demo world's target is 
 at the start and a crate stands on the way: search, approach and avoidance all have to work."""
 import json
 
-import pytest
 import rclpy
 import yaml
 from lingnav_msgs.msg import NavStatus
@@ -15,14 +14,8 @@ from std_msgs.msg import String
 from lingnav_ros import navigator_params as P
 from lingnav_ros import topics
 from lingnav_ros.paths import config_file
-from test.navigator_rig import Operator, color_s2_and_geometric_s1, spinning
+from test.navigator_rig import Operator, spinning
 from test.ros_graph import wait_for
-
-
-@pytest.fixture(scope="module")
-def servers():
-    with color_s2_and_geometric_s1() as pair:
-        yield pair
 
 
 def test_demo_world_closed_loop_with_the_simulator(servers):

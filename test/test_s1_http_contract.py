@@ -15,10 +15,8 @@ import requests
 
 from s1_server.camera import Intrinsics
 from s1_server.navdp.model import NavDPConfig
-from s1_server.navdp_planner import NavDPPlanner
-from s1_server.server import create_app
 from s1_server.testing import write_random_checkpoint
-from test.s1_http_rig import K3, K4, H, W, cv2_jpeg, depth_png, geometric_app, goal_data, serve
+from test.s1_http_rig import K3, K4, H, W, cv2_jpeg, depth_png, geometric_app, goal_data, navdp_app, serve
 
 B = 2
 CAMERA_HEIGHT_M = 0.3
@@ -44,19 +42,6 @@ def field_step_files(with_goal_image: str | None = None) -> dict:
     if with_goal_image:
         files[with_goal_image] = ("goal.jpg", cv2_jpeg(rgb[::-1].copy()), "image/jpeg")
     return files
-
-
-def navdp_app(ckpt: str, cross_modal: bool):
-    first = NavDPPlanner(ckpt, config=NavDPConfig.small(cross_modal), seed=0)
-    spare = [first]
-
-    def factory(threshold: float):
-        planner = spare.pop() if spare else first.sibling()
-        planner.stop_threshold = threshold
-        return planner
-
-    return create_app(factory, "navdp", supports_pixel_goal=first.supports_pixel_goal,
-                      supports_image_goal=first.supports_image_goal)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from s1_server.navdp_planner import NavDPPlanner, make_navdp_planner
 from s1_server.plan import ImageGoal, NoGoal, PixelGoal, PointGoal, PointImageGoal, S1Error
 from s1_server.server import create_app
 from s1_server.testing import random_state_dict, write_random_checkpoint
-from test.test_s1_server_navdp import serve
+from test.s1_http_rig import serve
 
 H, W = 96, 128
 INTR = Intrinsics.from_fov(W, H, 1.2)
@@ -108,7 +108,7 @@ def test_server_cli_runs_onnxruntime_like_torch(models, exports):
     data = {"goal_data": json.dumps({"goal_x": [1.5], "goal_y": [-0.5]})}
     bodies = []
     for app in (make_app(args), torch_app):
-        with serve(app) as (url, _):
+        with serve(app) as url:
             reset = {"intrinsic": INTR.matrix4().tolist(), "stop_threshold": -3.0, "batch_size": 1}
             assert requests.post(url + "/navigator_reset", json=reset, timeout=10).status_code == 200
             r = requests.post(url + "/pointgoal_step", files=files, data=data, timeout=60)

@@ -1,61 +1,26 @@
 """The S1 HTTP server with the NavDP backend on a real uvicorn server, and the S1Client."""
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
-import threading
 import time
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
 import requests
-import uvicorn
 from fastapi import FastAPI
 
 from s1_server.camera import Intrinsics
 from s1_server.client import S1Client
 from s1_server.codec import encode_depth_png, encode_rgb_jpeg
 from s1_server.navdp.model import NavDPConfig
-from s1_server.navdp_planner import NavDPPlanner
 from s1_server.plan import NoGoal, PixelGoal, PointGoal, S1Error, S1Unavailable
-from s1_server.server import create_app
 from s1_server.testing import write_random_checkpoint
+from test.s1_http_rig import navdp_app, serve
 
 H, W = 96, 128
 K = Intrinsics.from_fov(W, H, 1.2).matrix4().tolist()
-
-
-@contextlib.contextmanager
-def serve(app: FastAPI):
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", port
-    finally:
-        server.should_exit = True
-        thread.join(5)
-        sock.close()
-
-
-def navdp_app(ckpt: str, cross_modal: bool) -> FastAPI:
-    first = NavDPPlanner(ckpt, config=NavDPConfig.small(cross_modal), seed=0)
-    spare = [first]
-
-    def factory(threshold: float):
-        planner = spare.pop() if spare else first.sibling()
-        planner.stop_threshold = threshold
-        return planner
-
-    return create_app(factory, "navdp", supports_pixel_goal=first.supports_pixel_goal,
-                      supports_image_goal=first.supports_image_goal)
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +31,8 @@ def ckpts(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cross_server(ckpts):
-    with serve(navdp_app(ckpts[True], True)) as (url, port):
-        yield url, port
+    with serve(navdp_app(ckpts[True], True)) as url:
+        yield url, urlsplit(url).port
 
 
 def _batch(b: int):
@@ -134,7 +99,7 @@ def test_bad_inputs_get_4xx_json(cross_server, ckpts):
     post("/pixelgoal_step", _batch(1), {"goal_data": json.dumps({"goal_x": [W], "goal_y": [0]})})
     post("/pointgoal_step", _batch(1), {"goal_data": json.dumps({"goal_x": [1.0, 2.0], "goal_y": [0.0, 0.0]})})
     post("/imagegoal_step", _batch(1), {})
-    with serve(navdp_app(ckpts[False], False)) as (url2, _):
+    with serve(navdp_app(ckpts[False], False)) as url2:
         r = requests.post(url2 + "/pointgoal_step", files=_batch(1), data=point, timeout=10)
         assert r.status_code == 409 and "reset" in r.json()["detail"]
         _reset(url2, 1)
@@ -169,8 +134,8 @@ def test_client_times_out_against_a_sleeping_server():
         return {"algo": "navdp"}
 
     intr = Intrinsics.from_fov(W, H, 1.2)
-    with serve(app) as (_, port):
-        client = S1Client("127.0.0.1", port, timeout_s=0.3, intrinsics=intr)
+    with serve(app) as url:
+        client = S1Client("127.0.0.1", urlsplit(url).port, timeout_s=0.3, intrinsics=intr)
         t0 = time.monotonic()
         with pytest.raises(S1Unavailable):
             client.plan(np.zeros((H, W, 3), np.uint8), np.ones((H, W), np.float32), intr, PointGoal(1, 0))

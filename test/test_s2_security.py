@@ -11,7 +11,7 @@ from s2_server.app import ServerSettings, create_app
 from s2_server.backends.color_backend import ColorBackend
 from s2_server.images import encode_jpeg
 from test.navigator_rig import ServerThread
-from test.s2_fuzz_requests import _png_header_only
+from test.s1_http_rig import png_header_only
 
 JPEG = encode_jpeg(np.zeros((48, 64, 3), np.uint8))
 
@@ -28,7 +28,7 @@ def _post(port, files=None, data=None, headers=None):
 
 
 def test_decompression_bomb_is_413_from_the_header(server):
-    bomb = _png_header_only(16000, 16000)
+    bomb = png_header_only(16000, 16000, 8, 2)
     assert len(bomb) < 1000
     r = _post(server.port, files={"image": ("b.png", bomb, "image/png")}, data={"instruction": "go"})
     assert r.status_code == 413 and "pixels" in r.json()["error"]

@@ -11,13 +11,17 @@ only notes the interrupt: rclpy's shutdown of the context is the one way out, sp
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Callable
+from typing import TypeVar
 
 import rclpy
 from rclpy.executors import ExternalShutdownException
 
 ENDINGS = (KeyboardInterrupt, ExternalShutdownException)
+
+N = TypeVar("N")
 
 interrupted = threading.Event()
 
@@ -52,3 +56,38 @@ def ignore_further_interrupts() -> None:
     """From here on the process is leaving: a second Ctrl-C must not interrupt the cleanup."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def start_node(make_node: Callable[[], N], args, refused: tuple[type[Exception], ...], refused_line: str,
+               refused_code: int) -> tuple[N | None, int]:
+    """quiet_interrupts(), rclpy.init(args) and `make_node()`: (node, 0) when it is up, else (None, the
+    exit status main() returns): `refused_code` with "<refused_line>: <error>" on stderr when the
+    constructor raises one of `refused` (a bad parameter, a world or checkpoint that does not load),
+    0 when a Ctrl-C or a shutdown came while it was still starting (a checkpoint or world can take
+    seconds to load; rclpy's handler may have shut the context down under the constructor, which
+    then fails on it)."""
+    quiet_interrupts()
+    rclpy.init(args=args)
+    try:
+        if interrupted.is_set():  # Ctrl-C before rclpy's handler was in place
+            raise KeyboardInterrupt
+        return make_node(), 0
+    except refused as err:
+        print(f"{refused_line}: {err}", file=sys.stderr)
+        if rclpy.ok():
+            rclpy.shutdown()
+        return None, refused_code
+    except BaseException as exc:
+        if not is_ending(exc):
+            raise
+        ignore_further_interrupts()
+        if rclpy.ok():
+            rclpy.shutdown()
+        return None, 0
+
+
+def close_node(node) -> None:
+    """The last step of main(): destroy the node and shut rclpy down if nothing else did."""
+    node.destroy_node()
+    if rclpy.ok():
+        rclpy.shutdown()

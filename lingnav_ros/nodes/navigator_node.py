@@ -29,11 +29,11 @@ from lingnav_ros.mission.mission import Mission, MissionConfig
 from lingnav_ros.mission.moves import ControlPrimitives
 from lingnav_ros.mission.target import goal_for_frame
 from lingnav_ros.nodes.lifecycle import (
+    close_node,
     ignore_further_interrupts,
-    interrupted,
     is_ending,
-    quiet_interrupts,
     spin_until_shutdown,
+    start_node,
 )
 from lingnav_ros.nodes.navigator import factories, wiring
 from lingnav_ros.nodes.navigator.action import NavigateCompanion
@@ -183,26 +183,10 @@ class NavigatorNode(Node):
 
 def main(args=None) -> int:
     """Exit 0 on Ctrl-C or an external shutdown; 1 with one clear line when the start fails."""
-    quiet_interrupts()
-    rclpy.init(args=args)
-    try:
-        if interrupted.is_set():  # Ctrl-C before rclpy's handler was in place
-            raise KeyboardInterrupt
-        node = NavigatorNode()
-    except (factories.StartError, np_params.ParamError) as err:
-        print(f"{NODE_NAME}: cannot start: {err}", file=sys.stderr)
-        if rclpy.ok():
-            rclpy.shutdown()
-        return 1
-    except BaseException as exc:
-        # Ctrl-C while still starting (a checkpoint can take seconds to load): rclpy's handler
-        # may have shut the context down under the constructor, which then fails on it.
-        if not is_ending(exc):
-            raise
-        ignore_further_interrupts()
-        if rclpy.ok():
-            rclpy.shutdown()
-        return 0
+    node, exit_code = start_node(NavigatorNode, args, (factories.StartError, np_params.ParamError),
+                                 f"{NODE_NAME}: cannot start", 1)
+    if node is None:
+        return exit_code
     executors: list = []
     threads: list[threading.Thread] = []
     try:
@@ -228,9 +212,7 @@ def main(args=None) -> int:
             executor.shutdown(timeout_sec=2.0)
         for thread in threads:
             thread.join(timeout=2.0)
-        node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
+        close_node(node)
     return 0
 
 

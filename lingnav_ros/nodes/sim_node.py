@@ -16,7 +16,6 @@ import math
 import sys
 
 import numpy as np
-import rclpy
 from geometry_msgs.msg import TransformStamped, Twist
 from nav_msgs.msg import Odometry
 from rclpy.executors import SingleThreadedExecutor
@@ -27,13 +26,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 
 from lingnav_ros import topics
-from lingnav_ros.nodes.lifecycle import (
-    ignore_further_interrupts,
-    interrupted,
-    is_ending,
-    quiet_interrupts,
-    spin_until_shutdown,
-)
+from lingnav_ros.nodes.lifecycle import close_node, ignore_further_interrupts, spin_until_shutdown, start_node
 from lingnav_ros.paths import config_file
 from lingnav_ros.sim.camera_model import make_camera_model
 from lingnav_ros.sim.robot import RobotParams
@@ -198,36 +191,25 @@ def _optical_quaternion(pitch_rad: float) -> tuple[float, float, float, float]:
 
 
 def main(args=None) -> int:
-    quiet_interrupts()
-    rclpy.init(args=args)
-    # Built before the (slow) world load: an executor constructed on a context that a Ctrl-C has
-    # just shut down fails half-initialised, and rclpy's __del__ then prints a traceback.
-    executor = SingleThreadedExecutor()
+    executor: list[SingleThreadedExecutor] = []
+
+    def make_sim() -> SimNode:
+        # The executor is built before the (slow) world load: one constructed on a context that a
+        # Ctrl-C has just shut down fails half-initialised, and rclpy's __del__ prints a traceback.
+        executor.append(SingleThreadedExecutor())
+        return SimNode()
+
+    node, exit_code = start_node(make_sim, args, (ValueError, OSError), "lingnav_sim", 2)
+    if node is None:
+        return exit_code
+    spinner = executor[0]
     try:
-        if interrupted.is_set():  # Ctrl-C before rclpy's handler was in place
-            raise KeyboardInterrupt
-        node = SimNode()
-    except (ValueError, OSError) as err:
-        print(f"lingnav_sim: {err}", file=sys.stderr)
-        if rclpy.ok():
-            rclpy.shutdown()
-        return 2
-    except BaseException as exc:  # Ctrl-C while the world loads (the context may be gone under us)
-        if not is_ending(exc):
-            raise
-        ignore_further_interrupts()
-        if rclpy.ok():
-            rclpy.shutdown()
-        return 0
-    try:
-        executor.add_node(node)
-        spin_until_shutdown(executor.spin)
+        spinner.add_node(node)
+        spin_until_shutdown(spinner.spin)
     finally:
         ignore_further_interrupts()
-        executor.shutdown()
-        node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
+        spinner.shutdown()
+        close_node(node)
     return 0
 
 
