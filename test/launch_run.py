@@ -8,6 +8,7 @@ ignores SIGINT, and a terminal's Ctrl-C reaches the whole foreground process gro
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -25,6 +26,7 @@ from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
+from std_msgs.msg import String
 
 from lingnav_ros import topics
 from test.real_tools import ros2_cli
@@ -183,6 +185,8 @@ class GraphObserver:
         self.node.create_subscription(NavStatus, under(namespace, topics.STATUS), self._on_status,
                                       qos_profile_sensor_data)
         self.node.create_subscription(Odometry, under(namespace, topics.ODOM), self._on_odom, qos_profile_sensor_data)
+        self.sim_distance_m: float | None = None
+        self.node.create_subscription(String, under(namespace, topics.SIM_STATE), self._on_sim_state, 10)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self.thread = threading.Thread(target=self.executor.spin, daemon=True)
@@ -196,13 +200,25 @@ class GraphObserver:
         with self._lock:
             self.odoms.append(msg)
 
+    def _on_sim_state(self, msg: String) -> None:
+        try:
+            distance_m = float(json.loads(msg.data)["distance_m"])
+        except (ValueError, KeyError, TypeError):
+            return
+        with self._lock:
+            self.sim_distance_m = distance_m
+
     def states(self) -> set[int]:
         with self._lock:
             return {s.state for s in self.statuses}
 
     def travelled_m(self) -> float:
-        """Straight-line distance between the first and the latest odometry pose."""
+        """How far the robot has driven since it started: the simulator's own odometer where a sim
+        runs (right however late this observer joined the graph), else the straight-line distance
+        between the first and the latest odometry pose this observer saw."""
         with self._lock:
+            if self.sim_distance_m is not None:
+                return self.sim_distance_m
             if len(self.odoms) < 2:
                 return 0.0
             a, b = self.odoms[0].pose.pose.position, self.odoms[-1].pose.pose.position

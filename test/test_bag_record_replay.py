@@ -71,6 +71,11 @@ def test_recorded_sim_run_reads_back_and_replays_with_clock(tmp_path):
         listener.create_subscription(Clock, topics.CLOCK, got_clock.append, 50)
         replayer = Replayer(bag, rate=2.0, context=context)
         assert topics.CLOCK not in replayer.publishers_by_topic  # /clock comes from the replayer itself
+        # Every topic this listener counts must be matched before play starts: on a loaded machine
+        # discovery can take longer than the replayer's own wait for a first subscriber.
+        counted = (replayer.publishers_by_topic[topics.RGB], replayer.publishers_by_topic[topics.ODOM],
+                   replayer.clock_pub)
+        assert wait_for(lambda: all(p.get_subscription_count() > 0 for p in counted), 20.0)
         player = threading.Thread(target=replayer.play, daemon=True)
         player.start()
         player.join(timeout=30.0)
