@@ -79,7 +79,7 @@ def _jitter_ms(ticks: np.ndarray, t0: float, t1: float, period_s: float) -> tupl
     return float(np.percentile(dev, 50)), float(np.percentile(dev, 99)), float(dev.max()), int(d.size)
 
 
-def run_case(mode: str, seconds: float, width: int, height: int, *, s2, s1) -> dict:
+def run_case(mode: str, seconds: float, width: int, height: int, *, s2, s1, local_map: bool = True) -> dict:
     import rclpy
     from rclpy.context import Context
     from rclpy.executors import MultiThreadedExecutor
@@ -93,7 +93,8 @@ def run_case(mode: str, seconds: float, width: int, height: int, *, s2, s1) -> d
                   intrinsics=Intrinsics.from_fov(width, height, np.radians(75.0)),
                   mount=CameraMount(height_m=0.4, pitch_rad=0.15), max_range_m=10.0)
     params = {"s1_mode": mode, "s2_port": s2.port, "s1_port": s1.port, "v_max_mps": 0.25,
-              "mission_timeout_s": 600.0, "camera_height_m": 0.4, "camera_pitch_rad": 0.15}
+              "mission_timeout_s": 600.0, "camera_height_m": 0.4, "camera_pitch_rad": 0.15,
+              "local_map_enabled": local_map}
     domain = os.environ.setdefault("ROS_DOMAIN_ID", str(50 + os.getpid() % 50))
     out = Path(tempfile.mkstemp(suffix=".json")[1])
     child = subprocess.Popen([sys.executable, __file__, "--child", json.dumps(params), str(out)],
@@ -142,7 +143,7 @@ def run_case(mode: str, seconds: float, width: int, height: int, *, s2, s1) -> d
     lat = np.asarray(data.get("plan_to_cmd_s", [])) * 1e3
     s1 = np.asarray(data.get("s1_wall_s", [])) * 1e3
     return {
-        "mode": mode,
+        "mode": mode if local_map else f"{mode}/nomap",
         "idle_jitter": _jitter_ms(ticks, idle_t0, idle_t1, 0.05),
         "nav_jitter": _jitter_ms(ticks, nav_t0, nav_t1, 0.05),
         "idle_cpu_pct": 100.0 * (idle_c1 - idle_c0) / (idle_t1 - idle_t0),
@@ -164,6 +165,8 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=640)
     ap.add_argument("--height", type=int, default=480)
     ap.add_argument("--modes", default="A,geometric")
+    ap.add_argument("--local_map", default="on", help="on, off or on,off: the navigator's local map (the "
+                    "obstacle memory costs CPU; 'on,off' measures both in one run)")
     args = ap.parse_args()
     os.environ.setdefault("ROS_DOMAIN_ID", str(50 + os.getpid() % 50))
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
@@ -174,13 +177,15 @@ def main() -> None:
     rows = []
     try:
         for mode in args.modes.split(","):
-            rows.append(run_case(mode.strip(), args.seconds, args.width, args.height, s2=s2, s1=s1))
+            for local_map in args.local_map.split(","):
+                rows.append(run_case(mode.strip(), args.seconds, args.width, args.height, s2=s2, s1=s1,
+                                     local_map=local_map.strip() == "on"))
     finally:
         s2.stop()
         s1.stop()
     print(f"\nnavigator control loop, {args.width}x{args.height} RGB-D at 10 Hz, control 20 Hz (50 ms), "
           f"planning every 0.3 s, {os.cpu_count()} CPUs (shared)\n")
-    head = (f"{'S1 mode':<10} {'phase':<11} {'jitter p50':>10} {'p99':>8} {'max':>8} {'ticks':>6} "
+    head = (f"{'S1 mode':<14} {'phase':<11} {'jitter p50':>10} {'p99':>8} {'max':>8} {'ticks':>6} "
             f"{'CPU %':>7} {'img->cmd p50':>13} {'p95':>8} {'n':>4} {'S1 ms':>7} {'plans':>5}")
     print(head)
     print("-" * len(head))
@@ -193,7 +198,7 @@ def main() -> None:
                 extra = f"{l50:>10.0f} ms {l95:>5.0f} ms {ln:>4d} {r['s1_ms'][0]:>7.1f} {r['s1_ms'][1]:>5d}"
             else:
                 extra = f"{'':>13} {'':>8} {'':>4} {'':>7}"
-            print(f"{r['mode']:<10} {('idle' if phase == 'idle' else 'navigating'):<11} {p50:>7.2f} ms "
+            print(f"{r['mode']:<14} {('idle' if phase == 'idle' else 'navigating'):<11} {p50:>7.2f} ms "
                   f"{p99:>5.2f} ms {mx:>5.1f} ms {n:>6d} {cpu:>6.1f}% {extra}")
     print("\njitter = |tick-to-tick period - 50 ms|; img->cmd = image stamp to the first cmd_vel computed from "
           "the plan made on that image; CPU % of one core for the navigator process alone.")
