@@ -9,7 +9,7 @@ import pytest
 import yaml
 from nav_msgs.msg import Odometry
 from rclpy.parameter import Parameter
-from rclpy.qos import qos_profile_sensor_data
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from rosbags.rosbag2 import Reader
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image
@@ -66,10 +66,14 @@ def test_recorded_sim_run_reads_back_and_replays_with_clock(tmp_path):
     # replay to a real subscriber: sensor topics with their types, plus /clock from bag time
     with ros_graph("replay_listener") as (context, (listener,), executor):
         got_rgb, got_odom, got_clock = [], [], []
-        listener.create_subscription(Image, topics.RGB, got_rgb.append, qos_profile_sensor_data)
-        listener.create_subscription(Odometry, topics.ODOM, got_odom.append, 20)
+        # Queues deep enough for the whole (short) bag: what this listener counts must not be lost
+        # to its own history while its executor waits for a core.
+        deep_sensor = QoSProfile(reliability=ReliabilityPolicy.BEST_EFFORT, history=HistoryPolicy.KEEP_LAST,
+                                 depth=100)
+        listener.create_subscription(Image, topics.RGB, got_rgb.append, deep_sensor)
+        listener.create_subscription(Odometry, topics.ODOM, got_odom.append, 200)
         listener.create_subscription(Clock, topics.CLOCK, got_clock.append, 50)
-        replayer = Replayer(bag, rate=2.0, context=context)
+        replayer = Replayer(bag, rate=1.0, context=context)
         assert topics.CLOCK not in replayer.publishers_by_topic  # /clock comes from the replayer itself
         # Every topic this listener counts must be matched before play starts: on a loaded machine
         # discovery can take longer than the replayer's own wait for a first subscriber.

@@ -59,12 +59,13 @@ class Replayer(Node):
         while time.monotonic() < deadline and not any(p.get_subscription_count()
                                                       for p in self.publishers_by_topic.values()):
             time.sleep(0.05)
-        t0_bag = self.messages[0][2]
+        t0_bag, end_bag = self.messages[0][2], self.messages[-1][2]
         t0_wall = time.monotonic()
         i = 0
         period = 1.0 / clock_rate_hz
         while i < len(self.messages):
-            now_bag = t0_bag + int((time.monotonic() - t0_wall) * self.rate * 1e9)
+            # /clock never runs past the bag's last message, even after a stall of this thread
+            now_bag = min(t0_bag + int((time.monotonic() - t0_wall) * self.rate * 1e9), end_bag)
             self.clock_pub.publish(Clock(clock=stamp_of(now_bag / 1e9)))
             while i < len(self.messages) and self.messages[i][2] <= now_bag:
                 topic, _, _, msg = self.messages[i]
