@@ -12,9 +12,11 @@ setup:
 
 lint: setup
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 test: setup
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest test
 	LINGNAV_FORCE_FALLBACKS=1 $(PY) -m pytest test -m fallback_path
 

@@ -13,7 +13,7 @@ def _share(pattern_dir, pattern="*"):
 setup(
     name=PACKAGE,
     version="0.1.0",
-    packages=find_packages(include=["lingnav_ros*", "s2_server*", "s1_server*", "lingnav_http*"]),
+    packages=find_packages(include=["lingnav_core*", "lingnav_ros*", "s2_server*", "s1_server*", "lingnav_http*"]),
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),

@@ -84,8 +84,8 @@ def run_case(mode: str, seconds: float, width: int, height: int, *, s2, s1, loca
     from rclpy.context import Context
     from rclpy.executors import MultiThreadedExecutor
 
+    from lingnav_core.camera import CameraMount, Intrinsics
     from lingnav_ros.control.types import Pose2D
-    from s1_server.camera import CameraMount, Intrinsics
     from test.navigator_rig import Operator, SyntheticRobot
     from test.navigator_scene import Box, Scene
 

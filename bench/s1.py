@@ -23,11 +23,11 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from s1_server.camera import Intrinsics  # noqa: E402
+from lingnav_core.camera import Intrinsics  # noqa: E402
+from lingnav_core.s1_plan import PointGoal  # noqa: E402
 from s1_server.codec import encode_depth_png, encode_rgb_jpeg  # noqa: E402
 from s1_server.navdp.model import NavDPConfig  # noqa: E402
 from s1_server.navdp_planner import NavDPPlanner  # noqa: E402
-from s1_server.plan import PointGoal  # noqa: E402
 from s1_server.server import create_app  # noqa: E402
 from s1_server.testing import write_random_checkpoint  # noqa: E402
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lingnav_core import endpoints
+from lingnav_core.s1_plan import S1_RUNTIMES
 from lingnav_ros import topics
-from s1_server import defaults as s1_defaults
-from s2_server import defaults as s2_defaults
 
 NODE_NAME = "lingnav_navigator"
 # Parameter-file key that matches the node in any namespace (rcl wildcard syntax).
@@ -27,7 +27,6 @@ S1_MODES = ("A", "B", "geometric")
 QOS_RELIABILITIES = ("best_effort", "reliable")
 RGB_TRANSPORTS = ("raw", "compressed")
 DEPTH_ENCODINGS = ("auto", "16UC1", "32FC1")
-S1_RUNTIMES = ("torch", "onnxruntime")  # s1_server.navdp.runtime.RUNTIMES (not imported: no torch here)
 
 
 def _p(default: Any, description: str, choices: tuple[str, ...] | None = None) -> Any:
@@ -41,14 +40,14 @@ class NavigatorParams:
     # --- S1 / S2 services -------------------------------------------------------------------
     s1_mode: str = _p("A", "S1 placement: A = remote HTTP (s1_host:s1_port), B = local NavDP "
                       "(s1_checkpoint), geometric = in-process depth planner without weights", S1_MODES)
-    s2_host: str = _p(s2_defaults.DEFAULT_HOST, "S2 (VLM grounding) server host")
-    s2_port: int = _p(s2_defaults.DEFAULT_PORT, "S2 server port")
+    s2_host: str = _p(endpoints.S2_DEFAULT_HOST, "S2 (VLM grounding) server host")
+    s2_port: int = _p(endpoints.S2_DEFAULT_PORT, "S2 server port")
     s2_token: str = _p("", "Bearer token for the S2 server, empty for none")
     s2_connect_timeout_s: float = _p(1.0, "S2 HTTP connect timeout")
     s2_timeout_s: float = _p(15.0, "S2 HTTP read timeout (a VLM answer can take seconds)")
     s2_retries: int = _p(1, "S2 retries before the server counts as unreachable")
-    s1_host: str = _p(s1_defaults.DEFAULT_HOST, "S1 server host (mode A)")
-    s1_port: int = _p(s1_defaults.DEFAULT_PORT, "S1 server port (mode A)")
+    s1_host: str = _p(endpoints.S1_DEFAULT_HOST, "S1 server host (mode A)")
+    s1_port: int = _p(endpoints.S1_DEFAULT_PORT, "S1 server port (mode A)")
     s1_timeout_s: float = _p(3.0, "S1 HTTP timeout (mode A)")
     s1_checkpoint: str = _p("", "NavDP checkpoint path (mode B)")
     s1_device: str = _p("cpu", "Torch device for local NavDP (mode B), e.g. cuda:0")

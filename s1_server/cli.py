@@ -6,9 +6,9 @@ import ipaddress
 import logging
 import sys
 
-from s1_server.defaults import DEFAULT_HOST, DEFAULT_PORT
+from lingnav_core.endpoints import S1_DEFAULT_HOST, S1_DEFAULT_PORT
+from lingnav_core.s1_plan import DEFAULT_STOP_THRESHOLD
 from s1_server.options import add_server_arguments, settings_from_args
-from s1_server.plan import DEFAULT_STOP_THRESHOLD
 
 log = logging.getLogger("s1_server")
 
@@ -22,8 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runtime", choices=("torch", "onnxruntime"), default="torch",
                    help="torch, or onnxruntime on graphs exported by lingnav-s1-export (a .ckpt is exported "
                         "at start-up)")
-    p.add_argument("--host", default=DEFAULT_HOST)
-    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p.add_argument("--host", default=S1_DEFAULT_HOST)
+    p.add_argument("--port", type=int, default=S1_DEFAULT_PORT)
     p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
     p.add_argument("--half", action="store_true", help="fp16 weights and inputs (CUDA)")
     p.add_argument("--stop_threshold", type=float, default=DEFAULT_STOP_THRESHOLD)

@@ -53,9 +53,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from s1_server.camera import CameraMount, Intrinsics, backproject, optical_to_base, pixel_to_base, robust_depth_at
-from s1_server.geometric_arrival import foreground_point, goal_reached, trim_at_goal, with_stay
-from s1_server.plan import (
+from lingnav_core.camera import CameraMount, Intrinsics, backproject, optical_to_base, pixel_to_base, robust_depth_at
+from lingnav_core.s1_plan import (
     DEFAULT_STOP_THRESHOLD,
     NUM_CANDIDATES,
     NUM_WAYPOINTS,
@@ -67,6 +66,7 @@ from s1_server.plan import (
     S1Error,
     S1Plan,
 )
+from s1_server.geometric_arrival import foreground_point, goal_reached, trim_at_goal, with_stay
 
 
 @dataclass(frozen=True)

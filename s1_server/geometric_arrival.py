@@ -30,8 +30,8 @@ import math
 
 import numpy as np
 
-from s1_server.camera import CameraMount, Intrinsics, pixel_to_base
-from s1_server.plan import NUM_WAYPOINTS
+from lingnav_core.camera import CameraMount, Intrinsics, pixel_to_base
+from lingnav_core.s1_plan import NUM_WAYPOINTS
 
 STAY_VALUE = -4.0
 AWAY_VALUE_LOW = -5.0

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from s1_server.camera import CameraMount
-from s1_server.plan import PixelGoal, PointGoal
+from lingnav_core.camera import CameraMount
+from lingnav_core.s1_plan import PixelGoal, PointGoal
 
 MAX_BATCH = 64
 STOP_THRESHOLD_LIMIT = 1000.0  # critic values are O(1..10); anything beyond is a unit mistake

@@ -22,14 +22,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from s1_server.camera import CameraMount, Intrinsics
-from s1_server.navdp.checkpoint import CheckpointError, load_navdp
-from s1_server.navdp.memory import FrameMemory
-from s1_server.navdp.model import NUM_SAMPLES, NUM_WAYPOINTS, NavDP, NavDPConfig
-from s1_server.navdp.preprocess import IMAGE_PX, letterbox_depth, letterbox_mask, letterbox_rgb, pixel_goal_mask
-from s1_server.navdp.runtime import MANIFEST, RUNTIMES, OnnxRuntime, TorchRuntime, flush_denormal
-from s1_server.plan import (
+from lingnav_core.camera import CameraMount, Intrinsics
+from lingnav_core.s1_plan import (
     DEFAULT_STOP_THRESHOLD,
+    S1_RUNTIMES,
     Goal,
     ImageGoal,
     NoGoal,
@@ -39,6 +35,11 @@ from s1_server.plan import (
     S1Error,
     S1Plan,
 )
+from s1_server.navdp.checkpoint import CheckpointError, load_navdp
+from s1_server.navdp.frame_memory import FrameMemory
+from s1_server.navdp.model import NUM_SAMPLES, NUM_WAYPOINTS, NavDP, NavDPConfig
+from s1_server.navdp.preprocess import IMAGE_PX, letterbox_depth, letterbox_mask, letterbox_rgb, pixel_goal_mask
+from s1_server.navdp.runtime import MANIFEST, OnnxRuntime, TorchRuntime, flush_denormal
 
 log = logging.getLogger("s1_server.navdp")
 
@@ -69,8 +70,8 @@ class NavDPPlanner:
                  seed: int | None = None, stop_threshold: float = DEFAULT_STOP_THRESHOLD,
                  config: NavDPConfig | None = None, dtype: str | None = None, num_samples: int = NUM_SAMPLES,
                  runtime: str = "torch", reference: bool = False):
-        if runtime not in RUNTIMES:
-            raise S1Error(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
+        if runtime not in S1_RUNTIMES:
+            raise S1Error(f"runtime must be one of {S1_RUNTIMES}, got {runtime!r}")
         self.device = torch.device(device)
         self.dtype = _DTYPES[dtype] if dtype else (torch.float16 if half else torch.float32)
         if runtime == "onnxruntime" and (self.dtype != torch.float32 or reference):

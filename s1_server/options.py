@@ -4,9 +4,9 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field
 
-from s1_server.camera import CameraMount
+from lingnav_core.camera import CameraMount
+from lingnav_core.endpoints import S1_TOKEN_ENV
 from s1_server.codec import CLIENT_COLORS, DEFAULT_CLIENT_COLOR
-from s1_server.defaults import TOKEN_ENV_VAR
 from s1_server.inputs import MAX_BATCH, camera_mount
 
 
@@ -55,7 +55,7 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
                         help="largest uploaded image (all B frames), read from its header before decoding; 413")
     parser.add_argument("--token_file", default="",
                         help=f"require 'Authorization: Bearer TOKEN' with the token read from this file "
-                             f"(else from the environment variable {TOKEN_ENV_VAR}; unset = no auth)")
+                             f"(else from the environment variable {S1_TOKEN_ENV}; unset = no auth)")
     m = d.default_mount
     parser.add_argument("--camera_height_m", type=float, default=m.height_m,
                         help="camera height above the floor (m) used when a /navigator_reset sends no "
@@ -72,9 +72,9 @@ def settings_from_args(args: argparse.Namespace) -> S1Settings:
 
     if getattr(args, "token", None) is not None:
         raise ValueError(f"--token is not accepted (it shows in `ps`): put the token in a file for --token_file, "
-                         f"or in the environment variable {TOKEN_ENV_VAR}")
+                         f"or in the environment variable {S1_TOKEN_ENV}")
     return S1Settings(client_color=args.client_color, queue_size=args.queue_size,
                       max_upload_mb=args.max_upload_mb, max_image_pixels=args.max_image_pixels,
-                      token=load_token(args.token_file, TOKEN_ENV_VAR),
+                      token=load_token(args.token_file, S1_TOKEN_ENV),
                       default_mount=CameraMount(height_m=args.camera_height_m, pitch_rad=args.camera_pitch_rad,
                                                 x_m=args.camera_x_m))

@@ -19,6 +19,8 @@ import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from lingnav_core.camera import Intrinsics
+from lingnav_core.s1_plan import DEFAULT_STOP_THRESHOLD, Goal, ImageGoal, NoGoal, PointImageGoal, S1Error
 from lingnav_http import (
     HttpError,
     TokenAuth,
@@ -29,11 +31,9 @@ from lingnav_http import (
     read_form,
     read_limited,
 )
-from s1_server.camera import Intrinsics
 from s1_server.codec import CodecError, decode_depth, decode_rgb, split_batch
 from s1_server.inputs import InputError, ResetRequest, goal_xy, parse_env_id, parse_reset, pixel_goals, point_goals
 from s1_server.options import S1Settings
-from s1_server.plan import DEFAULT_STOP_THRESHOLD, Goal, ImageGoal, NoGoal, PointImageGoal, S1Error
 from s1_server.plan_queue import PlanQueue, QueueFull
 
 log = logging.getLogger("s1_server")

@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
+from lingnav_core.endpoints import S2_DEADLINE_HEADER
+from lingnav_core.s2_decision import S2Decision
 from lingnav_http import HttpError, TokenAuth, install_docs, install_error_handlers
 from s2_server.backends import BackendError, BackendRejected, BackendReply, BackendRequest, DeadlineExpired
 from s2_server.coords import CoordFrame
-from s2_server.decision import S2Decision
 from s2_server.parser import parse
 from s2_server.readiness import Readiness
-from s2_server.step_input import DEADLINE_HEADER, InputLimits, client_timeout_s, decode_for_model, read_step
+from s2_server.step_input import InputLimits, client_timeout_s, decode_for_model, read_step
 from s2_server.worker import Job, Worker
 
 log = logging.getLogger("s2_server")
@@ -65,7 +66,7 @@ def _deadline_s(request: Request, settings: ServerSettings, arrived_s: float) ->
     if client is not None:
         budget = min(budget, client - settings.deadline_margin_s)
     if budget <= 0:
-        raise HttpError(400, f"{DEADLINE_HEADER} leaves no time to answer")
+        raise HttpError(400, f"{S2_DEADLINE_HEADER} leaves no time to answer")
     return arrived_s + budget
 
 
@@ -179,7 +180,7 @@ def create_app(backend, settings: ServerSettings | None = None, readiness: Readi
                        "previous_target": {"type": "string", "description": "target named by the last answer"},
                        "context": {"type": "string", "description": "JSON object, e.g. "
                                    '{"previous_target": "red chair", "instruction_moves_done": true}'}}}}}},
-                    "parameters": [{"name": DEADLINE_HEADER, "in": "header", "required": False,
+                    "parameters": [{"name": S2_DEADLINE_HEADER, "in": "header", "required": False,
                                     "schema": {"type": "number"},
                                     "description": "the client's timeout in ms: work it can no longer use is "
                                                    "dropped"}]}

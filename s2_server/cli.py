@@ -6,9 +6,9 @@ import ipaddress
 import logging
 import sys
 
+from lingnav_core.endpoints import S2_DEFAULT_HOST, S2_DEFAULT_PORT, S2_TOKEN_ENV
 from lingnav_http.auth import load_token
 from s2_server.coords import ABSOLUTE, RELATIVE
-from s2_server.defaults import DEFAULT_HOST, DEFAULT_PORT, TOKEN_ENV
 from s2_server.images import round_to_multiple
 
 log = logging.getLogger("s2_server")
@@ -19,8 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lingnav-s2-server", description=__doc__)
     p.add_argument("--backend", choices=("transformers", "openai", "color"), default="transformers")
     p.add_argument("--model_path", default="", help="checkpoint folder (transformers backend)")
-    p.add_argument("--host", default=DEFAULT_HOST)
-    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p.add_argument("--host", default=S2_DEFAULT_HOST)
+    p.add_argument("--port", type=int, default=S2_DEFAULT_PORT)
     p.add_argument("--device", default="auto", help="auto | cpu | cuda:N (auto shards over all GPUs when >1)")
     p.add_argument("--dtype", default="auto", choices=("auto", "float32", "float16", "bfloat16"))
     p.add_argument("--attn", default="auto", help="auto | flash_attention_2 | sdpa | eager (falls back in that order)")
@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "absolute_pixels)")
     p.add_argument("--token_file", default="",
                    help=f"require 'Authorization: Bearer TOKEN' with TOKEN read from this file "
-                        f"(or set {TOKEN_ENV}); never on the command line")
+                        f"(or set {S2_TOKEN_ENV}); never on the command line")
     p.add_argument("--token", default=None, help=argparse.SUPPRESS)
     p.add_argument("--max_upload_mb", type=float, default=10.0)
     p.add_argument("--max_image_pixels", type=int, default=20_000_000,
@@ -129,10 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), format="%(message)s")
     if args.token is not None:
         print(f"[S2] --token is not accepted (it shows in `ps`); put the token in a file for --token_file "
-              f"or in the {TOKEN_ENV} environment variable", file=sys.stderr, flush=True)
+              f"or in the {S2_TOKEN_ENV} environment variable", file=sys.stderr, flush=True)
         return 2
     try:
-        token = load_token(args.token_file, TOKEN_ENV)
+        token = load_token(args.token_file, S2_TOKEN_ENV)
     except ValueError as err:
         print(f"[S2] {err}", file=sys.stderr, flush=True)
         return 1
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     args.resize_h = checked_resize("resize_h", args.resize_h)
     if not is_loopback(args.host) and not token:
         log.warning("[S2] WARNING: listening on %s without a token (--token_file or %s): anyone on the "
-                    "network can use the model", args.host, TOKEN_ENV)
+                    "network can use the model", args.host, S2_TOKEN_ENV)
     if args.trust_remote_code:
         log.warning("[S2] --trust_remote_code: code shipped with the checkpoint will run")
     try:

@@ -8,20 +8,21 @@ import sys
 import cv2
 import numpy as np
 
+from lingnav_core.endpoints import S2_DEFAULT_HOST, S2_DEFAULT_PORT, S2_TOKEN_ENV
+from lingnav_core.s2_decision import S2Error
 from lingnav_http.auth import load_token
-from s2_server.client import S2Client, S2Error
-from s2_server.defaults import DEFAULT_HOST, DEFAULT_PORT, TOKEN_ENV
+from s2_server.http_client import S2Client
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="lingnav-s2-client", description=__doc__)
-    p.add_argument("--host", default=DEFAULT_HOST)
-    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p.add_argument("--host", default=S2_DEFAULT_HOST)
+    p.add_argument("--port", type=int, default=S2_DEFAULT_PORT)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--random", action="store_true", help="send a random 640x480 image")
     src.add_argument("--image", help="path of a JPEG/PNG image")
     p.add_argument("--instruction", default="go to the red chair")
-    p.add_argument("--token_file", default="", help=f"bearer token file (else ${TOKEN_ENV})")
+    p.add_argument("--token_file", default="", help=f"bearer token file (else ${S2_TOKEN_ENV})")
     p.add_argument("--timeout_s", type=float, default=30.0)
     args = p.parse_args(argv)
     if args.random:
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     try:
-        token = load_token(args.token_file, TOKEN_ENV)
+        token = load_token(args.token_file, S2_TOKEN_ENV)
     except ValueError as err:
         print(str(err), file=sys.stderr)
         return 2

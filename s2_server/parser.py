@@ -10,8 +10,8 @@ import json
 import re
 from typing import Any
 
+from lingnav_core.s2_decision import MOVE_SYMBOLS, S2Decision, S2Task, navigation_string, stop_task
 from s2_server.coords import CoordFrame, norm_to_pixel, to_norm
-from s2_server.decision import MOVE_SYMBOLS, S2Decision, S2Task, navigation_string, stop_task
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)(?:```|$)", re.S)
 _OBJECT = re.compile(r"\{[^{}]*\}")

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from fastapi import Request
 
+from lingnav_core.endpoints import S2_DEADLINE_HEADER
 from lingnav_http import HttpError, check_image_header, parse_json, read_form
-from s2_server.defaults import DEADLINE_HEADER
 from s2_server.images import ImageDecodeError, decode_rgb, resize_for_model
 
 CONTEXT_KEYS = {"previous_target": str, "instruction_moves_done": bool}
@@ -36,15 +36,15 @@ class StepInput:
 
 def client_timeout_s(request: Request) -> float | None:
     """The robot's own timeout from the deadline header, or None when it sent none."""
-    raw = request.headers.get(DEADLINE_HEADER)
+    raw = request.headers.get(S2_DEADLINE_HEADER)
     if raw is None:
         return None
     try:
         value = float(raw)
     except ValueError:
-        raise HttpError(400, f"{DEADLINE_HEADER} must be a number of milliseconds") from None
+        raise HttpError(400, f"{S2_DEADLINE_HEADER} must be a number of milliseconds") from None
     if not math.isfinite(value) or not 0.0 < value <= 3_600_000.0:
-        raise HttpError(400, f"{DEADLINE_HEADER} must be in (0, 3600000] ms")
+        raise HttpError(400, f"{S2_DEADLINE_HEADER} must be in (0, 3600000] ms")
     return value / 1000.0
 
 

@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lingnav_core.camera import base_to_pixel
+from lingnav_core.s1_plan import NUM_WAYPOINTS, PixelGoal, PointGoal, S1Plan
+from lingnav_core.s2_decision import S2Decision, S2Task
 from lingnav_ros.control.limits import VelocityLimits
 from lingnav_ros.control.mpc import MpcParams, MpcTracker
 from lingnav_ros.control.types import Command, Pose2D
 from lingnav_ros.mission.mission import Mission, MissionConfig
 from lingnav_ros.mission.moves import ControlPrimitives
 from lingnav_ros.mission.target import target_in_base
-from s1_server.camera import base_to_pixel
-from s1_server.plan import NUM_WAYPOINTS, PixelGoal, PointGoal, S1Plan
-from s2_server.decision import S2Decision, S2Task
 from test.navigator_scene import Box, Scene, integrate
 
 LIMITS = VelocityLimits(v_max_mps=0.25, v_min_mps=0.0, w_max_radps=0.5, a_max_mps2=0.5, alpha_max_radps2=1.5)
@@ -56,7 +56,7 @@ class Harness:
         if target_box is not None:
             cx, cy = target_box.center
             p = np.array([[cx, cy, 0.5 * target_box.height_m]])
-            from lingnav_ros.perception.frames import odom_to_base_xy
+            from lingnav_ros.perception.planar_transforms import odom_to_base_xy
 
             p[:, :2] = odom_to_base_xy(p[:, :2], frame.pose)
             uv, front = base_to_pixel(p, frame.intrinsics, frame.mount)

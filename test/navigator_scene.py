@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lingnav_core.camera import CameraMount, Intrinsics, optical_to_base_rotation
 from lingnav_ros.control.types import Pose2D
-from lingnav_ros.perception.frame import RgbdFrame
-from s1_server.camera import CameraMount, Intrinsics, optical_to_base_rotation
+from lingnav_ros.perception.rgbd_frame import RgbdFrame
 
 FLOOR_RGB = (128, 128, 128)
 BACKGROUND_RGB = (200, 200, 200)

@@ -22,8 +22,8 @@ import uvicorn
 from fastapi import FastAPI
 from PIL import Image
 
-from s1_server.camera import Intrinsics
-from s1_server.plan import NUM_CANDIDATES, NUM_WAYPOINTS, S1Plan
+from lingnav_core.camera import Intrinsics
+from lingnav_core.s1_plan import NUM_CANDIDATES, NUM_WAYPOINTS, S1Plan
 
 H, W = 96, 128
 K4 = Intrinsics.from_fov(W, H, 1.2).matrix4().tolist()

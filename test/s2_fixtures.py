@@ -6,7 +6,7 @@ import socket
 
 import numpy as np
 
-from s2_server.colors import PALETTE
+from lingnav_core.colors import PALETTE
 
 WALL_RGB = (200, 200, 200)  # light grey, as the simulator's walls
 FLOOR_RGB = (110, 110, 110)  # darker grey floor

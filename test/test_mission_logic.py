@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
+from lingnav_core.s1_plan import S1Error, S1Unavailable
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.mission.states import MissionState, Reason
-from s1_server.plan import S1Error, S1Unavailable
 from test.mission_harness import Harness, decision, make_mission, move_task, point_task
 from test.navigator_scene import Box, Scene
 

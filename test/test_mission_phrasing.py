@@ -6,11 +6,11 @@ import math
 
 import pytest
 
+from lingnav_core.colors import PALETTE, named_rgb
 from lingnav_ros.sim.simulator import CameraParams, Simulator
 from lingnav_ros.sim.world import from_dict
 from s2_server.backends.color_backend import ColorBackend
 from s2_server.backends.color_instruction import explicit_moves, parse_target
-from s2_server.colors import PALETTE, named_rgb
 
 
 @pytest.mark.parametrize("text,colour,shade,noun,size,excluded", [

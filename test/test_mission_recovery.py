@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
+from lingnav_core.s1_plan import NUM_WAYPOINTS, PointGoal, S1Plan
 from lingnav_ros.control.types import Pose2D
-from lingnav_ros.mission.memory import TrailMemory, blocked_fraction
+from lingnav_ros.mission.dead_end_memory import TrailMemory, blocked_fraction
 from lingnav_ros.mission.recovery import (
     ProgressMonitor,
     RecoveryConfig,
@@ -17,7 +18,6 @@ from lingnav_ros.mission.recovery import (
 )
 from lingnav_ros.mission.states import MissionState, Reason
 from lingnav_ros.mission.target import expected_in_view, lift_pixel
-from s1_server.plan import NUM_WAYPOINTS, PointGoal, S1Plan
 from test.mission_harness import Harness, make_mission
 from test.navigator_scene import Box, Scene
 
@@ -208,7 +208,7 @@ def test_target_hidden_from_view_is_kept_but_not_one_in_plain_view():
 def test_visits_live_in_the_shared_local_map():
     """Issue 19: one grid for obstacles and dead-end memory. Visits go into the navigator's
     LocalMap; trail and dead ends stay with the mission."""
-    from lingnav_ros.mission.memory import LocalMapMemory
+    from lingnav_ros.mission.dead_end_memory import LocalMapMemory
     from lingnav_ros.perception.local_map import LocalMap
 
     local_map = LocalMap()

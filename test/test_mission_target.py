@@ -4,9 +4,9 @@ import math
 import numpy as np
 import pytest
 
+from lingnav_core.s1_plan import PixelGoal, PointGoal
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.mission.target import goal_for_frame, horizontal_distance, lift_pixel
-from s1_server.plan import PixelGoal, PointGoal
 from test.navigator_scene import Box, Scene
 
 BOX = Box(2.8, 3.2, 0.8, 1.2, 0.6, (255, 0, 0))

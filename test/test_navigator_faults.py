@@ -7,7 +7,7 @@ import pytest
 from lingnav_msgs.msg import NavStatus
 
 from lingnav_ros.control.types import Pose2D
-from lingnav_ros.nodes.navigator.door import (
+from lingnav_ros.nodes.navigator.sensor_checks import (
     Rejected,
     SensorFaults,
     intrinsics_from_camera_info,

@@ -10,10 +10,10 @@ from rclpy.qos import ReliabilityPolicy
 from sensor_msgs.msg import Image
 from visualization_msgs.msg import MarkerArray
 
+from lingnav_core.colors import PALETTE
 from lingnav_ros import topics
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.sync import message_filters_available
-from s2_server.colors import PALETTE
 from test.navigator_rig import mode_a_params, navigator_graph
 from test.navigator_scene import Box, Scene
 from test.ros_graph import wait_for

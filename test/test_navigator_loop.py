@@ -6,8 +6,8 @@ import time
 import pytest
 from lingnav_msgs.msg import NavStatus
 
+from lingnav_core.colors import PALETTE
 from lingnav_ros.control.types import Pose2D
-from s2_server.colors import PALETTE
 from test.navigator_rig import mode_a_params, navigator_graph
 from test.navigator_scene import Box, Scene
 from test.ros_graph import wait_for

@@ -4,10 +4,10 @@ import math
 import numpy as np
 import pytest
 
+from lingnav_core.camera import CameraMount, optical_to_base_rotation
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.extrinsics import MountProvider, mount_from_transform
-from lingnav_ros.perception.frames import odom_to_base_path, plan_to_odom
-from s1_server.camera import CameraMount, optical_to_base_rotation
+from lingnav_ros.perception.planar_transforms import odom_to_base_path, plan_to_odom
 
 
 def _quat_from_matrix(r):

@@ -5,11 +5,11 @@ import math
 import numpy as np
 import pytest
 
+from lingnav_core.camera import CameraMount
+from lingnav_core.s1_plan import NUM_CANDIDATES, NUM_WAYPOINTS, ImageGoal, NoGoal, PixelGoal, PointGoal, S1Error
 from lingnav_ros.sim.simulator import CameraParams, Simulator
 from lingnav_ros.sim.world import from_dict
-from s1_server.camera import CameraMount
 from s1_server.geometric import GeometricParams, GeometricPlanner
-from s1_server.plan import NUM_CANDIDATES, NUM_WAYPOINTS, ImageGoal, NoGoal, PixelGoal, PointGoal, S1Error
 
 CAM = CameraParams(width=320, height=240, height_m=0.35, pitch_rad=math.radians(12), x_m=0.1)
 

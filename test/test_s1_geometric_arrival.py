@@ -4,10 +4,10 @@ nothing that moves (swerving arcs, in-place turns) outranks staying put."""
 import numpy as np
 import pytest
 
-from s1_server.camera import pixel_to_base
+from lingnav_core.camera import pixel_to_base
+from lingnav_core.s1_plan import PixelGoal, PointGoal
 from s1_server.geometric import GeometricPlanner
 from s1_server.geometric_arrival import STAY_VALUE
-from s1_server.plan import PixelGoal, PointGoal
 from test.test_s1_geometric import _view
 
 

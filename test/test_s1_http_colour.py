@@ -17,10 +17,10 @@ import pytest
 import requests
 from PIL import Image
 
-from s1_server.camera import Intrinsics
-from s1_server.client import S1Client
+from lingnav_core.camera import Intrinsics
+from lingnav_core.s1_plan import ImageGoal, PointGoal
+from s1_server.http_client import S1Client
 from s1_server.options import S1Settings
-from s1_server.plan import ImageGoal, PointGoal
 from test.s1_http_rig import H, W, cv2_jpeg, depth_png, goal_data, pil_jpeg, recording_app, reset_body, serve
 
 RED_RGB = (230, 20, 30)

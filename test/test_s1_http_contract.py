@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import requests
 
-from s1_server.camera import Intrinsics
+from lingnav_core.camera import Intrinsics
 from s1_server.navdp.model import NavDPConfig
 from s1_server.testing import write_random_checkpoint
 from test.s1_http_rig import K3, K4, H, W, cv2_jpeg, depth_png, geometric_app, goal_data, navdp_app, serve

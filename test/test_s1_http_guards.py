@@ -11,11 +11,11 @@ import pytest
 import requests
 from urllib3 import encode_multipart_formdata
 
-from s1_server.camera import Intrinsics
+from lingnav_core.camera import Intrinsics
+from lingnav_core.s1_plan import PointGoal, PointImageGoal, S1Error, S1Unavailable
 from s1_server.cli import build_parser
-from s1_server.client import S1Client
+from s1_server.http_client import S1Client
 from s1_server.options import S1Settings, settings_from_args
-from s1_server.plan import PointGoal, PointImageGoal, S1Error, S1Unavailable
 from test.s1_http_rig import (
     K3,
     K4,

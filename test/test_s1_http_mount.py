@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from s1_server.camera import CameraMount
+from lingnav_core.camera import CameraMount
 from s1_server.cli import build_parser, main
 from s1_server.options import S1Settings, settings_from_args
 from test.s1_http_rig import goal_data, recording_app, reset_body, serve, step_files

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from s1_server.camera import Intrinsics
+from lingnav_core.camera import Intrinsics
+from lingnav_core.s1_plan import PointGoal, S1Error
 from s1_server.navdp.checkpoint import CheckpointError, build_model, detect_cross_modal, load_navdp
 from s1_server.navdp.model import NavDPConfig
 from s1_server.navdp_planner import NavDPPlanner
-from s1_server.plan import PointGoal, S1Error
 from s1_server.testing import random_state_dict, write_random_checkpoint
 
 SPEC = {False: (708, 91.0e6, 130), True: (1062, 135.7e6, 132)}

@@ -12,7 +12,8 @@ import pytest
 import requests
 import torch
 
-from s1_server.camera import Intrinsics
+from lingnav_core.camera import Intrinsics
+from lingnav_core.s1_plan import ImageGoal, NoGoal, PixelGoal, PointGoal, PointImageGoal, S1Error
 from s1_server.codec import encode_depth_png, encode_rgb_jpeg
 from s1_server.navdp.checkpoint import build_model
 from s1_server.navdp.model import NavDPConfig
@@ -20,7 +21,6 @@ from s1_server.navdp.onnx_export import export_onnx
 from s1_server.navdp.onnx_export import main as export_main
 from s1_server.navdp.runtime import MANIFEST, OnnxRuntime, flush_denormal_enabled
 from s1_server.navdp_planner import NavDPPlanner, make_navdp_planner
-from s1_server.plan import ImageGoal, NoGoal, PixelGoal, PointGoal, PointImageGoal, S1Error
 from s1_server.server import create_app
 from s1_server.testing import random_state_dict, write_random_checkpoint
 from test.s1_http_rig import serve

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 import torch
 
-from s1_server.camera import Intrinsics
+from lingnav_core.camera import Intrinsics
+from lingnav_core.s1_plan import ImageGoal, NoGoal, PixelGoal, PointGoal, PointImageGoal
 from s1_server.navdp.checkpoint import build_model
-from s1_server.navdp.memory import FrameMemory
+from s1_server.navdp.frame_memory import FrameMemory
 from s1_server.navdp.model import NavDPConfig
 from s1_server.navdp.preprocess import letterbox_depth, letterbox_mask, letterbox_rgb, pixel_goal_mask
 from s1_server.navdp.runtime import flush_denormal, flush_denormal_enabled
 from s1_server.navdp_planner import NavDPPlanner
-from s1_server.plan import ImageGoal, NoGoal, PixelGoal, PointGoal, PointImageGoal
 from s1_server.testing import random_state_dict
 
 H, W = 120, 160

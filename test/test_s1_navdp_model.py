@@ -6,14 +6,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from s1_server.camera import Intrinsics
-from s1_server.navdp.memory import FrameMemory
+from lingnav_core.camera import Intrinsics
+from lingnav_core.s1_plan import ImageGoal, NoGoal, PixelGoal, PointGoal, PointImageGoal, S1Error
+from s1_server.navdp.frame_memory import FrameMemory
 from s1_server.navdp.model import NavDPConfig
 from s1_server.navdp.preprocess import letterbox_depth, letterbox_mask, letterbox_rgb, pixel_goal_mask
 from s1_server.navdp.sampler import DDPMSampler
 from s1_server.navdp.vit import interpolate_pos_embed
 from s1_server.navdp_planner import NavDPPlanner
-from s1_server.plan import ImageGoal, NoGoal, PixelGoal, PointGoal, PointImageGoal, S1Error
 from s1_server.testing import write_random_checkpoint
 
 H, W = 120, 160

@@ -11,11 +11,11 @@ import pytest
 import requests
 from fastapi import FastAPI
 
-from s1_server.camera import Intrinsics
-from s1_server.client import S1Client
+from lingnav_core.camera import Intrinsics
+from lingnav_core.s1_plan import NoGoal, PixelGoal, PointGoal, S1Error, S1Unavailable
 from s1_server.codec import encode_depth_png, encode_rgb_jpeg
+from s1_server.http_client import S1Client
 from s1_server.navdp.model import NavDPConfig
-from s1_server.plan import NoGoal, PixelGoal, PointGoal, S1Error, S1Unavailable
 from s1_server.testing import write_random_checkpoint
 from test.s1_http_rig import navdp_app, serve
 

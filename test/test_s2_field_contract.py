@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import requests
 
+from lingnav_core.s2_decision import S2Decision
 from lingnav_ros.sim.simulator import Simulator
 from lingnav_ros.sim.world import from_dict
 from s2_server.app import create_app
 from s2_server.backends.color_backend import ColorBackend
-from s2_server.client import S2Client
-from s2_server.decision import S2Decision
+from s2_server.http_client import S2Client
 from test.navigator_rig import ServerThread
 
 TOP_LEVEL = {"target", "point_2d_norm", "point_2d_pixel", "navigation", "raw", "tasks"}

@@ -11,7 +11,7 @@ import requests
 from s2_server import cli
 from s2_server.app import ServerSettings, create_app
 from s2_server.backends.openai_backend import OpenAIBackend, parse_extra_body
-from s2_server.client import S2Client
+from s2_server.http_client import S2Client
 from s2_server.images import encode_jpeg
 from test.navigator_rig import ServerThread
 from test.s2_openai_upstream import STANDARD, Upstream

@@ -109,14 +109,14 @@ def test_token_comes_from_a_file_or_the_environment_never_the_command_line(tmp_p
 
 
 def test_robot_client_takes_the_token_from_the_environment(monkeypatch):
-    from s2_server.client import S2Client
+    from s2_server.http_client import S2Client
 
     server = ServerThread(lambda: create_app(ColorBackend(), ServerSettings(token="s3cret"))).start()
     try:
         monkeypatch.setenv("LINGNAV_S2_TOKEN", "s3cret")
         assert S2Client("127.0.0.1", server.port).step(np.zeros((48, 64, 3), np.uint8), "go").kind
         monkeypatch.delenv("LINGNAV_S2_TOKEN")
-        from s2_server.client import S2BadRequest
+        from s2_server.http_client import S2BadRequest
 
         with pytest.raises(S2BadRequest, match="401"):
             S2Client("127.0.0.1", server.port).step(np.zeros((48, 64, 3), np.uint8), "go")

@@ -12,7 +12,7 @@ from lingnav_ros.sim.simulator import Simulator
 from lingnav_ros.sim.world import from_dict
 from s2_server.app import ServerSettings, create_app
 from s2_server.backends.color_backend import ColorBackend
-from s2_server.client import S2BadRequest, S2Client, S2Unavailable
+from s2_server.http_client import S2BadRequest, S2Client, S2Unavailable
 from s2_server.images import encode_jpeg
 from test.navigator_rig import ServerThread
 

@@ -20,8 +20,8 @@ import requests
 
 from s2_server.app import ServerSettings, create_app
 from s2_server.backends.transformers_backend import TransformersBackend
-from s2_server.client import S2Client
 from s2_server.coords import ABSOLUTE, RELATIVE, CoordFrame
+from s2_server.http_client import S2Client
 from s2_server.images import encode_jpeg
 from s2_server.model_loading import (
     FAMILIES,

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
+from lingnav_core.s1_plan import NUM_WAYPOINTS, S1Plan
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.local_map import LocalMap
 from lingnav_ros.safety.map_veto import VetoConfig, veto_plan
-from s1_server.plan import NUM_WAYPOINTS, S1Plan
 from test.navigator_scene import Box, Scene
 
 POSE = Pose2D(0.0, 0.0, 0.0)

@@ -4,11 +4,11 @@ import math
 import numpy as np
 import pytest
 
+from lingnav_core.camera import base_to_pixel
 from lingnav_ros.paths import config_file
 from lingnav_ros.sim.robot import DiffDriveRobot, RobotParams
 from lingnav_ros.sim.simulator import CameraParams, Simulator
 from lingnav_ros.sim.world import from_dict, load
-from s1_server.camera import base_to_pixel
 
 
 def _sim(objects=(), room=(-1.0, -3.0, 2.0, 3.0), pitch=0.0, start=(0.0, 0.0, 0.0), walls=()):

@@ -9,15 +9,15 @@ import math
 
 import numpy as np
 
+from lingnav_core.s1_plan import PointGoal, S1Plan
 from lingnav_ros.control.types import Command, Pose2D
 from lingnav_ros.mission.episode import ControlOutput, PlanRecord, S1Request
 from lingnav_ros.mission.moves import REVERSE_SYMBOL, MoveStep
 from lingnav_ros.mission.recovery import classify_path, detour_waypoints, mark_dead_end, path_clear_of_dead_ends
 from lingnav_ros.mission.states import MissionState, Reason
 from lingnav_ros.mission.target import goal_for_frame, horizontal_distance
-from lingnav_ros.perception.frame import RgbdFrame
-from lingnav_ros.perception.frames import base_to_odom_xy, odom_to_base_xy, plan_to_odom
-from s1_server.plan import PointGoal, S1Plan
+from lingnav_ros.perception.planar_transforms import base_to_odom_xy, odom_to_base_xy, plan_to_odom
+from lingnav_ros.perception.rgbd_frame import RgbdFrame
 
 
 class ApproachMixin:

@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from lingnav_core.s1_plan import PixelGoal, PointGoal, S1Plan
 from lingnav_ros.control.types import Command, Pose2D
-from lingnav_ros.mission.memory import TrailMemory
+from lingnav_ros.mission.dead_end_memory import TrailMemory
 from lingnav_ros.mission.moves import MoveStep
 from lingnav_ros.mission.recovery import ProgressMonitor, RecoveryConfig
 from lingnav_ros.mission.target import TargetEstimate
-from s1_server.plan import PixelGoal, PointGoal, S1Plan
 
 
 @dataclass(frozen=True)

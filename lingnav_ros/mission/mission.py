@@ -20,8 +20,11 @@ from __future__ import annotations
 import math
 import threading
 
+from lingnav_core.s1_plan import S1Unavailable
+from lingnav_core.s2_decision import TURN_STEP_RAD
 from lingnav_ros.control.types import Command, Pose2D
 from lingnav_ros.mission.approach import ApproachMixin
+from lingnav_ros.mission.dead_end_memory import LocalMapMemory, TrailMemory
 from lingnav_ros.mission.episode import (  # noqa: F401 (re-exported: the node and tests import them here)
     ControlOutput,
     Episode,
@@ -31,14 +34,11 @@ from lingnav_ros.mission.episode import (  # noqa: F401 (re-exported: the node a
     S1Request,
     S2Request,
 )
-from lingnav_ros.mission.memory import LocalMapMemory, TrailMemory
 from lingnav_ros.mission.moves import REVERSE_SYMBOL, MoveStep, PrimitiveFactory, steps_from_arrows, steps_from_tasks
 from lingnav_ros.mission.recovery import ProgressMonitor
 from lingnav_ros.mission.states import MOTION_STATES, TERMINAL_STATES, MissionState, Reason
 from lingnav_ros.mission.target import TargetEstimate, expected_in_view, horizontal_distance, lift_pixel
-from lingnav_ros.perception.frame import RgbdFrame
-from s1_server.plan import S1Unavailable
-from s2_server.decision import TURN_STEP_RAD
+from lingnav_ros.perception.rgbd_frame import RgbdFrame
 
 FULL_TURN_RAD = 2.0 * math.pi
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from lingnav_core.s2_decision import MOVE_STEP_M, TURN_STEP_RAD
 from lingnav_ros.control.limits import VelocityLimits
 from lingnav_ros.control.primitives import DriveDistance, RotateBy
-from s2_server.decision import MOVE_STEP_M, TURN_STEP_RAD
 
 REVERSE_SYMBOL = "reverse"  # a recovery back-out along the driven trail, not an S2 arrow
 ARROWS = {"←": ("rotate", TURN_STEP_RAD), "→": ("rotate", -TURN_STEP_RAD),

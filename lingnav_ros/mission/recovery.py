@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lingnav_ros.mission.memory import VisitMemory, blocked_fraction, visited_along
+from lingnav_ros.mission.dead_end_memory import VisitMemory, blocked_fraction, visited_along
 
 
 @dataclass(frozen=True)

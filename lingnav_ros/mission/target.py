@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lingnav_core.camera import base_to_pixel, optical_to_base, pixel_to_base, robust_depth_at
+from lingnav_core.s1_plan import PixelGoal, PointGoal
 from lingnav_ros.control.types import Pose2D
-from lingnav_ros.perception.frame import RgbdFrame
-from lingnav_ros.perception.frames import base_to_odom_xy, odom_to_base_xy
-from s1_server.camera import base_to_pixel, optical_to_base, pixel_to_base, robust_depth_at
-from s1_server.plan import PixelGoal, PointGoal
+from lingnav_ros.perception.planar_transforms import base_to_odom_xy, odom_to_base_xy
+from lingnav_ros.perception.rgbd_frame import RgbdFrame
 
 FALLBACK_RANGE_M = 2.0
 

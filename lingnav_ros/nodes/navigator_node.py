@@ -21,6 +21,7 @@ from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallb
 from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
 
+from lingnav_core.camera import CameraMount, Intrinsics
 from lingnav_ros import navigator_params as np_params
 from lingnav_ros.control.limits import VelocityLimits
 from lingnav_ros.control.mpc import MpcTracker
@@ -38,21 +39,20 @@ from lingnav_ros.nodes.lifecycle import (
 from lingnav_ros.nodes.navigator import factories, wiring
 from lingnav_ros.nodes.navigator.action import NavigateCompanion
 from lingnav_ros.nodes.navigator.control import ControlLoop
-from lingnav_ros.nodes.navigator.door import SensorFaults
-from lingnav_ros.nodes.navigator.lanes import ServerCalls
-from lingnav_ros.nodes.navigator.memory import MapMemory
-from lingnav_ros.nodes.navigator.outage import ServerOutage
+from lingnav_ros.nodes.navigator.obstacle_memory import MapMemory
+from lingnav_ros.nodes.navigator.sensor_checks import SensorFaults
 from lingnav_ros.nodes.navigator.sensors import SensorIntake
+from lingnav_ros.nodes.navigator.server_calls import ServerCalls
+from lingnav_ros.nodes.navigator.server_outage import ServerOutage
 from lingnav_ros.nodes.navigator.status import NavigatorStats, StatusReporter
 from lingnav_ros.nodes.navigator.views import PlanViews
 from lingnav_ros.perception.extrinsics import MountProvider
-from lingnav_ros.perception.frame import RgbdFrame
 from lingnav_ros.perception.odom_buffer import OdomBuffer
+from lingnav_ros.perception.rgbd_frame import RgbdFrame
 from lingnav_ros.safety.collision import CollisionConfig, CollisionMonitor
 from lingnav_ros.safety.gate import CommandGate
 from lingnav_ros.safety.watchdog import Watchdog, WatchdogConfig
 from lingnav_ros.stamps import stamp_to_s
-from s1_server.camera import CameraMount, Intrinsics
 
 NODE_NAME = np_params.NODE_NAME
 

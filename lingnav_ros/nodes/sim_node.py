@@ -183,7 +183,7 @@ class SimNode(Node):
 
 def _optical_quaternion(pitch_rad: float) -> tuple[float, float, float, float]:
     """Quaternion (x, y, z, w) of the optical frame in the base frame."""
-    from s1_server.camera import optical_to_base_rotation
+    from lingnav_core.camera import optical_to_base_rotation
 
     m = optical_to_base_rotation(pitch_rad)
     w = math.sqrt(max(1.0 + m[0, 0] + m[1, 1] + m[2, 2], 1e-12)) / 2.0

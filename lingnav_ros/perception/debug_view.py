@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from lingnav_core.camera import CameraMount, Intrinsics, base_to_pixel
 from lingnav_ros.control.types import Pose2D
-from lingnav_ros.perception.frames import odom_to_base_xy
-from s1_server.camera import CameraMount, Intrinsics, base_to_pixel
+from lingnav_ros.perception.planar_transforms import odom_to_base_xy
 
 _ARROW_VECTORS = {"←": (-1, 0), "→": (1, 0), "↑": (0, -1), "↓": (0, 1)}
 

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from s1_server.camera import CameraMount
+from lingnav_core.camera import CameraMount
 
 try:  # pragma: no cover - robot only
     import tf2_ros as _tf2_ros

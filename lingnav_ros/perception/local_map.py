@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from lingnav_core.camera import CameraMount, Intrinsics, backproject, optical_to_base
 from lingnav_ros.control.types import Pose2D
-from lingnav_ros.perception.frames import base_to_odom_xy, odom_to_base_xy
 from lingnav_ros.perception.local_map_geometry import densify, first_hit, floor_view, ray_samples, scrolled
-from s1_server.camera import CameraMount, Intrinsics, backproject, optical_to_base
+from lingnav_ros.perception.planar_transforms import base_to_odom_xy, odom_to_base_xy
 
 NEVER_NS = -(2 ** 62)
 UNKNOWN, FREE, OCCUPIED = -1, 0, 100  # nav_msgs/OccupancyGrid values

@@ -3,14 +3,20 @@ over a cell mask, where camera rays meet the floor, and scrolling arrays. Pure n
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-from s1_server.camera import CameraMount, Intrinsics, optical_to_base_rotation
+from lingnav_core.camera import CameraMount, Intrinsics, optical_to_base_rotation
 
-if TYPE_CHECKING:
-    from lingnav_ros.perception.local_map import LocalMap
+
+class GridIndex(Protocol):
+    """How a square grid sits in odom: `res` metres per cell, `n` cells a side, and `origin`,
+    the odom cell index of cell [0, 0]. The local map is one; the sweeps below need no more."""
+
+    res: float
+    n: int
+    origin: np.ndarray
 
 
 def densify(path_xy: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -45,7 +51,7 @@ def ray_samples(cam_xy, end_xy: np.ndarray, length: np.ndarray, reach: np.ndarra
     return sx, sy, frac, ray
 
 
-def first_hit(m: LocalMap, path: np.ndarray, s: np.ndarray, mask: np.ndarray, radius_m: float,
+def first_hit(m: GridIndex, path: np.ndarray, s: np.ndarray, mask: np.ndarray, radius_m: float,
                outside_hits: bool = False) -> float:
     """Arc length at which a disk of `radius_m` moved along `path` first overlaps a `mask` cell
     (a cell counts when its centre is within radius + half a cell of the disk's centre)."""
@@ -55,7 +61,7 @@ def first_hit(m: LocalMap, path: np.ndarray, s: np.ndarray, mask: np.ndarray, ra
     return float(s[rows[0]]) if rows.size else math.inf
 
 
-def disk_hits(m: LocalMap, points: np.ndarray, mask: np.ndarray, radius_m: float,
+def disk_hits(m: GridIndex, points: np.ndarray, mask: np.ndarray, radius_m: float,
               outside_hits: bool = False) -> np.ndarray:
     """Per point [N,>=2]: does a disk of `radius_m` there overlap a `mask` cell?"""
     r = int(math.ceil(radius_m / m.res)) + 1

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lingnav_core.camera import CameraMount, Intrinsics, backproject, optical_to_base
 from lingnav_ros.control.types import Command, Pose2D
-from lingnav_ros.perception.frames import base_to_odom_xy
 from lingnav_ros.perception.local_map import LocalMap, densify, first_hit
-from s1_server.camera import CameraMount, Intrinsics, backproject, optical_to_base
+from lingnav_ros.perception.planar_transforms import base_to_odom_xy
 
 
 @dataclass(frozen=True)

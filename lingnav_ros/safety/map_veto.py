@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lingnav_core.s1_plan import S1Plan
 from lingnav_ros.control.types import Pose2D
-from lingnav_ros.perception.frames import plan_to_odom
 from lingnav_ros.perception.local_map import LocalMap, densify
 from lingnav_ros.perception.local_map_geometry import disk_hits
-from s1_server.plan import S1Plan
+from lingnav_ros.perception.planar_transforms import plan_to_odom
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 
+from lingnav_core.camera import CameraMount, Intrinsics, optical_to_base_rotation
 from lingnav_ros.sim.world import FLOOR_RGB, World
-from s1_server.camera import CameraMount, Intrinsics, optical_to_base_rotation
 
 _LIGHT = np.array([0.45, 0.75], dtype=np.float32) / np.linalg.norm([0.45, 0.75])
 MAX_RANGE_M = 20.0

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lingnav_core.camera import CameraMount, Intrinsics
 from lingnav_ros.sim.camera_model import CameraFrame, CameraModel
 from lingnav_ros.sim.render import Renderer
 from lingnav_ros.sim.robot import DiffDriveRobot, RobotParams
 from lingnav_ros.sim.world import World
-from s1_server.camera import CameraMount, Intrinsics
 
 
 @dataclass(frozen=True)

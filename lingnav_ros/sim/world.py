@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from s2_server.colors import named_rgb
+from lingnav_core.colors import named_rgb
 
 WALL_RGB = (205, 205, 200)
 FLOOR_RGB = (105, 100, 95)

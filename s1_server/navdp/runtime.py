@@ -20,7 +20,6 @@ import torch
 from s1_server.navdp.fast import FrameEncoder, ImageGoalEncoder, PixelGoalEncoder, PlanCore, PointGoalEncoder
 from s1_server.navdp.model import NavDP
 
-RUNTIMES = ("torch", "onnxruntime")
 MANIFEST = "navdp_onnx.json"
 ONNX_FORMAT = "lingnav-navdp-onnx"
 GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")

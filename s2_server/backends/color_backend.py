@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from lingnav_core.colors import DARK_MAX_VALUE, LIGHT_MAX_SATURATION, PALETTE, hue_deg
 from s2_server.backends import BackendRequest
 from s2_server.backends.color_instruction import NOUN_ASPECT, TargetQuery, explicit_moves, parse_target
-from s2_server.colors import DARK_MAX_VALUE, LIGHT_MAX_SATURATION, PALETTE, hue_deg
 from s2_server.coords import RELATIVE
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from s2_server.colors import PALETTE, SHADE_SYNONYMS, SHADES, SYNONYMS
+from lingnav_core.colors import PALETTE, SHADE_SYNONYMS, SHADES, SYNONYMS
 
 _POLITE = re.compile(r"\b(?:please|pls|kindly|thank you|thanks|could you|can you|would you mind|would you|"
                      r"will you|i want you to|i would like you to|i'd like you to)\b")

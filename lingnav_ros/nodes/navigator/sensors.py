@@ -13,17 +13,17 @@ from geometry_msgs.msg import TransformStamped
 from nav_msgs.msg import Odometry
 from sensor_msgs.msg import CameraInfo
 
-from lingnav_ros.nodes.navigator.door import (
+from lingnav_core.camera import Intrinsics
+from lingnav_ros.nodes.navigator.sensor_checks import (
     Rejected,
     intrinsics_from_camera_info,
     mount_from_msg,
     odom_reading,
 )
-from lingnav_ros.perception.frame import RgbdFrame
 from lingnav_ros.perception.images import ImageEncodingError, depth_to_metres, match_depth_to_rgb, rgb_from_msg
 from lingnav_ros.perception.odom_buffer import OdomSample
+from lingnav_ros.perception.rgbd_frame import RgbdFrame
 from lingnav_ros.safety.collision import obstacles_from_depth, obstacles_to_odom
-from s1_server.camera import Intrinsics
 
 ODOM, CAMERA_INFO, RGBD, FRAME_POSE, MOUNT = "odometry", "camera_info", "rgbd", "frame_pose", "camera_mount"
 

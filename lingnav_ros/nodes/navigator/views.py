@@ -13,11 +13,11 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker, MarkerArray
 
+from lingnav_core.s1_plan import PixelGoal
 from lingnav_ros.perception.debug_view import draw_debug, project_path, value_colour
-from lingnav_ros.perception.frame import RgbdFrame
 from lingnav_ros.perception.images import rgb_to_image_fields
+from lingnav_ros.perception.rgbd_frame import RgbdFrame
 from lingnav_ros.stamps import time_msg
-from s1_server.plan import PixelGoal
 
 
 def path_msg(path_odom: np.ndarray, header: Header) -> Path:

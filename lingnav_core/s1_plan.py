@@ -10,11 +10,13 @@ from typing import Protocol, Union
 
 import numpy as np
 
-from s1_server.camera import CameraMount, Intrinsics
+from lingnav_core.camera import CameraMount, Intrinsics
 
 NUM_WAYPOINTS = 24
 NUM_CANDIDATES = 16
 DEFAULT_STOP_THRESHOLD = -3.0
+# Local NavDP runtimes (mode B and the S1 server): torch loads a .ckpt, onnxruntime an export.
+S1_RUNTIMES = ("torch", "onnxruntime")
 
 
 @dataclass(frozen=True)

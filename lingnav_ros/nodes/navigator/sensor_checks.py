@@ -13,10 +13,10 @@ import math
 import threading
 from dataclasses import dataclass
 
+from lingnav_core.camera import CameraMount, Intrinsics
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.extrinsics import mount_from_transform
 from lingnav_ros.perception.odom_buffer import yaw_from_quaternion
-from s1_server.camera import CameraMount, Intrinsics
 
 MAX_IMAGE_SIDE_PX = 16384
 MAX_ODOM_COORD_M = 1.0e6  # an odometry frame this far from its origin is a driver fault

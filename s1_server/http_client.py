@@ -12,10 +12,9 @@ import time
 import numpy as np
 import requests
 
-from s1_server.camera import CameraMount, Intrinsics
-from s1_server.codec import CLIENT_COLORS, DEFAULT_CLIENT_COLOR, encode_depth_png, encode_rgb_jpeg
-from s1_server.defaults import DEFAULT_HOST, DEFAULT_PORT, TOKEN_ENV_VAR
-from s1_server.plan import (
+from lingnav_core.camera import CameraMount, Intrinsics
+from lingnav_core.endpoints import S1_DEFAULT_HOST, S1_DEFAULT_PORT, S1_TOKEN_ENV
+from lingnav_core.s1_plan import (
     DEFAULT_STOP_THRESHOLD,
     Goal,
     ImageGoal,
@@ -27,6 +26,7 @@ from s1_server.plan import (
     S1Plan,
     S1Unavailable,
 )
+from s1_server.codec import CLIENT_COLORS, DEFAULT_CLIENT_COLOR, encode_depth_png, encode_rgb_jpeg
 
 
 def error_reason(response: requests.Response) -> str:
@@ -43,7 +43,7 @@ def error_reason(response: requests.Response) -> str:
 
 
 class S1Client:
-    def __init__(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, timeout_s: float = 3.0,
+    def __init__(self, host: str = S1_DEFAULT_HOST, port: int = S1_DEFAULT_PORT, timeout_s: float = 3.0,
                  intrinsics: Intrinsics | None = None, mount: CameraMount | None = None,
                  stop_threshold: float = DEFAULT_STOP_THRESHOLD, keep_alive: bool = True,
                  token: str | None = None, client_color: str = DEFAULT_CLIENT_COLOR):
@@ -62,7 +62,7 @@ class S1Client:
         self.session = requests.Session()
         if not keep_alive:
             self.session.headers["Connection"] = "close"
-        token = os.environ.get(TOKEN_ENV_VAR, "") if token is None else token
+        token = os.environ.get(S1_TOKEN_ENV, "") if token is None else token
         if token.strip():
             self.session.headers["Authorization"] = f"Bearer {token.strip()}"
         self._reset_key = None

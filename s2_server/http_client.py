@@ -1,6 +1,6 @@
 """The robot's S2 client: bounded time, typed answers, typed failures.
 
-It reads the field's response format (s2_server.decision), the same one the deployed field
+It reads the field's response format (lingnav_core.s2_decision), the same one the deployed field
 server answers, and sends its read timeout as X-Client-Timeout-Ms so S2 can drop work this
 client will no longer wait for. Timeouts nest: this client's (15 s on the robot) > S2's
 request budget (12 s) > the upstream model call's (10 s, openai backend).
@@ -17,25 +17,13 @@ import time
 import numpy as np
 import requests
 
-from s2_server.decision import S2Decision
-from s2_server.defaults import DEADLINE_HEADER, DEFAULT_HOST, DEFAULT_PORT, TOKEN_ENV
+from lingnav_core.endpoints import S2_DEADLINE_HEADER, S2_DEFAULT_HOST, S2_DEFAULT_PORT, S2_TOKEN_ENV
+from lingnav_core.s2_decision import S2BadRequest, S2Decision, S2Unavailable
 from s2_server.images import encode_jpeg
 
 
-class S2Error(RuntimeError):
-    """Base of S2 client failures."""
-
-
-class S2Unavailable(S2Error):
-    """Down, timed out, or 5xx after the retries."""
-
-
-class S2BadRequest(S2Error):
-    """The server rejected the request (4xx): retrying the same request will not help."""
-
-
 class S2Client:
-    def __init__(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+    def __init__(self, host: str = S2_DEFAULT_HOST, port: int = S2_DEFAULT_PORT,
                  timeout_s: float | tuple[float, float] = (1.0, 15.0), retries: int = 1,
                  backoff_s: float = 0.2, token: str | None = None, jpeg_quality: int = 90,
                  keep_alive: bool = True):
@@ -48,7 +36,7 @@ class S2Client:
         self.backoff_s = backoff_s
         self.jpeg_quality = jpeg_quality
         self.session = requests.Session()
-        token = os.environ.get(TOKEN_ENV, "").strip() if token is None else token
+        token = os.environ.get(S2_TOKEN_ENV, "").strip() if token is None else token
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
         if not keep_alive:
@@ -67,7 +55,7 @@ class S2Client:
             data["context"] = json.dumps(context)
         t0 = time.perf_counter()
         # our deadline travels with the request: S2 drops the work if we will have given up
-        headers = {DEADLINE_HEADER: f"{self.timeout_s[1] * 1000.0:.0f}"}
+        headers = {S2_DEADLINE_HEADER: f"{self.timeout_s[1] * 1000.0:.0f}"}
         response = self._send("POST", "/step", files=files, data=data, headers=headers)
         try:
             body = response.json()

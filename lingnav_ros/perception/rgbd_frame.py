@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lingnav_core.camera import CameraMount, Intrinsics
 from lingnav_ros.control.types import Pose2D
-from s1_server.camera import CameraMount, Intrinsics
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,12 @@ import numpy as np
 from nav_msgs.msg import OccupancyGrid
 from std_msgs.msg import Header
 
+from lingnav_core.camera import CameraMount, Intrinsics
+from lingnav_core.s1_plan import S1Plan
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.local_map import LocalMap, LocalMapConfig
 from lingnav_ros.safety.collision import CollisionMonitor, CollisionVerdict
 from lingnav_ros.safety.map_veto import VetoConfig, veto_plan
-from s1_server.camera import CameraMount, Intrinsics
-from s1_server.plan import S1Plan
 
 
 class MapMemory:

@@ -12,8 +12,8 @@ import time
 
 import requests
 
+from lingnav_core.s1_plan import S1Error, S1Unavailable
 from lingnav_ros.mission.states import MissionState
-from s1_server.plan import S1Error, S1Unavailable
 
 
 class ServerCalls:
@@ -45,7 +45,7 @@ class ServerCalls:
         req = self._s2_request(node.now_s(), frame.stamp_s)
         if req is None:
             return
-        from s2_server.client import S2BadRequest, S2Unavailable
+        from lingnav_core.s2_decision import S2BadRequest, S2Unavailable
 
         t0 = time.perf_counter()
         try:
@@ -147,7 +147,7 @@ class ServerCalls:
         node = self.node
         if not node.mission.active or node.mission.state == MissionState.QUERYING:
             return
-        from s2_server.client import S2Unavailable
+        from lingnav_core.s2_decision import S2Unavailable
 
         node.s2_health = self.probe(node.s2_health_client, S2Unavailable, node.s2_outage,
                                     keep_outage=self.s2_pending is not None)

@@ -22,6 +22,18 @@ KINDS = ("pixel", "move", "stop", "none")
 TASKS = ("pixel_point", "move")
 
 
+class S2Error(RuntimeError):
+    """Base of the failures of a call to S2 (any client)."""
+
+
+class S2Unavailable(S2Error):
+    """Down, timed out, or 5xx after the retries."""
+
+
+class S2BadRequest(S2Error):
+    """The server rejected the request (4xx): retrying the same request will not help."""
+
+
 @dataclass
 class S2Task:
     """One step of S2's decomposed plan, in the field's task format."""
