@@ -69,31 +69,18 @@ def chunked(body: bytes, size: int = 65536):
     yield from (body[i:i + size] for i in range(0, len(body), size))
 
 
-def s1_request(rng: random.Random, c: Corpus):
-    roll = rng.random()
-    if roll < 0.06:
-        body = {"intrinsic": K4, "stop_threshold": -3.0, "batch_size": rng.choice([1, 1, 1, 2])}
-        for key in rng.sample(["intrinsic", "stop_threshold", "batch_size", "camera_pitch_rad"], rng.randint(0, 2)):
-            body[key] = weird_number(rng) if rng.random() < 0.7 else [[weird_number(rng)] * 3] * 3
-        text = json.dumps(body, allow_nan=True) if rng.random() < 0.9 else deep(rng)
-        return "POST", rng.choice(["/navigator_reset", "/navdp_reset"]), {
-            "data": text, "headers": {"Content-Type": "application/json"}}
-    if roll < 0.09:
-        return "POST", "/navigator_reset_env", {"data": json.dumps({"env_id": weird_number(rng)}, allow_nan=True),
-                                                "headers": {"Content-Type": "application/json"}}
-    if roll < 0.12:
-        return rng.choice([("GET", "/health", {}), ("GET", "/docs", {}), ("GET", "/openapi.json", {}),
-                           ("GET", "/pointgoal_step", {}), ("POST", "/nothing", {}), ("DELETE", "/health", {})])
-    path = rng.choice(["/pointgoal_step", "/pixelgoal_step", "/nogoal_step", "/imagegoal_step",
-                       "/navdp_step_xy", "/navdp_step_nogoal", "/navdp_step_ip_mixgoal"])
-    batch2 = rng.random() < 0.1
-    files = {"image": ("i.jpg", c.jpeg2 if batch2 else c.jpeg, "image/jpeg"),
-             "depth": ("d.png", c.depth2 if batch2 else c.depth, "image/png")}
-    if rng.random() < 0.3:
-        files["goal" if rng.random() < 0.5 else "image_goal"] = ("g.jpg", c.jpeg, "image/jpeg")
-    goal = {"goal_x": [rng.uniform(-3, 3) if path != "/pixelgoal_step" else rng.randrange(W)],
-            "goal_y": [rng.uniform(-3, 3) if path != "/pixelgoal_step" else rng.randrange(H)]}
-    data = {"goal_data": json.dumps(goal)}
+def s1_reset_request(rng: random.Random):
+    """/navigator_reset (or its alias) with some numbers made weird, or a too-deep body."""
+    body = {"intrinsic": K4, "stop_threshold": -3.0, "batch_size": rng.choice([1, 1, 1, 2])}
+    for key in rng.sample(["intrinsic", "stop_threshold", "batch_size", "camera_pitch_rad"], rng.randint(0, 2)):
+        body[key] = weird_number(rng) if rng.random() < 0.7 else [[weird_number(rng)] * 3] * 3
+    text = json.dumps(body, allow_nan=True) if rng.random() < 0.9 else deep(rng)
+    return "POST", rng.choice(["/navigator_reset", "/navdp_reset"]), {
+        "data": text, "headers": {"Content-Type": "application/json"}}
+
+
+def s1_break_step(rng: random.Random, c: Corpus, path: str, files: dict, data: dict, goal: dict):
+    """Break one part of a valid step (in place), or return a whole malformed request instead."""
     broken = rng.random()
     if broken < 0.15:
         files["image"] = ("i.jpg", rng.choice(c.bad_images), "image/jpeg")
@@ -114,7 +101,31 @@ def s1_request(rng: random.Random, c: Corpus):
         return "POST", path, {"data": bytes(rng.randrange(256) for _ in range(rng.randrange(400))),
                               "headers": {"Content-Type": rng.choice(["multipart/form-data; boundary=q",
                                                                       "multipart/form-data", "text/plain"])}}
-    return "POST", path, {"files": files, "data": data}
+    return None
+
+
+def s1_request(rng: random.Random, c: Corpus):
+    roll = rng.random()
+    if roll < 0.06:
+        return s1_reset_request(rng)
+    if roll < 0.09:
+        return "POST", "/navigator_reset_env", {"data": json.dumps({"env_id": weird_number(rng)}, allow_nan=True),
+                                                "headers": {"Content-Type": "application/json"}}
+    if roll < 0.12:
+        return rng.choice([("GET", "/health", {}), ("GET", "/docs", {}), ("GET", "/openapi.json", {}),
+                           ("GET", "/pointgoal_step", {}), ("POST", "/nothing", {}), ("DELETE", "/health", {})])
+    path = rng.choice(["/pointgoal_step", "/pixelgoal_step", "/nogoal_step", "/imagegoal_step",
+                       "/navdp_step_xy", "/navdp_step_nogoal", "/navdp_step_ip_mixgoal"])
+    batch2 = rng.random() < 0.1
+    files = {"image": ("i.jpg", c.jpeg2 if batch2 else c.jpeg, "image/jpeg"),
+             "depth": ("d.png", c.depth2 if batch2 else c.depth, "image/png")}
+    if rng.random() < 0.3:
+        files["goal" if rng.random() < 0.5 else "image_goal"] = ("g.jpg", c.jpeg, "image/jpeg")
+    goal = {"goal_x": [rng.uniform(-3, 3) if path != "/pixelgoal_step" else rng.randrange(W)],
+            "goal_y": [rng.uniform(-3, 3) if path != "/pixelgoal_step" else rng.randrange(H)]}
+    data = {"goal_data": json.dumps(goal)}
+    whole = s1_break_step(rng, c, path, files, data, goal)
+    return whole if whole is not None else ("POST", path, {"files": files, "data": data})
 
 
 def s2_request(rng: random.Random, c: Corpus):
@@ -159,6 +170,24 @@ def _error_text(r: requests.Response) -> str:
     return body.get("error", "") if isinstance(body, dict) else ""
 
 
+def _send(session: requests.Session, url: str, method: str, path: str, kwargs: dict):
+    """One fuzz request: (status code or failure word, what was wrong with the answer, the session
+    to use next: a new one after a dropped connection)."""
+    try:
+        r = session.request(method, url + path, timeout=30, **kwargs)
+    except requests.Timeout:
+        return "timeout", "", session
+    except requests.ConnectionError:
+        return "connection error", "", requests.Session()
+    code = r.status_code
+    problem = ""
+    if code >= 400 and not _error_text(r):
+        problem = f"{method} {path} {code} without 'error': {r.text[:120]!r}"
+    if code >= 500:
+        problem = problem or f"{method} {path} -> {code}: {r.text[:120]!r}"
+    return code, problem, session
+
+
 def fuzz(server: ServerProcess, make, n: int, clients: int, time_limit_s: float, seed: int) -> dict:
     codes: collections.Counter = collections.Counter()
     latencies: list[float] = []
@@ -177,23 +206,11 @@ def fuzz(server: ServerProcess, make, n: int, clients: int, time_limit_s: float,
                     return
             method, path, kwargs = make(rng, corpus)
             t0 = time.perf_counter()
-            problem = ""
-            try:
-                r = session.request(method, server.url + path, timeout=30, **kwargs)
-                code = r.status_code
-                if code >= 400 and not _error_text(r):
-                    problem = f"{method} {path} {code} without 'error': {r.text[:120]!r}"
-            except requests.Timeout:
-                code = "timeout"
-            except requests.ConnectionError:
-                code = "connection error"
-                session = requests.Session()
+            code, problem, session = _send(session, server.url, method, path, kwargs)
             dt = time.perf_counter() - t0
             with lock:
                 codes[code] += 1
                 latencies.append(dt)
-                if isinstance(code, int) and code >= 500:
-                    problem = problem or f"{method} {path} -> {code}: {r.text[:120]!r}"
                 if problem:
                     failures.append(problem)
 

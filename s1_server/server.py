@@ -68,49 +68,49 @@ def _reason(err: BaseException) -> str:
     return text if len(text) <= MAX_REASON_CHARS else text[:MAX_REASON_CHARS] + "..."
 
 
-def create_app(planner_factory: Callable[[float], object], backend_name: str,
-               supports_pixel_goal: bool = True, supports_image_goal: bool = True,
-               supports_point_image_goal: bool | None = None, settings: S1Settings | None = None,
-               default_stop_threshold: float = DEFAULT_STOP_THRESHOLD) -> FastAPI:
-    """`planner_factory(stop_threshold)` makes one Planner for one robot. The mixed point + image
-    goal needs the cross-modal model, so it follows `supports_image_goal` unless given."""
-    settings = settings or S1Settings()
-    if not np.isfinite(default_stop_threshold):
-        raise ValueError(f"default stop threshold must be finite, got {default_stop_threshold}")
-    if supports_point_image_goal is None:
-        supports_point_image_goal = supports_image_goal
-    supported = {"point": True, "none": True, "pixel": supports_pixel_goal, "image": supports_image_goal,
-                 "point_image": supports_point_image_goal}
-    auth = TokenAuth(settings.token)
-    queue = PlanQueue(settings.queue_size)
-    state: dict = {"session": None, "steps": 0, "model_s": 0.0}
+@dataclass(frozen=True)
+class Capabilities:
+    """Which goal modes this backend can plan to (the mixed goal needs NavDP's cross-modal model)."""
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI):
-        yield
-        queue.close()
+    pixel: bool = True
+    image: bool = True
+    point_image: bool = True
 
-    app = FastAPI(title="LingNav S1", version="0.2.0", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None, description="NavDP-compatible trajectory service.")
-    install_error_handlers(app, log)
-    install_docs(app, auth)
-    app.state.stats = state
-    app.state.queue = queue
-    app.state.settings = settings
+    def supports(self, mode: str) -> bool:
+        return {"point": True, "none": True, "pixel": self.pixel, "image": self.image,
+                "point_image": self.point_image}[mode]
 
-    @app.get("/health", summary="Liveness (open without a token; names no paths)")
-    async def health() -> dict:
-        s = state["session"]
-        return {"status": "ok", "backend": backend_name, "ready": True, "reset": s is not None,
-                "batch_size": s.request.batch_size if s else 0, "steps": state["steps"],
-                "queue": queue.in_flight, "queue_limit": queue.limit, "client_color": settings.client_color,
-                "auth": auth.enabled}
 
-    async def run_on_planner(plan: Callable, decode: Callable | None = None):
+class _S1Service:
+    """The handlers of one S1 app: one session (a planner per robot), the plan queue, the token.
+
+    Handlers run on the event loop and only check and queue; every decode and plan runs on the
+    queue's thread, so /health answers while a plan runs."""
+
+    def __init__(self, planner_factory: Callable[[float], object], backend_name: str, caps: Capabilities,
+                 settings: S1Settings, default_stop_threshold: float) -> None:
+        self.planner_factory = planner_factory
+        self.backend_name = backend_name
+        self.caps = caps
+        self.settings = settings
+        self.default_stop_threshold = default_stop_threshold
+        self.auth = TokenAuth(settings.token)
+        self.queue = PlanQueue(settings.queue_size)
+        self.state: dict = {"session": None, "steps": 0, "model_s": 0.0}
+
+    async def health(self) -> dict:
+        s = self.state["session"]
+        return {"status": "ok", "backend": self.backend_name, "ready": True, "reset": s is not None,
+                "batch_size": s.request.batch_size if s else 0, "steps": self.state["steps"],
+                "queue": self.queue.in_flight, "queue_limit": self.queue.limit,
+                "client_color": self.settings.client_color, "auth": self.auth.enabled}
+
+    async def run_on_planner(self, plan: Callable, decode: Callable | None = None):
         try:
-            future = queue.submit(plan, decode)
+            future = self.queue.submit(plan, decode)
         except QueueFull as err:
-            raise HttpError(503, f"server busy: {err}", headers={"Retry-After": str(settings.retry_after_s)}) from err
+            raise HttpError(503, f"server busy: {err}",
+                            headers={"Retry-After": str(self.settings.retry_after_s)}) from err
         try:
             return await asyncio.wrap_future(future)
         except HttpError:
@@ -121,27 +121,28 @@ def create_app(planner_factory: Callable[[float], object], backend_name: str,
             log.exception("[S1] planner failed")
             raise HttpError(500, f"planner failed: {type(err).__name__}: {_reason(err)}") from err
 
-    async def read_json(request: Request, what: str):
-        auth.require(request.headers.get("authorization"))
-        body = await read_limited(request, settings.max_json_bytes)
-        return parse_json(body, what, max_depth=settings.max_json_depth)
+    async def read_json(self, request: Request, what: str):
+        self.auth.require(request.headers.get("authorization"))
+        body = await read_limited(request, self.settings.max_json_bytes)
+        return parse_json(body, what, max_depth=self.settings.max_json_depth)
 
-    async def reset(request: Request):
+    async def reset(self, request: Request):
         try:
-            req = parse_reset(await read_json(request, "reset body"), default_stop_threshold, settings.max_batch,
-                              settings.default_mount)
+            req = parse_reset(await self.read_json(request, "reset body"), self.default_stop_threshold,
+                              self.settings.max_batch, self.settings.default_mount)
         except InputError as err:
             raise HttpError(400, f"bad reset request: {err}") from err
 
         def apply(_):
-            state["session"] = _Session(req, [planner_factory(req.stop_threshold) for _ in range(req.batch_size)])
+            planners = [self.planner_factory(req.stop_threshold) for _ in range(req.batch_size)]
+            self.state["session"] = _Session(req, planners)
 
-        await run_on_planner(apply)
-        return {"algo": backend_name}
+        await self.run_on_planner(apply)
+        return {"algo": self.backend_name}
 
-    async def reset_env(request: Request):
-        body = await read_json(request, "reset_env body")
-        s = state["session"]
+    async def reset_env(self, request: Request):
+        body = await self.read_json(request, "reset_env body")
+        s = self.state["session"]
         if s is None:
             raise HttpError(409, "call /navigator_reset first")
         try:
@@ -152,57 +153,93 @@ def create_app(planner_factory: Callable[[float], object], backend_name: str,
         def apply(_):
             s.planners[env_id].reset()
 
-        await run_on_planner(apply)
-        return {"algo": backend_name, "env_id": env_id}
+        await self.run_on_planner(apply)
+        return {"algo": self.backend_name, "env_id": env_id}
 
-    def make_step(mode: str):
+    def step_handler(self, mode: str):
         async def step(request: Request):
-            auth.require(request.headers.get("authorization"))
-            s = state["session"]
-            if s is None:
-                raise HttpError(409, "call /navigator_reset before stepping")
-            if not supported[mode]:
-                raise HttpError(400, f"the {backend_name} backend cannot plan to {mode.replace('_', ' + ')} goals"
-                                     + (": load navdp-cross-modal.ckpt" if backend_name == "navdp" else ""))
-            upload = await _read_upload(request, mode, s.request.batch_size, settings)
-            t0 = time.perf_counter()
-
-            def decode():
-                return _decode(upload, mode, s.request.batch_size, settings.client_color)
-
-            def plan(decoded):
-                if state["session"] is not s:
-                    raise HttpError(409, "the session was reset while this request waited; send it again")
-                rgbs, depths, goals = decoded
-                h, w = depths[0].shape
-                k = s.request.intrinsic
-                intr = Intrinsics(float(k[0, 0]), float(k[1, 1]), float(k[0, 2]), float(k[1, 2]), w, h)
-                t_plan = time.perf_counter()
-                plans = [s.planners[i].plan(rgbs[i], depths[i], intr, goals[i], s.request.mount)
-                         for i in range(len(rgbs))]
-                return plans, t_plan, time.perf_counter()
-
-            plans, t_plan, t_done = await run_on_planner(plan, decode)
-            state["steps"] += 1
-            state["model_s"] = t_done - t_plan
-            # JSONResponse directly: FastAPI's jsonable_encoder walks every float and doubled the overhead.
-            return JSONResponse({"trajectory": [p.best.tolist() for p in plans],
-                                 "all_trajectory": [p.candidates.tolist() for p in plans],
-                                 "all_values": [p.values.tolist() for p in plans],
-                                 "no_safe_path": [bool(p.no_safe_path) for p in plans],
-                                 "arrived": [bool(p.info.get("arrived", False)) for p in plans],
-                                 "chosen_index": [int(p.chosen_index) for p in plans],
-                                 "model_ms": state["model_s"] * 1000.0,
-                                 "timings_ms": {"wait_decode": (t_plan - t0) * 1000.0,
-                                                "plan": (t_done - t_plan) * 1000.0}})
+            return await self.step(request, mode)
         return step
 
+    async def step(self, request: Request, mode: str):
+        self.auth.require(request.headers.get("authorization"))
+        s = self.state["session"]
+        if s is None:
+            raise HttpError(409, "call /navigator_reset before stepping")
+        if not self.caps.supports(mode):
+            raise HttpError(400, f"the {self.backend_name} backend cannot plan to {mode.replace('_', ' + ')} goals"
+                                 + (": load navdp-cross-modal.ckpt" if self.backend_name == "navdp" else ""))
+        upload = await _read_upload(request, mode, s.request.batch_size, self.settings)
+        t0 = time.perf_counter()
+
+        def decode():
+            return _decode(upload, mode, s.request.batch_size, self.settings.client_color)
+
+        def plan(decoded):
+            if self.state["session"] is not s:
+                raise HttpError(409, "the session was reset while this request waited; send it again")
+            return _plan_all(s, *decoded)
+
+        plans, t_plan, t_done = await self.run_on_planner(plan, decode)
+        self.state["steps"] += 1
+        self.state["model_s"] = t_done - t_plan
+        # JSONResponse directly: FastAPI's jsonable_encoder walks every float and doubled the overhead.
+        return JSONResponse({"trajectory": [p.best.tolist() for p in plans],
+                             "all_trajectory": [p.candidates.tolist() for p in plans],
+                             "all_values": [p.values.tolist() for p in plans],
+                             "no_safe_path": [bool(p.no_safe_path) for p in plans],
+                             "arrived": [bool(p.info.get("arrived", False)) for p in plans],
+                             "chosen_index": [int(p.chosen_index) for p in plans],
+                             "model_ms": self.state["model_s"] * 1000.0,
+                             "timings_ms": {"wait_decode": (t_plan - t0) * 1000.0,
+                                            "plan": (t_done - t_plan) * 1000.0}})
+
+
+def _plan_all(s: _Session, rgbs: list, depths: list, goals: list) -> tuple[list, float, float]:
+    """Every robot's plan of one step, on the planner thread, with the plan's start and end times."""
+    h, w = depths[0].shape
+    k = s.request.intrinsic
+    intr = Intrinsics(float(k[0, 0]), float(k[1, 1]), float(k[0, 2]), float(k[1, 2]), w, h)
+    t_plan = time.perf_counter()
+    plans = [s.planners[i].plan(rgbs[i], depths[i], intr, goals[i], s.request.mount) for i in range(len(rgbs))]
+    return plans, t_plan, time.perf_counter()
+
+
+def create_app(planner_factory: Callable[[float], object], backend_name: str,
+               supports_pixel_goal: bool = True, supports_image_goal: bool = True,
+               supports_point_image_goal: bool | None = None, settings: S1Settings | None = None,
+               default_stop_threshold: float = DEFAULT_STOP_THRESHOLD) -> FastAPI:
+    """`planner_factory(stop_threshold)` makes one Planner for one robot. The mixed point + image
+    goal needs the cross-modal model, so it follows `supports_image_goal` unless given."""
+    settings = settings or S1Settings()
+    if not np.isfinite(default_stop_threshold):
+        raise ValueError(f"default stop threshold must be finite, got {default_stop_threshold}")
+    caps = Capabilities(pixel=supports_pixel_goal, image=supports_image_goal,
+                        point_image=supports_image_goal if supports_point_image_goal is None
+                        else supports_point_image_goal)
+    service = _S1Service(planner_factory, backend_name, caps, settings, default_stop_threshold)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        service.queue.close()
+
+    app = FastAPI(title="LingNav S1", version="0.2.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None, description="NavDP-compatible trajectory service.")
+    install_error_handlers(app, log)
+    install_docs(app, service.auth)
+    app.state.stats = service.state
+    app.state.queue = service.queue
+    app.state.settings = settings
+    app.add_api_route("/health", service.health, methods=["GET"],
+                      summary="Liveness (open without a token; names no paths)")
     for path in ("/navigator_reset", "/navdp_reset"):
-        app.add_api_route(path, reset, methods=["POST"], summary="Start an episode: intrinsics, threshold, batch")
+        app.add_api_route(path, service.reset, methods=["POST"],
+                          summary="Start an episode: intrinsics, threshold, batch")
     for path in ("/navigator_reset_env", "/navdp_reset_env"):
-        app.add_api_route(path, reset_env, methods=["POST"], summary="Clear one robot's memory")
+        app.add_api_route(path, service.reset_env, methods=["POST"], summary="Clear one robot's memory")
     for path, mode in STEP_ROUTES.items():
-        app.add_api_route(path, make_step(mode), methods=["POST"], summary=f"Plan with a {mode} goal")
+        app.add_api_route(path, service.step_handler(mode), methods=["POST"], summary=f"Plan with a {mode} goal")
     return app
 
 

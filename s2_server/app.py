@@ -82,84 +82,74 @@ def _failure(err: BackendError, settings: ServerSettings) -> HttpError:
     return HttpError(502, f"model failed: {err}")
 
 
-def create_app(backend, settings: ServerSettings | None = None, readiness: Readiness | None = None) -> FastAPI:
-    """The FastAPI app around `backend` (anything with generate(); see s2_server.backends)."""
-    settings = settings or ServerSettings()
-    worker = Worker(backend, settings.queue_size, settings.max_batch, settings.batch_window_ms,
-                    settings.max_inflight)
-    readiness = readiness or Readiness(backend, settings.probe_interval_s)
-    auth = TokenAuth(settings.token)
-    limits = InputLimits(int(settings.max_upload_mb * 1024 * 1024), settings.max_image_pixels,
-                         settings.max_instruction_chars)
+# The step routes' OpenAPI: a multipart body, the deadline header, and what each status means.
+STEP_OPENAPI = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["image", "instruction"],
+    "properties": {"image": {"type": "string", "format": "binary", "description": "JPEG or PNG"},
+                   "instruction": {"type": "string", "example": "go to the red chair"},
+                   "previous_target": {"type": "string", "description": "target named by the last answer"},
+                   "context": {"type": "string", "description": "JSON object, e.g. "
+                               '{"previous_target": "red chair", "instruction_moves_done": true}'}}}}}},
+                "parameters": [{"name": S2_DEADLINE_HEADER, "in": "header", "required": False,
+                                "schema": {"type": "number"},
+                                "description": "the client's timeout in ms: work it can no longer use is dropped"}]}
+STEP_RESPONSES = {200: {"description": "The field's format: target, point_2d_norm (0..1000), point_2d_pixel "
+                                       "(pixel of the received image), navigation, raw, tasks; plus kind, "
+                                       "visible, latency_ms, model, timings_ms"},
+                  400: {"description": "no image, corrupt image, empty instruction, bad or too deep context"},
+                  401: {"description": "bearer token required"},
+                  413: {"description": "upload too large, or an image declaring too many pixels"},
+                  415: {"description": "not multipart/form-data"},
+                  502: {"description": "the model failed or its server rejected the request"},
+                  503: {"description": "queue full or model unreachable/overloaded; retry after Retry-After"},
+                  504: {"description": "no answer before the client's deadline"}}
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI):
-        readiness.start()
-        yield
-        readiness.stop()
-        worker.stop()
 
-    app = FastAPI(title="LingNav S2", version="0.3.0", lifespan=lifespan, docs_url=None, openapi_url=None,
-                  redoc_url=None,
-                  description="Vision-language grounding for instruction-following robots: where is the "
-                              "target in this image, or which way should the robot turn.")
-    install_error_handlers(app, log)
-    install_docs(app, auth)
-    app.state.worker = worker
-    app.state.backend = backend
-    app.state.settings = settings
-    app.state.readiness = readiness
+class _S2Service:
+    """The handlers of one S2 app. A step is checked and decoded off the model's thread, queued for
+    the one model worker, and parsed into the decision every client reads."""
 
-    @app.get("/health", summary="Liveness, readiness (cached probe of the model) and what is loaded")
-    def health() -> dict:
+    def __init__(self, backend, settings: ServerSettings, readiness: Readiness) -> None:
+        self.backend = backend
+        self.settings = settings
+        self.readiness = readiness
+        self.worker = Worker(backend, settings.queue_size, settings.max_batch, settings.batch_window_ms,
+                             settings.max_inflight)
+        self.auth = TokenAuth(settings.token)
+        self.limits = InputLimits(int(settings.max_upload_mb * 1024 * 1024), settings.max_image_pixels,
+                                  settings.max_instruction_chars)
+
+    def health(self) -> dict:
+        backend, settings = self.backend, self.settings
         family = getattr(backend, "family", None)
-        state = readiness.snapshot()
+        state = self.readiness.snapshot()
         return {"status": "ok" if state["ready"] else "not_ready", **state,
                 "model": backend.model, "backend": backend.name,
                 "device": backend.device, "convention": backend.convention,
                 "model_class": getattr(family, "class_name", None),
                 "attn_implementation": getattr(backend, "attn_implementation", None),
                 "resize": [settings.resize_w, settings.resize_h], "max_batch": settings.max_batch,
-                "max_inflight": settings.max_inflight, "inflight": worker.inflight,
-                "queue": worker.jobs.qsize(), "queue_size": settings.queue_size, "auth": auth.enabled,
+                "max_inflight": settings.max_inflight, "inflight": self.worker.inflight,
+                "queue": self.worker.jobs.qsize(), "queue_size": settings.queue_size, "auth": self.auth.enabled,
                 "request_budget_s": settings.request_budget_s}
 
-    async def step(request: Request):
+    async def step(self, request: Request):
         """multipart: `image` (JPEG/PNG) + `instruction`; optional `previous_target` or `context` JSON."""
         t0 = time.monotonic()
         try:
-            auth.require(request.headers.get("authorization"))
-            deadline_s = _deadline_s(request, settings, t0)
-            step_in = await read_step(request, limits)
-            rgb, model_rgb = await run_in_threadpool(decode_for_model, step_in.image, settings.resize_w,
-                                                     settings.resize_h)
-            t_decoded = time.monotonic()
-            job = Job(BackendRequest(model_rgb, step_in.instruction, step_in.context, deadline_s))
-            if not worker.submit(job):
-                raise HttpError(503, "server busy: request queue is full",
-                                headers={"Retry-After": str(settings.retry_after_s)})
-            try:
-                # a little past the deadline: the worker answers expired jobs itself
-                reply: BackendReply = await asyncio.wait_for(asyncio.wrap_future(job.future),
-                                                             max(deadline_s - time.monotonic(), 0.0) + 1.0)
-            except asyncio.TimeoutError:
-                job.future.cancel()
-                raise HttpError(504, f"no answer within S2's budget of {deadline_s - t0:.1f} s") from None
-            except BackendError as err:
-                if err.status == 503:
-                    readiness.note_unavailable(str(err))
-                raise _failure(err, settings) from err
+            rgb, model_rgb, step_in, job, t_decoded = await self._answer(request, t0)
         except HttpError as err:
             if err.status >= 500:
                 log.warning("[S2] %s %s -> %d: %s", request.method, request.url.path, err.status, err.reason)
                 log.debug("[S2] failure detail", exc_info=err)
             raise
-        readiness.note_success()
+        self.readiness.note_success()
         t_done = time.monotonic()
-        frame = CoordFrame(backend.convention, rgb.shape[1], rgb.shape[0],
+        reply: BackendReply = job.future.result()
+        frame = CoordFrame(self.backend.convention, rgb.shape[1], rgb.shape[0],
                            reply.model_w or model_rgb.shape[1], reply.model_h or model_rgb.shape[0])
         decision: S2Decision = parse(reply.text, frame, step_in.instruction)
-        decision.model = backend.model
+        decision.model = self.backend.model
         body = decision.to_json()
         t_end = time.monotonic()
         decision_ms = (t_end - t0) * 1000.0
@@ -173,28 +163,57 @@ def create_app(backend, settings: ServerSettings | None = None, readiness: Readi
         body["batch_size"] = job.batch_size
         return body
 
-    request_body = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-        "type": "object", "required": ["image", "instruction"],
-        "properties": {"image": {"type": "string", "format": "binary", "description": "JPEG or PNG"},
-                       "instruction": {"type": "string", "example": "go to the red chair"},
-                       "previous_target": {"type": "string", "description": "target named by the last answer"},
-                       "context": {"type": "string", "description": "JSON object, e.g. "
-                                   '{"previous_target": "red chair", "instruction_moves_done": true}'}}}}}},
-                    "parameters": [{"name": S2_DEADLINE_HEADER, "in": "header", "required": False,
-                                    "schema": {"type": "number"},
-                                    "description": "the client's timeout in ms: work it can no longer use is "
-                                                   "dropped"}]}
-    responses = {200: {"description": "The field's format: target, point_2d_norm (0..1000), point_2d_pixel "
-                                      "(pixel of the received image), navigation, raw, tasks; plus kind, "
-                                      "visible, latency_ms, model, timings_ms"},
-                 400: {"description": "no image, corrupt image, empty instruction, bad or too deep context"},
-                 401: {"description": "bearer token required"},
-                 413: {"description": "upload too large, or an image declaring too many pixels"},
-                 415: {"description": "not multipart/form-data"},
-                 502: {"description": "the model failed or its server rejected the request"},
-                 503: {"description": "queue full or model unreachable/overloaded; retry after Retry-After"},
-                 504: {"description": "no answer before the client's deadline"}}
+    async def _answer(self, request: Request, t0: float):
+        """Door checks, decode, queue and wait for the model: the job whose future holds the reply."""
+        settings = self.settings
+        self.auth.require(request.headers.get("authorization"))
+        deadline_s = _deadline_s(request, settings, t0)
+        step_in = await read_step(request, self.limits)
+        rgb, model_rgb = await run_in_threadpool(decode_for_model, step_in.image, settings.resize_w,
+                                                 settings.resize_h)
+        t_decoded = time.monotonic()
+        job = Job(BackendRequest(model_rgb, step_in.instruction, step_in.context, deadline_s))
+        if not self.worker.submit(job):
+            raise HttpError(503, "server busy: request queue is full",
+                            headers={"Retry-After": str(settings.retry_after_s)})
+        try:
+            # a little past the deadline: the worker answers expired jobs itself
+            await asyncio.wait_for(asyncio.wrap_future(job.future), max(deadline_s - time.monotonic(), 0.0) + 1.0)
+        except asyncio.TimeoutError:
+            job.future.cancel()
+            raise HttpError(504, f"no answer within S2's budget of {deadline_s - t0:.1f} s") from None
+        except BackendError as err:
+            if err.status == 503:
+                self.readiness.note_unavailable(str(err))
+            raise _failure(err, settings) from err
+        return rgb, model_rgb, step_in, job, t_decoded
+
+
+def create_app(backend, settings: ServerSettings | None = None, readiness: Readiness | None = None) -> FastAPI:
+    """The FastAPI app around `backend` (anything with generate(); see s2_server.backends)."""
+    settings = settings or ServerSettings()
+    service = _S2Service(backend, settings, readiness or Readiness(backend, settings.probe_interval_s))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        service.readiness.start()
+        yield
+        service.readiness.stop()
+        service.worker.stop()
+
+    app = FastAPI(title="LingNav S2", version="0.3.0", lifespan=lifespan, docs_url=None, openapi_url=None,
+                  redoc_url=None,
+                  description="Vision-language grounding for instruction-following robots: where is the "
+                              "target in this image, or which way should the robot turn.")
+    install_error_handlers(app, log)
+    install_docs(app, service.auth)
+    app.state.worker = service.worker
+    app.state.backend = backend
+    app.state.settings = settings
+    app.state.readiness = service.readiness
+    app.add_api_route("/health", service.health, methods=["GET"],
+                      summary="Liveness, readiness (cached probe of the model) and what is loaded")
     for path in STEP_PATHS:
-        app.add_api_route(path, step, methods=["POST"], summary="Ground an instruction in an image",
-                          openapi_extra=request_body, responses=responses)
+        app.add_api_route(path, service.step, methods=["POST"], summary="Ground an instruction in an image",
+                          openapi_extra=STEP_OPENAPI, responses=STEP_RESPONSES)
     return app

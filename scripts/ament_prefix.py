@@ -64,20 +64,34 @@ def register(prefix: Path) -> list[str]:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text((ROOT / "resource" / PACKAGE).read_text())
         changed.append(str(marker))
-    share = prefix / "share" / PACKAGE
     for name in SHARED:
-        source = ROOT / name
-        files = [source] if source.is_file() else sorted(p for p in source.rglob("*")
-                                                                    if p.is_file() and "__pycache__" not in p.parts)
-        wanted_links = {share / f.relative_to(ROOT): f for f in files}
-        for link, target in wanted_links.items():
-            if _link(prefix, link, target):
-                changed.append(str(link))
-        if source.is_dir():
-            for old in sorted((share / name).rglob("*"), reverse=True):
-                if old.is_symlink() and old not in wanted_links:
-                    old.unlink()
-                    changed.append(str(old))
+        changed += _link_shared(prefix, name)
+    changed += _link_executables(prefix)
+    return changed
+
+
+def _link_shared(prefix: Path, name: str) -> list[str]:
+    """share/lingnav/<name> mirrors the live tree's file or folder, stale links removed."""
+    changed = []
+    share = prefix / "share" / PACKAGE
+    source = ROOT / name
+    files = [source] if source.is_file() else sorted(p for p in source.rglob("*")
+                                                     if p.is_file() and "__pycache__" not in p.parts)
+    wanted_links = {share / f.relative_to(ROOT): f for f in files}
+    for link, target in wanted_links.items():
+        if _link(prefix, link, target):
+            changed.append(str(link))
+    if source.is_dir():
+        for old in sorted((share / name).rglob("*"), reverse=True):
+            if old.is_symlink() and old not in wanted_links:
+                old.unlink()
+                changed.append(str(old))
+    return changed
+
+
+def _link_executables(prefix: Path) -> list[str]:
+    """lib/lingnav/<script> for every console script, as `ros2 run/launch` look for them."""
+    changed = []
     lib = prefix / "lib" / PACKAGE
     wanted = set(console_scripts())
     for name in sorted(wanted):

@@ -247,30 +247,8 @@ def run_scenario(opts: RunOptions, servers: Servers, procs: Processes, name: str
     tag = name or world.name
     procs.start("sim", [sys.executable, "-m", sim_spec.module, *ros_args(sim_spec)], env, f"{tag}-sim")
     procs.start("navigator", [sys.executable, "-m", nav_spec.module, *ros_args(nav_spec)], env, f"{tag}-navigator")
-    final, reason = "TIMEOUT", "run exceeded its time budget"
-    last_print = 0.0
     try:
-        while True:
-            time.sleep(0.1)
-            with monitor.lock:
-                st, sim = monitor.status, dict(monitor.sim_state)
-            if st is not None and st.state in TERMINAL and st.instruction:
-                final, reason = TERMINAL[st.state], st.reason
-                break
-            dead = procs.dead()
-            if dead:
-                final, reason = "CRASHED", "process died: " + ", ".join(dead)
-                break
-            wall = time.monotonic() - t_wall0
-            if sim.get("t", 0.0) > opts.max_sim_time_s or wall > opts.max_wall_time_s:
-                break
-            if opts.progress and wall - last_print >= 2.0:
-                last_print = wall
-                state_name = st.state_name if st else "starting"
-                dist = sim.get("target_distance_m", float("nan"))
-                print(f"  t={sim.get('t', 0.0):6.1f}s  {state_name:<15} target {dist:5.2f} m"
-                      f"  S2 calls {st.s2_calls if st else 0:3d}  S1 calls {st.s1_calls if st else 0:4d}"
-                      f"  contacts {sim.get('contacts', 0)}", flush=True)
+        final, reason = _watch(opts, monitor, procs, t_wall0)
     finally:
         time.sleep(0.3)  # let the last sim state arrive
         procs.stop("navigator")
@@ -281,34 +259,66 @@ def run_scenario(opts: RunOptions, servers: Servers, procs: Processes, name: str
         monitor.destroy_node()
         rclpy.shutdown(context=context)
         spin.join(timeout=5.0)
+    result = _collect(monitor, opts, name or world.name, instruction, final, reason, t_wall0)
+    _score(result, world, opts)
+    return result
+
+
+def _watch(opts: RunOptions, monitor: Monitor, procs: Processes, t_wall0: float) -> tuple[str, str]:
+    """Poll the status until a terminal state, a dead process or the time budget: (final, reason)."""
+    last_print = 0.0
+    while True:
+        time.sleep(0.1)
+        with monitor.lock:
+            st, sim = monitor.status, dict(monitor.sim_state)
+        if st is not None and st.state in TERMINAL and st.instruction:
+            return TERMINAL[st.state], st.reason
+        dead = procs.dead()
+        if dead:
+            return "CRASHED", "process died: " + ", ".join(dead)
+        wall = time.monotonic() - t_wall0
+        if sim.get("t", 0.0) > opts.max_sim_time_s or wall > opts.max_wall_time_s:
+            return "TIMEOUT", "run exceeded its time budget"
+        if opts.progress and wall - last_print >= 2.0:
+            last_print = wall
+            state_name = st.state_name if st else "starting"
+            dist = sim.get("target_distance_m", float("nan"))
+            print(f"  t={sim.get('t', 0.0):6.1f}s  {state_name:<15} target {dist:5.2f} m"
+                  f"  S2 calls {st.s2_calls if st else 0:3d}  S1 calls {st.s1_calls if st else 0:4d}"
+                  f"  contacts {sim.get('contacts', 0)}", flush=True)
+
+
+def _collect(monitor: Monitor, opts: RunOptions, name: str, instruction: str, final: str, reason: str,
+             t_wall0: float) -> RunResult:
+    """What the monitor saw of the run, as a RunResult (not yet scored)."""
     with monitor.lock:
         sim = dict(monitor.sim_state)
         st = monitor.status
-        traj = list(monitor.trajectory)
-        result = RunResult(
-            name=name or world.name, instruction=instruction, final_state=final, reason=reason,
+        return RunResult(
+            name=name, instruction=instruction, final_state=final, reason=reason,
             success=False, sim_time_s=float(sim.get("t", 0.0)), wall_time_s=time.monotonic() - t_wall0,
             path_length_m=float(sim.get("distance_m", 0.0)), contacts=int(sim.get("contacts", 0)),
             target_distance_m=float(sim.get("target_distance_m", float("nan"))),
             s2_calls=int(st.s2_calls) if st else 0, s1_calls=int(st.s1_calls) if st else 0,
             s2_latency_ms=list(monitor.s2_latency_ms), s1_latency_ms=list(monitor.s1_latency_ms),
-            trajectory=traj, s2_query_points=list(monitor.s2_points), events=list(monitor.events),
-            bag_path=str(opts.record_bag) if opts.record_bag else "")
-    if opts.expect_failure:
-        result.success = final == "FAILED"
-    else:
-        result.success = final == "ARRIVED" and math.isfinite(result.target_distance_m) \
-            and result.target_distance_m <= opts.success_radius_m
-    if not opts.expect_failure:
-        from lingnav_ros.tools.shortest_path import shortest_path_m
+            trajectory=list(monitor.trajectory), s2_query_points=list(monitor.s2_points),
+            events=list(monitor.events), bag_path=str(opts.record_bag) if opts.record_bag else "")
 
-        result.shortest_path_m = shortest_path_m(world, goal_radius_m=opts.success_radius_m)
-    if result.success and not opts.expect_failure:
+
+def _score(result: RunResult, world: World, opts: RunOptions) -> None:
+    """Success against the expected outcome, and SPL against the grid shortest path."""
+    if opts.expect_failure:
+        result.success = result.final_state == "FAILED"
+        result.spl = 1.0 if result.success else result.spl
+        return
+    result.success = result.final_state == "ARRIVED" and math.isfinite(result.target_distance_m) \
+        and result.target_distance_m <= opts.success_radius_m
+    from lingnav_ros.tools.shortest_path import shortest_path_m
+
+    result.shortest_path_m = shortest_path_m(world, goal_radius_m=opts.success_radius_m)
+    if result.success:
         shortest = result.shortest_path_m if math.isfinite(result.shortest_path_m) else result.path_length_m
         result.spl = shortest / max(result.path_length_m, shortest, 1e-6)
-    elif result.success:
-        result.spl = 1.0
-    return result
 
 
 def draw_map(world: World, result: RunResult, path: Path, px_per_m: float = 80.0) -> Path:
