@@ -14,6 +14,7 @@ from nav_msgs.msg import Odometry
 from sensor_msgs.msg import CameraInfo
 
 from lingnav_core.camera import Intrinsics
+from lingnav_ros import topics
 from lingnav_ros.mission.mission import Mission
 from lingnav_ros.nodes.navigator.obstacle_memory import MapMemory
 from lingnav_ros.nodes.navigator.sensor_checks import (
@@ -84,7 +85,7 @@ class SensorIntake:
         self.state.faults.clear(MOUNT)
         if mount != self.mounts.fallback:
             self.mounts.fallback = mount
-            self.log.info(f"camera mount from {self.s.camera_mount_topic}: height {mount.height_m:.3f} m, "
+            self.log.info(f"camera mount from {topics.CAMERA_MOUNT}: height {mount.height_m:.3f} m, "
                           f"pitch {mount.pitch_rad:.3f} rad, x {mount.x_m:.3f} m")
 
     def intrinsics_for(self, width: int, height: int) -> Intrinsics:

@@ -29,7 +29,6 @@ class SensorSettings:
     depth_encoding: str
     fallback_intrinsics: Intrinsics
     obstacles: CollisionConfig  # heights, stride and range of the depth -> obstacle points cut
-    camera_mount_topic: str  # named in the log line when the simulator's mount arrives
 
 
 @dataclass(frozen=True)
@@ -115,26 +114,12 @@ class ActionSettings:
 
 @dataclass(frozen=True)
 class TopicSettings:
-    """Topic names as the parameters give them (see lingnav_ros.topics for why both they and
-    remaps exist)."""
+    """The camera topics, the only topic names that are parameters (lingnav_ros.topics says why);
+    the wiring takes every other name from lingnav_ros.topics, renamed by remaps."""
 
-    rgb: str
+    rgb: str  # raw or compressed, as rgb_transport says
     depth: str
     camera_info: str
-    camera_mount: str
-    odom: str
-    instruction: str
-    estop: str
-    cmd_vel: str
-    status: str
-    s2_result: str
-    plan: str
-    candidates: str
-    candidate_markers: str
-    target_marker: str
-    debug_image: str
-    diagnostics: str
-    local_map: str
 
 
 @dataclass(frozen=True)
@@ -203,13 +188,8 @@ def mpc_params(p: NavigatorParams) -> MpcParams:
 
 
 def topic_settings(p: NavigatorParams) -> TopicSettings:
-    return TopicSettings(
-        rgb=p.rgb_compressed_topic if p.rgb_transport == "compressed" else p.rgb_topic, depth=p.depth_topic,
-        camera_info=p.camera_info_topic, camera_mount=p.camera_mount_topic, odom=p.odom_topic,
-        instruction=p.instruction_topic, estop=p.estop_topic, cmd_vel=p.cmd_vel_topic, status=p.status_topic,
-        s2_result=p.s2_result_topic, plan=p.plan_topic, candidates=p.candidates_topic,
-        candidate_markers=p.candidate_markers_topic, target_marker=p.target_marker_topic,
-        debug_image=p.debug_image_topic, diagnostics=p.diagnostics_topic, local_map=p.local_map_topic)
+    return TopicSettings(rgb=p.rgb_compressed_topic if p.rgb_transport == "compressed" else p.rgb_topic,
+                         depth=p.depth_topic, camera_info=p.camera_info_topic)
 
 
 def wiring_settings(p: NavigatorParams) -> WiringSettings:
@@ -228,8 +208,7 @@ def from_params(p: NavigatorParams) -> NavigatorSettings:
     control_period_s = 1.0 / p.control_rate_hz
     return NavigatorSettings(
         sensors=SensorSettings(p.use_camera_info, p.depth_encoding,
-                               Intrinsics(p.fx, p.fy, p.cx, p.cy, p.image_width, p.image_height), collision,
-                               p.camera_mount_topic),
+                               Intrinsics(p.fx, p.fy, p.cx, p.cy, p.image_width, p.image_height), collision),
         mount=MountSettings(CameraMount(p.camera_height_m, p.camera_pitch_rad, p.camera_x_m, p.camera_y_m),
                             p.base_frame, p.camera_frame, p.use_tf),
         control=ControlSettings(control_period_s, p.initial_instruction, p.collision_predict_time_s,

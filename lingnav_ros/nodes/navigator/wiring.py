@@ -3,7 +3,8 @@
 Camera QoS follows the parameters (a RELIABLE subscriber never matches a best-effort driver);
 commands and status are reliable; odometry is best effort with a deep queue. The slow calls
 (S2, S1, server health) run on worker lanes that timers on the node clock only kick, so their
-periods follow sim time.
+periods follow sim time. Topic names: the camera ones from the parameters, the rest from
+lingnav_ros.topics, renamed by remaps (that module says why).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Bool, String
 from visualization_msgs.msg import Marker, MarkerArray
 
+from lingnav_ros import topics
 from lingnav_ros.nodes.navigator.settings import WiringSettings
 from lingnav_ros.nodes.navigator.views import ViewPublishers
 from lingnav_ros.nodes.spinning import WorkerLane
@@ -54,20 +56,20 @@ class Publishers:
 
 
 def make_publishers(node, w: WiringSettings, local_map_enabled: bool) -> Publishers:
-    t, cmd_qos = w.topics, command_qos()
+    cmd_qos = command_qos()
     views = ViewPublishers(
-        s2_result=node.create_publisher(S2Result, t.s2_result, cmd_qos),
-        path=node.create_publisher(Path, t.plan, 10),
-        candidates=node.create_publisher(TrajectoryCandidates, t.candidates, 10),
-        markers=node.create_publisher(MarkerArray, t.candidate_markers, 10),
-        target=node.create_publisher(Marker, t.target_marker, 10),
-        debug_image=node.create_publisher(Image, t.debug_image, 5))
+        s2_result=node.create_publisher(S2Result, topics.S2_RESULT, cmd_qos),
+        path=node.create_publisher(Path, topics.PLAN_PATH, 10),
+        candidates=node.create_publisher(TrajectoryCandidates, topics.CANDIDATES, 10),
+        markers=node.create_publisher(MarkerArray, topics.CANDIDATE_MARKERS, 10),
+        target=node.create_publisher(Marker, topics.TARGET_MARKER, 10),
+        debug_image=node.create_publisher(Image, topics.DEBUG_IMAGE, 5))
     return Publishers(
-        cmd_vel=node.create_publisher(TwistStamped if w.cmd_vel_stamped else Twist, t.cmd_vel, cmd_qos),
-        status=node.create_publisher(NavStatus, t.status, cmd_qos),
-        diagnostics=node.create_publisher(DiagnosticArray, t.diagnostics, 10),
+        cmd_vel=node.create_publisher(TwistStamped if w.cmd_vel_stamped else Twist, topics.CMD_VEL, cmd_qos),
+        status=node.create_publisher(NavStatus, topics.STATUS, cmd_qos),
+        diagnostics=node.create_publisher(DiagnosticArray, topics.DIAGNOSTICS, 10),
         views=views,
-        local_map=node.create_publisher(OccupancyGrid, t.local_map, 1) if local_map_enabled else None)
+        local_map=node.create_publisher(OccupancyGrid, topics.LOCAL_MAP, 1) if local_map_enabled else None)
 
 
 def subscribe(node, w: WiringSettings, sensors, control):
@@ -79,11 +81,12 @@ def subscribe(node, w: WiringSettings, sensors, control):
                           slop_s=w.sync_slop_s, callback=sensors.on_rgbd, callback_group=node.cb_camera)
     node.create_subscription(CameraInfo, t.camera_info, sensors.on_camera_info, cam_qos,
                              callback_group=node.cb_odom)
-    node.create_subscription(TransformStamped, t.camera_mount, sensors.on_camera_mount, latched_qos(),
+    node.create_subscription(TransformStamped, topics.CAMERA_MOUNT, sensors.on_camera_mount, latched_qos(),
                              callback_group=node.cb_odom)
-    node.create_subscription(Odometry, t.odom, sensors.on_odom, sensor_qos(), callback_group=node.cb_odom)
-    node.create_subscription(String, t.instruction, control.on_instruction, cmd_qos, callback_group=node.cb_misc)
-    node.create_subscription(Bool, t.estop, control.on_estop, cmd_qos, callback_group=node.cb_misc)
+    node.create_subscription(Odometry, topics.ODOM, sensors.on_odom, sensor_qos(), callback_group=node.cb_odom)
+    node.create_subscription(String, topics.INSTRUCTION, control.on_instruction, cmd_qos,
+                             callback_group=node.cb_misc)
+    node.create_subscription(Bool, topics.ESTOP, control.on_estop, cmd_qos, callback_group=node.cb_misc)
     return sync
 
 
