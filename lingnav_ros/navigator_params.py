@@ -126,7 +126,6 @@ class NavigatorParams:
     local_map_clear_max_height_m: float = _p(0.3, "A depth ray clears the cells it passes below this "
                                              "height (keep it below the camera height)")
     s1_map_veto: bool = _p(True, "Cut or replace S1 candidates that run into remembered obstacles")
-    local_map_topic: str = _p(topics.LOCAL_MAP, "nav_msgs/OccupancyGrid of the local map (when subscribed)")
     local_map_publish_rate_hz: float = _p(2.0, "Local map publish rate")
 
     # --- camera -------------------------------------------------------------------------------
@@ -159,28 +158,15 @@ class NavigatorParams:
     camera_frame: str = _p(topics.CAMERA_OPTICAL_FRAME, "Camera optical frame for the TF lookup")
 
     # --- topics -------------------------------------------------------------------------------
+    # Only the names a camera profile (config/cameras/*.yaml) or the action companion needs are
+    # parameters; every other topic is renamed with a remap (see lingnav_ros.topics).
     rgb_topic: str = _p(topics.RGB, "RGB image (raw transport)")
     rgb_compressed_topic: str = _p(topics.RGB_COMPRESSED, "RGB image (compressed transport)")
     depth_topic: str = _p(topics.DEPTH, "Depth image (16UC1 mm or 32FC1 m)")
     camera_info_topic: str = _p(topics.CAMERA_INFO, "CameraInfo of the RGB image")
-    camera_mount_topic: str = _p(topics.CAMERA_MOUNT, "Latched geometry_msgs/TransformStamped base <- "
-                                 "camera optical (the simulator's mount); replaces the camera_* fallback, "
-                                 "TF wins where it exists")
-    odom_topic: str = _p(topics.ODOM, "nav_msgs/Odometry")
-    instruction_topic: str = _p(topics.INSTRUCTION, "std_msgs/String instruction in")
-    estop_topic: str = _p(topics.ESTOP, "std_msgs/Bool e-stop (true latches until false)")
-    navigate_action: str = _p(topics.NAVIGATE_ACTION, "lingnav_msgs/action/Navigate server name")
-    cmd_vel_topic: str = _p(topics.CMD_VEL, "Velocity command out")
-    status_topic: str = _p(topics.STATUS, "lingnav_msgs/NavStatus out")
+    navigate_action: str = _p(topics.NAVIGATE_ACTION, "lingnav_msgs/action/Navigate server name (the "
+                              "action's companion node ignores remaps, so this is how it is renamed)")
     status_rate_hz: float = _p(2.0, "NavStatus publish rate")
-    s2_result_topic: str = _p(topics.S2_RESULT, "lingnav_msgs/S2Result out")
-    plan_topic: str = _p(topics.PLAN_PATH, "Chosen plan as nav_msgs/Path in odom (when subscribed)")
-    candidates_topic: str = _p(topics.CANDIDATES, "TrajectoryCandidates (when subscribed)")
-    candidate_markers_topic: str = _p(topics.CANDIDATE_MARKERS, "Candidates coloured by critic "
-                                      "value (when subscribed)")
-    target_marker_topic: str = _p(topics.TARGET_MARKER, "Target 3D point marker (when subscribed)")
-    debug_image_topic: str = _p(topics.DEBUG_IMAGE, "Debug image (when subscribed)")
-    diagnostics_topic: str = _p(topics.DIAGNOSTICS, "diagnostic_msgs/DiagnosticArray out")
     diagnostics_period_s: float = _p(1.0, "Diagnostics publish period")
 
 

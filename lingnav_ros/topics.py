@@ -5,11 +5,20 @@ Robot topics are relative, as Nav2's are: a node started in namespace `robot1` r
 a remap (`cmd_vel:=/base/cmd_vel`) still applies. Only graph-wide names stay absolute: the
 simulated clock, TF (remap `/tf:=tf` for namespaced TF trees, as Nav2 does) and diagnostics.
 
-Nodes use these as defaults for their topic parameters (or as names to remap), the launch
-description and the simulator import them, and the README's table is written from them.
+Renaming goes through remaps (`--ros-args -r cmd_vel:=/base/cmd_vel`, the launch's `remaps`
+argument), the ROS way, for every topic but five, which are also navigator parameters, and
+for a reason each: the camera topics (rgb, rgb compressed, depth, camera info) are set by the
+camera profiles in config/cameras, and a parameter file can carry parameters but no remaps
+(Nav2 nodes take their sensor topics as parameters for the same reason); the Navigate action
+lives on a companion node that ignores the process's remaps (see nodes/navigator/action.py),
+so `navigate_action` is the only way to rename it. Everything else is only ever renamed by a
+remap, so there is one way to do it.
+
+The launch description and the simulator import these names, and the README's table is
+written from them.
 """
 
-# Sensor inputs (field defaults; camera profiles in config/cameras override them)
+# Sensor inputs (defaults of the navigator's *_topic parameters; camera profiles set them)
 RGB = "camera/color/image_raw"
 RGB_COMPRESSED = "camera/color/image_raw/compressed"
 DEPTH = "camera/depth/image_raw"

@@ -37,6 +37,7 @@ class MissionConfig:
     side_step_m: float = 1.5
     min_plan_length_m: float = 0.25  # the tracker's goal tolerance: shorter plans cannot move it
     recovery_reverse_m: float = 0.3
+    robot_radius_m: float = 0.2  # the dead-end memory's free-distance sweep in the local map
 
     @classmethod
     def from_params(cls, params: Any) -> MissionConfig:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import threading
 
-from lingnav_core.s1_plan import S1Unavailable
 from lingnav_core.s2_decision import TURN_STEP_RAD
 from lingnav_ros.control.types import Command, Pose2D
 from lingnav_ros.mission.approach import ApproachMixin
@@ -88,7 +87,8 @@ class Mission(ApproachMixin):
             return True
 
     def _new_memory(self, now_s: float) -> TrailMemory:
-        memory = TrailMemory() if self.local_map is None else LocalMapMemory(self.local_map, self.local_map_lock)
+        memory = (TrailMemory() if self.local_map is None
+                  else LocalMapMemory(self.local_map, self.local_map_lock, robot_radius_m=self.config.robot_radius_m))
         memory.set_time(now_s)
         return memory
 
@@ -153,13 +153,14 @@ class Mission(ApproachMixin):
                 return
             self._apply_decision(decision, frame, now_s)
 
-    def on_s2_error(self, request: S2Request, error: Exception, now_s: float, unreachable: bool) -> None:
+    def on_s2_error(self, request: S2Request, error: Exception, now_s: float) -> None:
+        """S2 rejected the request or answered garbage. A server that is away never lands here:
+        the navigator holds and retries, and calls `fail` only after its outage limit."""
         with self._lock:
             if request.episode != self.episode or self._ep.s2_inflight != request.token:
                 return
             self._ep.s2_inflight = None
-            prefix = Reason.S2_UNREACHABLE if unreachable else Reason.S2_REJECTED
-            self.fail(f"{prefix}: {error}", now_s)
+            self.fail(f"{Reason.S2_REJECTED}: {error}", now_s)
 
     def _apply_decision(self, decision, frame: RgbdFrame, now_s: float) -> None:
         ep = self._ep
@@ -238,11 +239,10 @@ class Mission(ApproachMixin):
 
     # ------------------------------------------------------------------ S1
     def on_s1_error(self, request: S1Request, error: Exception, now_s: float) -> None:
+        """A plan that failed; `s1_error_limit` of them in a row fail the mission. A remote S1
+        that is away is the navigator's outage to ride out, not an error counted here."""
         with self._lock:
             if request.episode != self.episode or self.state in TERMINAL_STATES:
-                return
-            if isinstance(error, S1Unavailable):
-                self._end(MissionState.FAILED, f"{Reason.S1_UNREACHABLE}: {error}", now_s)
                 return
             self._ep.s1_errors += 1
             self._ep.plan = None

@@ -1,11 +1,15 @@
 """The navigator node's parts, one job per module (the node itself only composes them).
 
-- `factories`: parameters in, clients and planner out (what the node is built from).
+- `settings`: the parameters cut into what each part uses (validated once, frozen).
+- `state`: what the parts share while running (latest frame, faults, outages, measurements).
+- `factories`: declared parameters in; mission, clients and planner out.
 - `wiring`: QoS profiles, subscriptions, publishers and timers (the ROS surface).
-- `sensors`: odometry, CameraInfo and RGB-D intake, with the checks at the door.
+- `sensors`: odometry, CameraInfo and RGB-D intake, with the checks at the door (`sensor_checks`).
 - `control`: the control tick, instructions and e-stop, and the single cmd_vel writer.
-- `lanes`: the S2, S1 and health calls that run on worker lanes.
+- `server_calls`: the S2, S1 and health calls that run on worker lanes (`server_outage`: riding
+  out a server that is away).
+- `obstacle_memory`: the local map shared by the collision monitor, the S1 veto and the mission.
 - `views`: RViz and debug publishing (paths, candidates, markers, S2 results).
-- `status`: NavStatus and diagnostics, and the measurements behind them.
+- `status`: NavStatus and diagnostics.
 - `action`: the Navigate action server on its companion node.
 """

@@ -12,6 +12,7 @@ from the `navigate_action` parameter, not from a remap.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import rclpy
 from lingnav_msgs.action import Navigate
@@ -19,7 +20,11 @@ from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 
+from lingnav_ros.mission.mission import Mission
 from lingnav_ros.mission.states import MissionState, Reason
+from lingnav_ros.nodes.navigator.settings import ActionSettings
+from lingnav_ros.nodes.navigator.state import NodeTime
+from lingnav_ros.safety.gate import CommandGate
 
 
 def companion_name(navigator_name: str) -> str:
@@ -27,13 +32,20 @@ def companion_name(navigator_name: str) -> str:
 
 
 class NavigateCompanion:
-    def __init__(self, node) -> None:
-        self.node = node
-        self.action_node = Node(companion_name(node.get_name()), namespace=node.get_namespace(),
-                                context=node.context, use_global_arguments=False,
+    def __init__(self, settings: ActionSettings, navigator_name: str, namespace: str, context, time: NodeTime,
+                 mission: Mission, gate: CommandGate, status_msg: Callable[[], object]) -> None:
+        """`status_msg`: the navigator's current NavStatus, sent as feedback."""
+        self.s = settings
+        self.context = context
+        self.time = time
+        self.mission = mission
+        self.gate = gate
+        self.status_msg = status_msg
+        self.action_node = Node(companion_name(navigator_name), namespace=namespace,
+                                context=context, use_global_arguments=False,
                                 start_parameter_services=False)
         self.server = ActionServer(
-            self.action_node, Navigate, node.p.navigate_action, execute_callback=self.execute,
+            self.action_node, Navigate, settings.action_name, execute_callback=self.execute,
             goal_callback=lambda _goal: GoalResponse.ACCEPT,
             cancel_callback=lambda _handle: CancelResponse.ACCEPT, callback_group=ReentrantCallbackGroup())
 
@@ -42,25 +54,24 @@ class NavigateCompanion:
         self.action_node.destroy_node()
 
     def execute(self, goal_handle):
-        node = self.node
-        mission = node.mission
+        mission, now_s = self.mission, self.time.now_s
         req = goal_handle.request
         result = Navigate.Result()
-        if not mission.start(req.instruction, node.now_s(), timeout_s=float(req.timeout_s)):
+        if not mission.start(req.instruction, now_s(), timeout_s=float(req.timeout_s)):
             result.success, result.final_state, result.reason = False, int(MissionState.ESTOP), Reason.ESTOP
             goal_handle.abort()
             return result
         episode = mission.episode
-        feedback_period = 1.0 / node.p.status_rate_hz
+        feedback_period = self.s.feedback_period_s
         next_feedback = 0.0
-        while rclpy.ok(context=node.context):
+        while rclpy.ok(context=self.context):
             if mission.episode != episode:
                 result.success, result.final_state, result.reason = False, int(MissionState.STOPPED), Reason.PREEMPTED
                 goal_handle.abort()
                 return result
             if goal_handle.is_cancel_requested:
-                mission.cancel(node.now_s())
-                node.gate.force_zero()
+                mission.cancel(now_s())
+                self.gate.force_zero()
                 goal_handle.canceled()
                 return self.fill_result(result)
             if not mission.active:
@@ -71,13 +82,13 @@ class NavigateCompanion:
                     goal_handle.abort()
                 return result
             if time.monotonic() >= next_feedback:
-                goal_handle.publish_feedback(Navigate.Feedback(status=node.status_msg()))
+                goal_handle.publish_feedback(Navigate.Feedback(status=self.status_msg()))
                 next_feedback = time.monotonic() + feedback_period
             time.sleep(0.02)
         return self.fill_result(result)
 
     def fill_result(self, result):
-        st = self.node.mission.status(self.node.now_s())
+        st = self.mission.status(self.time.now_s())
         result.success = st.state == MissionState.ARRIVED
         result.final_state = int(st.state)
         result.reason = st.reason

@@ -1,7 +1,10 @@
 """The control tick and the commands that reach it (instruction, e-stop).
 
-This is the only writer of cmd_vel. Every tick passes the watchdog (fresh odometry, depth and
-plan), the velocity limiter and the collision monitor before the gate decides what to send.
+This is the only writer of cmd_vel. Each tick the mission's command passes, in this order:
+the watchdog (fresh odometry, depth and plan; stale input is a zero command), the velocity and
+acceleration limiter, the collision monitor (stop and slowdown zones on the predicted path,
+speed capped to the free space the local map knows), then the hold for a server outage, and
+last the output gate, which decides whether anything is published at all.
 """
 from __future__ import annotations
 
@@ -11,127 +14,150 @@ import numpy as np
 from geometry_msgs.msg import Twist, TwistStamped
 from std_msgs.msg import Bool, String
 
+from lingnav_ros.control.limits import VelocityLimits
 from lingnav_ros.control.types import Command, Pose2D
+from lingnav_ros.mission.mission import Mission
 from lingnav_ros.mission.states import Reason
-from lingnav_ros.safety.collision import rollout
+from lingnav_ros.nodes.navigator.obstacle_memory import MapMemory
+from lingnav_ros.nodes.navigator.settings import ControlSettings
+from lingnav_ros.nodes.navigator.state import NavigatorState, NodeTime
+from lingnav_ros.perception.odom_buffer import OdomBuffer
+from lingnav_ros.safety.collision import CollisionMonitor, rollout
+from lingnav_ros.safety.gate import CommandGate
 from lingnav_ros.safety.limiter import limit_command
+from lingnav_ros.safety.watchdog import Watchdog
 
 
 class ControlLoop:
-    def __init__(self, node) -> None:
-        self.node = node
+    def __init__(self, settings: ControlSettings, state: NavigatorState, time: NodeTime, logger, mission: Mission,
+                 odom: OdomBuffer, watchdog: Watchdog, limits: VelocityLimits, collision: CollisionMonitor,
+                 memory: MapMemory, gate: CommandGate, cmd_pub) -> None:
+        self.s = settings
+        self.state = state
+        self.time = time
+        self.log = logger
+        self.mission = mission
+        self.odom = odom
+        self.watchdog = watchdog
+        self.limits = limits
+        self.collision = collision
+        self.memory = memory
+        self.gate = gate
+        self.cmd_pub = cmd_pub
+        self.instruction_started = not settings.initial_instruction
+        self.last_control_s: float | None = None
 
     # ------------------------------------------------------------------ commands in
     def on_instruction(self, msg: String) -> None:
-        node = self.node
         text = msg.data.strip()
         if not text:
             return
-        if node.mission.start(text, node.now_s()):
-            node.get_logger().info(f"instruction: '{text}' (episode {node.mission.episode})")
+        if self.mission.start(text, self.time.now_s()):
+            self.log.info(f"instruction: '{text}' (episode {self.mission.episode})")
         else:
-            node.get_logger().warning(f"instruction '{text}' refused: e-stop engaged")
+            self.log.warning(f"instruction '{text}' refused: e-stop engaged")
 
     def on_estop(self, msg: Bool) -> None:
-        node = self.node
         engaged = bool(msg.data)
-        if engaged == node.mission.estop:
+        if engaged == self.mission.estop:
             return
-        node.mission.set_estop(engaged, node.now_s())
+        self.mission.set_estop(engaged, self.time.now_s())
         if engaged:
             self.publish_cmd(Command(0.0, 0.0))  # at once, not at the next control tick
-            node.gate.force_zero()
-            node.get_logger().warning("e-stop engaged")
+            self.gate.force_zero()
+            self.log.warning("e-stop engaged")
         else:
-            node.get_logger().info("e-stop released (robot stays stopped)")
+            self.log.info("e-stop released (robot stays stopped)")
 
     # ------------------------------------------------------------------ control tick
     def on_control(self) -> None:
-        node = self.node
+        st, mission = self.state, self.mission
         t_wall = time.perf_counter()
-        node.stats.control_wall_times.append(t_wall)
-        now = node.now_s()
-        if not node.instruction_started and node.latest_frame is not None and node.odom.latest() is not None:
-            node.instruction_started = True
-            node.mission.start(node.p.initial_instruction, now)
-        dt = (1.0 / node.p.control_rate_hz if node.last_control_s is None
-              else min(max(now - node.last_control_s, 0.0), 0.5))
-        node.last_control_s = now
+        st.stats.control_wall_times.append(t_wall)
+        now = self.time.now_s()
+        if not self.instruction_started and st.latest_frame is not None and self.odom.latest() is not None:
+            self.instruction_started = True
+            mission.start(self.s.initial_instruction, now)
+        dt = (self.s.control_period_s if self.last_control_s is None
+              else min(max(now - self.last_control_s, 0.0), 0.5))
+        self.last_control_s = now
         waiting = self.server_outages(now)
-        latest = node.odom.latest()
+        latest = self.odom.latest()
         if latest is None:
-            out_active = node.mission.active
+            out_active = mission.active
             cmd = Command(0.0, 0.0)
-            node.hold_reason = "odometry never received" if out_active else ""
+            st.hold_reason = "odometry never received" if out_active else ""
         else:
-            pose = node.odom.pose_at(now) or latest.pose
-            out = node.mission.control(now, pose, node.last_cmd, dt)
+            pose = self.odom.pose_at(now) or latest.pose
+            out = mission.control(now, pose, st.last_cmd, dt)
             out_active = out.active
             cmd = self.safe_command(now, pose, out, dt) if out.active else Command(0.0, 0.0)
             if out.active and waiting:
                 cmd = Command(0.0, 0.0)  # a server is away: hold until it answers
-                node.hold_reason = waiting
+                st.hold_reason = waiting
             if out.active and out.source == "tracker" and out.plan_stamp_s is not None \
-                    and out.plan_stamp_s == node.pending_plan_stamp:
+                    and out.plan_stamp_s == st.pending_plan_stamp:
                 # first command computed from the plan of this image
-                node.stats.plan_to_cmd_latency_s.append(now - out.plan_stamp_s)
-                node.pending_plan_stamp = None
-        to_send = node.gate.filter(out_active, cmd)
+                st.stats.plan_to_cmd_latency_s.append(now - out.plan_stamp_s)
+                st.pending_plan_stamp = None
+        to_send = self.gate.filter(out_active, cmd)
         if to_send is not None:
             self.publish_cmd(to_send)
-        node.stats.control_compute_s.append(time.perf_counter() - t_wall)
+        st.stats.control_compute_s.append(time.perf_counter() - t_wall)
 
     def server_outages(self, now: float) -> str:
-        """Fail the mission on an outage past its limit; -> the reason to hold for, if any."""
-        node = self.node
-        outages = ((node.s2_outage, Reason.S2_UNREACHABLE), (node.s1_outage, Reason.S1_UNREACHABLE))
-        if not node.mission.active:
+        """Fail the mission on an outage past its limit; -> the reason to hold for, if any.
+
+        This is the one outage policy: the mission itself never fails for a server that is away."""
+        st = self.state
+        outages = ((st.s2_outage, Reason.S2_UNREACHABLE), (st.s1_outage, Reason.S1_UNREACHABLE))
+        if not self.mission.active:
             for outage, _ in outages:
                 outage.reset()
             return ""
         for outage, reason in outages:
             if outage.expired(now):
-                node.mission.fail(f"{reason}: {outage.failure_reason(now)}", now)
-                node.get_logger().error(f"{reason}: {outage.failure_reason(now)}")
+                self.mission.fail(f"{reason}: {outage.failure_reason(now)}", now)
+                self.log.error(f"{reason}: {outage.failure_reason(now)}")
                 outage.reset()
-        return node.s2_outage.waiting_reason(now) or node.s1_outage.waiting_reason(now)
+        return st.s2_outage.waiting_reason(now) or st.s1_outage.waiting_reason(now)
 
     def safe_command(self, now: float, pose: Pose2D, out, dt: float) -> Command:
-        node = self.node
-        with node.lock:
-            odom_rx, depth_rx, obstacles = node.odom_rx_s, node.depth_rx_s, node.obstacles_odom
+        """watchdog -> limiter -> collision monitor (the order the module docstring gives)."""
+        st = self.state
+        with st.lock:
+            odom_rx, depth_rx, obstacles = st.odom_rx_s, st.depth_rx_s, st.obstacles_odom
         # Look two periods ahead: one to the next tick, one for executor jitter and delivery, so
         # the zero command reaches the base before the input is older than its limit.
-        verdict = node.watchdog.check(now, odom_rx, depth_rx, plan_stamp_s=out.plan_stamp_s,
+        verdict = self.watchdog.check(now, odom_rx, depth_rx, plan_stamp_s=out.plan_stamp_s,
                                       needs_plan=out.source == "tracker", needs_depth=out.source != "hold",
-                                      horizon_s=2.0 / node.p.control_rate_hz)
+                                      horizon_s=2.0 * self.s.control_period_s)
         if not verdict.ok:
-            node.hold_reason = verdict.reason
+            st.hold_reason = verdict.reason
             return Command(0.0, 0.0)
-        cmd = limit_command(out.command, node.last_cmd, dt, node.limits, allow_reverse=out.reverse)
+        cmd = limit_command(out.command, st.last_cmd, dt, self.limits, allow_reverse=out.reverse)
         predicted = out.predicted if out.predicted is not None and len(out.predicted) > 1 else None
         if predicted is None:
-            predicted = rollout(pose, cmd, node.p.collision_predict_time_s)
+            predicted = rollout(pose, cmd, self.s.predict_time_s)
         else:
             predicted = np.concatenate([[[pose.x_m, pose.y_m, pose.theta_rad]], np.asarray(predicted)[:, :3]])
-        target = node.mission.target
-        collision = node.memory.check(node.collision, predicted, obstacles,
+        target = self.mission.target
+        collision = self.memory.check(self.collision, predicted, obstacles,
                                       target.xy if target is not None else None, now)
-        node.hold_reason = collision.reason
+        st.hold_reason = collision.reason
         return collision.apply(cmd)
 
     def publish_cmd(self, cmd: Command) -> None:
-        node = self.node
         twist = Twist()
         twist.linear.x = float(cmd.v_mps)
         twist.angular.z = float(cmd.w_radps)
-        if node.p.cmd_vel_stamped:
+        if self.s.cmd_vel_stamped:
             msg = TwistStamped()
-            msg.header.stamp = node.get_clock().now().to_msg()
-            msg.header.frame_id = node.p.base_frame
+            msg.header.stamp = self.time.now_msg()
+            msg.header.frame_id = self.s.base_frame
             msg.twist = twist
-            node.cmd_pub.publish(msg)
+            self.cmd_pub.publish(msg)
         else:
-            node.cmd_pub.publish(twist)
-        node.last_cmd = cmd
-        node.stats.cmds_published += 1
+            self.cmd_pub.publish(twist)
+        self.state.last_cmd = cmd
+        self.state.stats.cmds_published += 1

@@ -1,12 +1,17 @@
-"""What the navigator is built from: declared parameters, the MPC settings, the S2 client and the
-S1 planner for the configured mode. Kept apart so the node only wires ROS to these objects."""
+"""What the navigator is built from: declared parameters, the mission with its tracker, the S2
+client and the S1 planner for the configured mode. Kept apart, and free of node attributes, so
+the node only wires ROS to these objects and the parameter-reach test builds the same ones."""
 from __future__ import annotations
 
 from rcl_interfaces.msg import ParameterDescriptor
 
 from lingnav_core.camera import CameraMount
 from lingnav_ros import navigator_params as np_params
-from lingnav_ros.control.mpc import MpcParams
+from lingnav_ros.control.mpc import MpcTracker
+from lingnav_ros.mission.mission import Mission
+from lingnav_ros.mission.moves import ControlPrimitives
+from lingnav_ros.nodes.navigator.obstacle_memory import MapMemory
+from lingnav_ros.nodes.navigator.settings import NavigatorSettings, PlannerSettings, S2ClientSettings
 
 
 class StartError(RuntimeError):
@@ -23,55 +28,61 @@ def declare_parameters(node) -> np_params.NavigatorParams:
     return np_params.from_dict(values)
 
 
-def mpc_params(p: np_params.NavigatorParams) -> MpcParams:
-    fields = getattr(MpcParams, "__dataclass_fields__", {})
-    wanted = {"horizon": p.mpc_horizon_steps, "n": p.mpc_horizon_steps,
-              "horizon_steps": p.mpc_horizon_steps, "dt_s": p.mpc_dt_s, "dt": p.mpc_dt_s,
-              "goal_tolerance_m": p.goal_tolerance_m,
-              "control_period_s": 1.0 / p.control_rate_hz}
-    return MpcParams(**{k: v for k, v in wanted.items() if k in fields})
+def make_mission(s: NavigatorSettings, memory: MapMemory) -> Mission:
+    """The mission with its MPC tracker and turn/move primitives; with the map on, its dead-end
+    memory lives in the same grid as the obstacle memory."""
+    prim = s.primitives
+    primitives = ControlPrimitives(s.limits, prim.turn_tolerance_rad, prim.move_tolerance_m,
+                                   reverse_mps=prim.reverse_mps)
+    return Mission(s.mission, MpcTracker(s.mpc, s.limits), primitives,
+                   local_map=memory.map if memory.enabled else None, local_map_lock=memory.lock)
 
 
-def make_s2_client(p: np_params.NavigatorParams, for_health: bool = False):
+def make_s2_client(s: S2ClientSettings, for_health: bool = False):
     from s2_server.http_client import S2Client
 
-    timeout = (min(p.s2_connect_timeout_s, 0.5), 1.0) if for_health else (p.s2_connect_timeout_s, p.s2_timeout_s)
-    return S2Client(p.s2_host, p.s2_port, timeout_s=timeout, retries=0 if for_health else p.s2_retries,
-                    token=p.s2_token or None, keep_alive=not for_health)
+    timeout = (min(s.connect_timeout_s, 0.5), 1.0) if for_health else (s.connect_timeout_s, s.read_timeout_s)
+    return S2Client(s.host, s.port, timeout_s=timeout, retries=0 if for_health else s.retries,
+                    token=s.token or None, keep_alive=not for_health)
 
 
-def make_s1_health_client(p: np_params.NavigatorParams):
+def make_s1_health_client(s: PlannerSettings):
     """Mode A only: the remote planner's liveness is probed like S2's (a local one cannot vanish)."""
-    if p.s1_mode != "A":
+    if not s.remote:
         return None
     from s1_server.http_client import S1Client
 
-    return S1Client(p.s1_host, p.s1_port, timeout_s=min(p.s1_timeout_s, 0.5), keep_alive=False)
+    return S1Client(s.host, s.port, timeout_s=min(s.timeout_s, 0.5), keep_alive=False)
 
 
-def make_planner(p: np_params.NavigatorParams, mount: CameraMount):
-    """The S1 planner for `p.s1_mode`, or StartError with the reason it cannot start."""
+def navdp_settings(s: PlannerSettings):
+    """What mode B hands to the in-process NavDP loader."""
+    from s1_server import inprocess
+
+    return inprocess.NavDPSettings(checkpoint=s.checkpoint, device=s.device, half=s.half, runtime=s.runtime,
+                                   stop_threshold=s.stop_threshold)
+
+
+def make_planner(s: PlannerSettings, mount: CameraMount):
+    """The S1 planner for `s.mode`, or StartError with the reason it cannot start."""
     try:
-        return _make_planner(p, mount)
+        return _make_planner(s, mount)
     except StartError:
         raise
     except Exception as exc:
-        raise StartError(f"S1 planner (s1_mode {p.s1_mode}) could not start: {exc}") from exc
+        raise StartError(f"S1 planner (s1_mode {s.mode}) could not start: {exc}") from exc
 
 
-def _make_planner(p: np_params.NavigatorParams, mount: CameraMount):
-    if p.s1_mode == "A":
+def _make_planner(s: PlannerSettings, mount: CameraMount):
+    if s.remote:
         from s1_server.http_client import S1Client
 
-        return S1Client(p.s1_host, p.s1_port, p.s1_timeout_s, intrinsics=None,
-                        mount=mount, stop_threshold=p.s1_stop_threshold)
+        return S1Client(s.host, s.port, s.timeout_s, intrinsics=None, mount=mount, stop_threshold=s.stop_threshold)
     from s1_server import inprocess
 
-    if p.s1_mode == "B":
-        settings = inprocess.NavDPSettings(checkpoint=p.s1_checkpoint, device=p.s1_device, half=p.s1_half,
-                                           runtime=p.s1_runtime, stop_threshold=p.s1_stop_threshold)
+    if s.mode == "B":
         try:
-            return inprocess.navdp_planner(settings)
+            return inprocess.navdp_planner(navdp_settings(s))
         except inprocess.StartFailure as exc:
             raise StartError(str(exc)) from exc
-    return inprocess.geometric_planner(p.robot_radius_m, p.s1_stop_threshold)
+    return inprocess.geometric_planner(s.robot_radius_m, s.stop_threshold)

@@ -18,30 +18,28 @@ from std_msgs.msg import Header
 from lingnav_core.camera import CameraMount, Intrinsics
 from lingnav_core.s1_plan import S1Plan
 from lingnav_ros.control.types import Pose2D
-from lingnav_ros.perception.local_map import LocalMap, LocalMapConfig
+from lingnav_ros.nodes.navigator.settings import MapSettings
+from lingnav_ros.nodes.navigator.state import NodeTime
+from lingnav_ros.perception.local_map import LocalMap
 from lingnav_ros.safety.collision import CollisionMonitor, CollisionVerdict
-from lingnav_ros.safety.map_veto import VetoConfig, veto_plan
+from lingnav_ros.safety.map_veto import veto_plan
 
 
 class MapMemory:
-    def __init__(self, node) -> None:
-        p = node.p
-        self.node = node
-        self.enabled = bool(p.local_map_enabled)
-        self.veto_enabled = bool(p.s1_map_veto)
+    def __init__(self, settings: MapSettings, time: NodeTime, logger, pub=None) -> None:
+        """`pub`: the OccupancyGrid publisher (wiring creates it only when the map is enabled)."""
+        self.enabled = settings.enabled
+        self.veto_enabled = settings.veto_enabled
+        self.odom_frame = settings.odom_frame
+        self.time = time
+        self.log = logger
         self.lock = threading.Lock()
-        self.map = LocalMap(LocalMapConfig(
-            size_m=p.local_map_size_m, resolution_m=p.local_map_resolution_m,
-            min_height_m=p.collision_min_height_m, max_height_m=p.collision_max_height_m,
-            clear_max_height_m=p.local_map_clear_max_height_m, obstacle_timeout_s=p.local_map_obstacle_timeout_s,
-            free_timeout_s=p.local_map_free_timeout_s, footprint_radius_m=p.robot_radius_m))
-        self.veto_config = VetoConfig(robot_radius_m=p.robot_radius_m, target_clearance_m=p.target_clearance_m)
+        self.map = LocalMap(settings.local_map)
+        self.veto_config = settings.veto
         self.update_s: deque[float] = deque(maxlen=200)
         self.last_veto = ""
         self.error = ""
-        self.pub = node.create_publisher(OccupancyGrid, p.local_map_topic, 1) if self.enabled else None
-        if self.pub is not None:
-            node.create_timer(1.0 / p.local_map_publish_rate_hz, self.publish, callback_group=node.cb_misc)
+        self.pub = pub if self.enabled else None
 
     # ------------------------------------------------------------------ in
     def on_depth(self, depth_m: np.ndarray, intr: Intrinsics, mount: CameraMount, pose: Pose2D,
@@ -58,7 +56,7 @@ class MapMemory:
             self.error = ""
         except ValueError as exc:  # a bad frame is skipped with a reason, the memory stays
             self.error = f"local map: {exc}"
-            self.node.get_logger().warning(self.error, throttle_duration_sec=5.0)
+            self.log.warning(self.error, throttle_duration_sec=5.0)
         self.update_s.append(time.perf_counter() - t0)
 
     # ------------------------------------------------------------------ out
@@ -79,7 +77,7 @@ class MapMemory:
             snapshot = self.map.snapshot()  # sweep the candidates without blocking the camera or control
         res = veto_plan(plan, pose_at_image, snapshot, int(now_s * 1e9), self.veto_config, target_xy)
         if res.vetoed and res.reason != self.last_veto:
-            self.node.get_logger().info(res.reason)
+            self.log.info(res.reason)
         self.last_veto = res.reason
         return res.plan
 
@@ -101,12 +99,12 @@ class MapMemory:
     def publish(self) -> None:
         if self.pub is None or self.pub.get_subscription_count() == 0:
             return
-        now_s = self.node.now_s()
+        now_s = self.time.now_s()
         with self.lock:
             data, (ox, oy), res = self.map.occupancy_grid(int(now_s * 1e9))
             n = self.map.n
-        msg = OccupancyGrid(header=Header(frame_id=self.node.p.odom_frame))
-        msg.header.stamp = self.node.get_clock().now().to_msg()
+        msg = OccupancyGrid(header=Header(frame_id=self.odom_frame))
+        msg.header.stamp = self.time.now_msg()
         msg.info.resolution = float(res)
         msg.info.width = msg.info.height = int(n)
         msg.info.origin.position.x, msg.info.origin.position.y = float(ox), float(oy)

@@ -4,6 +4,7 @@ subscribes, so visualisation costs nothing on a robot without RViz."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from geometry_msgs.msg import Point, PoseStamped
@@ -14,6 +15,7 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import Marker, MarkerArray
 
 from lingnav_core.s1_plan import PixelGoal
+from lingnav_ros.mission.mission import Mission
 from lingnav_ros.perception.debug_view import draw_debug, project_path, value_colour
 from lingnav_ros.perception.images import rgb_to_image_fields
 from lingnav_ros.perception.rgbd_frame import RgbdFrame
@@ -70,44 +72,55 @@ def s2_result_msg(d, frame: RgbdFrame, instruction: str, latency: float) -> S2Re
     return msg
 
 
+@dataclass(frozen=True)
+class ViewPublishers:
+    s2_result: object
+    path: object
+    candidates: object
+    markers: object
+    target: object
+    debug_image: object
+
+
 class PlanViews:
-    def __init__(self, node) -> None:
-        self.node = node
+    def __init__(self, odom_frame: str, mission: Mission, pubs: ViewPublishers) -> None:
+        self.odom_frame = odom_frame
+        self.mission = mission
+        self.pubs = pubs
         self.last_published_decision = None
 
     def publish_s2_result(self, d, frame: RgbdFrame, instruction: str, latency: float) -> None:
-        self.node.s2_pub.publish(s2_result_msg(d, frame, instruction, latency))
+        self.pubs.s2_result.publish(s2_result_msg(d, frame, instruction, latency))
         self.last_published_decision = d
 
     def publish_plan_views(self, frame: RgbdFrame, goal) -> None:
-        node = self.node
-        mission = node.mission
+        mission, pubs = self.mission, self.pubs
         record = mission.plan_record
         if record is None:
             return
-        odom_frame = node.p.odom_frame
+        odom_frame = self.odom_frame
         header = Header(stamp=time_msg(record.stamp_s), frame_id=odom_frame)
         plan = record.plan
-        if node.path_pub.get_subscription_count() > 0 and len(record.path_odom):
-            node.path_pub.publish(path_msg(record.path_odom, header))
-        if node.cand_pub.get_subscription_count() > 0:
+        if pubs.path.get_subscription_count() > 0 and len(record.path_odom):
+            pubs.path.publish(path_msg(record.path_odom, header))
+        if pubs.candidates.get_subscription_count() > 0:
             msg = TrajectoryCandidates(header=header, values=[float(v) for v in plan.values],
                                        chosen_index=int(plan.chosen_index), no_safe_path=bool(plan.no_safe_path),
                                        backend=str(plan.backend))
             msg.candidates = [path_msg(c, header) for c in record.candidates_odom]
-            node.cand_pub.publish(msg)
-        if node.marker_pub.get_subscription_count() > 0:
-            node.marker_pub.publish(candidate_markers(record, header))
-        if node.target_pub.get_subscription_count() > 0 and mission.target is not None:
-            node.target_pub.publish(target_marker(mission.target, odom_frame))
-        if node.debug_pub.get_subscription_count() > 0 and frame.pose is not None:
+            pubs.candidates.publish(msg)
+        if pubs.markers.get_subscription_count() > 0:
+            pubs.markers.publish(candidate_markers(record, header))
+        if pubs.target.get_subscription_count() > 0 and mission.target is not None:
+            pubs.target.publish(target_marker(mission.target, odom_frame))
+        if pubs.debug_image.get_subscription_count() > 0 and frame.pose is not None:
             target_px = (goal.u, goal.v) if isinstance(goal, PixelGoal) else None
             plan_px = project_path(record.path_odom, frame.pose, frame.intrinsics, frame.mount)
             nav = getattr(mission.last_decision, "navigation", "") or ""
             img = draw_debug(frame.rgb, target_px, nav, plan_px, f"{mission.state.name} {mission.reason}")
             msg = Image(header=Header(stamp=time_msg(frame.stamp_s), frame_id=frame.frame_id),
                         **rgb_to_image_fields(img))
-            node.debug_pub.publish(msg)
+            pubs.debug_image.publish(msg)
 
 
 def target_marker(t, odom_frame: str) -> Marker:
