@@ -227,35 +227,44 @@ def from_dict(values: dict[str, Any]) -> NavigatorParams:
     return params
 
 
+# Range rules, checked after the types (every float is already finite).
+POSITIVE = ("control_rate_hz", "planning_period_s", "max_plan_age_s", "arrive_distance_m",
+            "v_max_mps", "w_max_radps", "a_max_mps2", "alpha_max_radps2", "robot_radius_m",
+            "s2_timeout_s", "s1_timeout_s", "s2_requery_period_s", "status_rate_hz",
+            "sync_slop_s", "odom_timeout_s", "depth_timeout_s", "mpc_dt_s", "mission_timeout_s",
+            "search_timeout_s", "fx", "fy", "diagnostics_period_s", "server_outage_timeout_s",
+            "collision_brake_decel_mps2", "local_map_size_m", "local_map_resolution_m",
+            "local_map_obstacle_timeout_s", "local_map_free_timeout_s", "local_map_clear_max_height_m",
+            "local_map_publish_rate_hz", "progress_timeout_s", "min_progress_m", "backout_m", "side_step_m",
+            "recovery_reverse_mps")
+AT_LEAST_ONE = ("sync_queue_size", "camera_qos_depth", "collision_depth_stride", "image_width",
+                "image_height", "mpc_horizon_steps", "search_turn_steps")
+NON_NEGATIVE = ("max_recoveries", "target_hold_queries", "collision_reaction_s")
+
+
 def validate(p: NavigatorParams) -> None:
-    positive = ["control_rate_hz", "planning_period_s", "max_plan_age_s", "arrive_distance_m",
-                "v_max_mps", "w_max_radps", "a_max_mps2", "alpha_max_radps2", "robot_radius_m",
-                "s2_timeout_s", "s1_timeout_s", "s2_requery_period_s", "status_rate_hz",
-                "sync_slop_s", "odom_timeout_s", "depth_timeout_s", "mpc_dt_s", "mission_timeout_s",
-                "search_timeout_s", "fx", "fy", "diagnostics_period_s", "server_outage_timeout_s",
-                "collision_brake_decel_mps2", "local_map_size_m", "local_map_resolution_m",
-                "local_map_obstacle_timeout_s", "local_map_free_timeout_s", "local_map_clear_max_height_m",
-                "local_map_publish_rate_hz"]
-    for name in positive:
-        if getattr(p, name) <= 0:
+    for name in POSITIVE:
+        if not getattr(p, name) > 0:
             raise ParamError(f"{name} must be > 0")
-    for name in ("sync_queue_size", "camera_qos_depth", "collision_depth_stride", "image_width",
-                 "image_height", "mpc_horizon_steps", "search_turn_steps"):
+    for name in AT_LEAST_ONE:
         if getattr(p, name) < 1:
             raise ParamError(f"{name} must be >= 1")
-    for name in ("progress_timeout_s", "min_progress_m", "backout_m", "side_step_m", "recovery_reverse_mps"):
-        if not getattr(p, name) > 0:  # also refuses NaN
-            raise ParamError(f"{name} must be > 0")
-    if not 0.0 <= p.recovery_reverse_m <= 1.0 or p.max_recoveries < 0 or p.target_hold_queries < 0:
-        raise ParamError("recovery_reverse_m must be in [0, 1] m; max_recoveries, target_hold_queries >= 0")
+    for name in NON_NEGATIVE:
+        if getattr(p, name) < 0:
+            raise ParamError(f"{name} must be >= 0")
+    _validate_relations(p)
+
+
+def _validate_relations(p: NavigatorParams) -> None:
+    """Ranges that depend on another parameter or have both ends."""
+    if not 0.0 <= p.recovery_reverse_m <= 1.0:
+        raise ParamError("recovery_reverse_m must be in [0, 1] m")
     if p.collision_slowdown_distance_m < p.collision_stop_distance_m:
         raise ParamError("collision_slowdown_distance_m must be >= collision_stop_distance_m")
     if not 0.0 < p.collision_slowdown_ratio <= 1.0:
         raise ParamError("collision_slowdown_ratio must be in (0, 1]")
     if p.v_min_mps > p.v_max_mps:
         raise ParamError("v_min_mps must be <= v_max_mps")
-    if p.collision_reaction_s < 0.0:
-        raise ParamError("collision_reaction_s must be >= 0")
     if p.local_map_size_m / p.local_map_resolution_m > 2000:
         raise ParamError("local_map_size_m / local_map_resolution_m must be <= 2000 cells")
 

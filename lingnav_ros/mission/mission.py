@@ -181,38 +181,54 @@ class Mission(ApproachMixin):
             self._end(MissionState.ARRIVED, Reason.ARRIVED_S2, now_s)
             return
         if decision.kind == "pixel" and decision.visible and decision.point_2d_pixel is not None:
-            u, v = (int(round(c)) for c in decision.point_2d_pixel)
-            estimate = lift_pixel(u, v, frame, target_name)
-            if estimate is None:
-                ep.s2_forced = ep.s2_needed = True  # no odometry at that stamp: ask again
-                return
-            ep.target = estimate
-            ep.lost_queries = ep.hidden_queries = 0
-            ep.search_started_s = None
-            ep.search_turned_rad = 0.0
-            if self.state != MissionState.APPROACHING:
-                ep.plan = None
-                ep.no_safe_since_s = None
-                ep.detour = []
-                if ep.monitor is not None:
-                    ep.monitor.reset(now_s)
-                self._reset_tracker()
-                self._set(MissionState.APPROACHING, "")
+            self._target_seen(decision.point_2d_pixel, frame, target_name, now_s)
             return
         if instruction_moves and not target_name:
             # a moves-only instruction whose moves are already done
             self._end(MissionState.ARRIVED, Reason.MOVES_DONE, now_s)
             return
-        if self.state == MissionState.APPROACHING and ep.target is not None and not ep.target.approximate:
-            # Keep the 3D target while it is plausible: out of view, occluded, or while backing
-            # out of a dead end, S2 cannot see it; only misses in plain view count against it.
-            hidden = bool(ep.detour) or not expected_in_view(ep.target, frame)
-            if hidden and ep.hidden_queries < self.config.target_hold_queries:
-                ep.hidden_queries += 1
-                return
-            if not hidden and ep.lost_queries < self.config.lost_target_queries:
-                ep.lost_queries += 1
-                return
+        if self._keep_target_through_miss(frame):
+            return
+        self._search(self._search_moves(decision, leading, trailing, instruction_moves), now_s)
+
+    def _target_seen(self, pixel, frame: RgbdFrame, target_name: str, now_s: float) -> None:
+        """S2 sees the target at `pixel`: lift it to odom and approach it."""
+        ep = self._ep
+        u, v = (int(round(c)) for c in pixel)
+        estimate = lift_pixel(u, v, frame, target_name)
+        if estimate is None:
+            ep.s2_forced = ep.s2_needed = True  # no odometry at that stamp: ask again
+            return
+        ep.target = estimate
+        ep.lost_queries = ep.hidden_queries = 0
+        ep.search_started_s = None
+        ep.search_turned_rad = 0.0
+        if self.state != MissionState.APPROACHING:
+            ep.plan = None
+            ep.no_safe_since_s = None
+            ep.detour = []
+            if ep.monitor is not None:
+                ep.monitor.reset(now_s)
+            self._reset_tracker()
+            self._set(MissionState.APPROACHING, "")
+
+    def _keep_target_through_miss(self, frame: RgbdFrame) -> bool:
+        """Keep the 3D target while it is plausible: out of view, occluded, or while backing out
+        of a dead end, S2 cannot see it; only misses in plain view count against it."""
+        ep = self._ep
+        if self.state != MissionState.APPROACHING or ep.target is None or ep.target.approximate:
+            return False
+        hidden = bool(ep.detour) or not expected_in_view(ep.target, frame)
+        if hidden and ep.hidden_queries < self.config.target_hold_queries:
+            ep.hidden_queries += 1
+            return True
+        if not hidden and ep.lost_queries < self.config.lost_target_queries:
+            ep.lost_queries += 1
+            return True
+        return False
+
+    def _search_moves(self, decision, leading: list, trailing: list, instruction_moves: bool) -> list[MoveStep]:
+        """S2's moves about a target it cannot see, always with a turn so the search looks around."""
         search_moves = steps_from_tasks(trailing) if trailing else []
         if not search_moves and not leading:
             search_moves = steps_from_arrows(getattr(decision, "navigation", "") or "")
@@ -220,13 +236,17 @@ class Mission(ApproachMixin):
             search_moves = steps_from_tasks(leading)
         if not any(s.kind == "rotate" for s in search_moves):
             search_moves.append(MoveStep("rotate", TURN_STEP_RAD * self.config.search_turn_steps, "←"))
+        return search_moves
+
+    def _search(self, moves: list[MoveStep], now_s: float) -> None:
+        ep = self._ep
         if ep.search_started_s is None:
             ep.search_started_s = now_s
             ep.search_turned_rad = 0.0
         ep.target = None
         ep.plan = None
         ep.detour = []
-        self._begin_moves(search_moves, MissionState.SEARCHING, now_s, instruction=False)
+        self._begin_moves(moves, MissionState.SEARCHING, now_s, instruction=False)
 
     def _begin_moves(self, steps: list[MoveStep], state: MissionState, now_s: float, instruction: bool) -> None:
         ep = self._ep
