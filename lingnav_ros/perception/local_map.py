@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from lingnav_core.camera import CameraMount, Intrinsics, backproject, optical_to_base
+from lingnav_core.camera import CameraMount, Intrinsics
+from lingnav_core.depth_points import depth_to_base_points, in_height_band
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.local_map_geometry import densify, first_hit, floor_view, ray_samples, scrolled
 from lingnav_ros.perception.planar_transforms import base_to_odom_xy, odom_to_base_xy
@@ -173,16 +174,15 @@ class LocalMap:
         self.recentre(pose.x_m, pose.y_m)
         self.camera_on_base = (mount.x_m, mount.y_m, math.atan2(0.5 * intr.width, intr.fx))
         stride = max(1, int(round(d.shape[1] / c.target_columns)))
-        pts_opt, valid = backproject(d, intr, stride=stride)
+        pts, valid = depth_to_base_points(d, intr, mount, stride=stride)
         floor_xy = self._store_near_view(intr, mount, pose, stride, valid, stamp_ns)
-        pts = optical_to_base(pts_opt, mount) if pts_opt.shape[0] else np.zeros((0, 3))
         cam_xy = base_to_odom_xy(np.array([[mount.x_m, mount.y_m]]), pose)[0]
         xy = base_to_odom_xy(pts[:, :2], pose) if pts.shape[0] else np.zeros((0, 2))
         z = pts[:, 2]
         rng = np.hypot(xy[:, 0] - cam_xy[0], xy[:, 1] - cam_xy[1])
         was_occ = self.occupied_mask(stamp_ns)
         n_clear = self._clear_rays(cam_xy, mount.height_m, xy, z, rng, was_occ, stamp_ns)
-        obst = (z >= c.min_height_m) & (z <= c.max_height_m) & (rng <= c.mark_max_range_m)
+        obst = in_height_band(z, c.min_height_m, c.max_height_m) & (rng <= c.mark_max_range_m)
         n_mark = self._mark(xy[obst], z[obst], stamp_ns)
         self._mark_dark(cam_xy, mount.height_m, floor_xy[~valid.ravel()], stamp_ns)
         self.clear_footprint(pose, stamp_ns)

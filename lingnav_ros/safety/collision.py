@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lingnav_core.camera import CameraMount, Intrinsics, backproject, optical_to_base
+from lingnav_core.camera import CameraMount, Intrinsics
+from lingnav_core.depth_points import depth_to_base_points, in_height_band
 from lingnav_ros.control.types import Command, Pose2D
 from lingnav_ros.perception.local_map import LocalMap, densify, first_hit
 from lingnav_ros.perception.planar_transforms import base_to_odom_xy
@@ -73,11 +74,8 @@ def obstacles_from_depth(depth_m: np.ndarray, intr: Intrinsics, mount: CameraMou
     Points below `min_height_m` are floor, above `max_height_m` pass over the robot; beyond
     `max_range_m` depth is too noisy to stop for.
     """
-    pts_opt, _ = backproject(depth_m, intr, stride=max(1, config.depth_stride))
-    if pts_opt.shape[0] == 0:
-        return np.zeros((0, 2))
-    pts = optical_to_base(pts_opt, mount)
-    keep = (pts[:, 2] > config.min_height_m) & (pts[:, 2] < config.max_height_m)
+    pts, _ = depth_to_base_points(depth_m, intr, mount, stride=max(1, config.depth_stride))
+    keep = in_height_band(pts[:, 2], config.min_height_m, config.max_height_m)
     keep &= np.hypot(pts[:, 0], pts[:, 1]) < config.max_range_m
     xy = pts[keep, :2]
     if xy.shape[0] == 0:
