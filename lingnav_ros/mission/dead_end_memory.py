@@ -15,6 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
+from lingnav_ros.stamps import seconds_to_ns
+
 
 class VisitMemory(Protocol):
     def mark_visited(self, x_m: float, y_m: float) -> None: ...
@@ -118,7 +120,7 @@ class LocalMapMemory(TrailMemory):
         self.stamp_ns = 0
 
     def set_time(self, now_s: float) -> None:
-        self.stamp_ns = int(round(now_s * 1e9))
+        self.stamp_ns = seconds_to_ns(now_s)
 
     def mark_visited(self, x_m: float, y_m: float) -> None:
         if not (math.isfinite(x_m) and math.isfinite(y_m)):

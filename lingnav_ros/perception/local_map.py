@@ -28,6 +28,7 @@ from lingnav_core.depth_points import depth_to_base_points, in_height_band
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.local_map_geometry import densify, first_hit, floor_view, ray_samples, scrolled
 from lingnav_ros.perception.planar_transforms import base_to_odom_xy, odom_to_base_xy
+from lingnav_ros.stamps import NS_PER_S, seconds_to_ns
 
 NEVER_NS = -(2 ** 62)
 UNKNOWN, FREE, OCCUPIED = -1, 0, 100  # nav_msgs/OccupancyGrid values
@@ -137,11 +138,11 @@ class LocalMap:
 
     def occupied_mask(self, now_ns: int) -> np.ndarray:
         c = self.config
-        return (self.occ_ns >= self.free_ns) & (now_ns - self.occ_ns <= int(c.obstacle_timeout_s * 1e9))
+        return (self.occ_ns >= self.free_ns) & (now_ns - self.occ_ns <= seconds_to_ns(c.obstacle_timeout_s))
 
     def free_mask(self, now_ns: int) -> np.ndarray:
         c = self.config
-        return (self.free_ns > self.occ_ns) & (now_ns - self.free_ns <= int(c.free_timeout_s * 1e9))
+        return (self.free_ns > self.occ_ns) & (now_ns - self.free_ns <= seconds_to_ns(c.free_timeout_s))
 
     def dark_mask(self, now_ns: int) -> np.ndarray:
         """Cells the camera looked toward but read nothing from (a black surface, below its
@@ -149,7 +150,7 @@ class LocalMap:
         unknown, and known to be in view. Random holes come and go, so they do not add up."""
         c = self.config
         return (self.dark_ns > self.free_ns) & (self.dark_frames >= c.dark_min_frames) \
-            & (now_ns - self.dark_ns <= int(c.free_timeout_s * 1e9))
+            & (now_ns - self.dark_ns <= seconds_to_ns(c.free_timeout_s))
 
     def states(self, now_ns: int) -> np.ndarray:
         """int8 [n, n] (ix, iy): OCCUPIED, FREE or UNKNOWN."""
@@ -301,7 +302,7 @@ class LocalMap:
             return
         sub = (slice(i0, i0 + mask.shape[0]), slice(j0, j0 + mask.shape[1]))
         vns, cnt = self.visit_ns[sub], self.visits[sub]
-        new = mask & (int(stamp_ns) - vns > int(self.config.revisit_gap_s * 1e9))
+        new = mask & (int(stamp_ns) - vns > seconds_to_ns(self.config.revisit_gap_s))
         cnt[new] += 1
         vns[mask] = int(stamp_ns)
 
@@ -314,7 +315,7 @@ class LocalMap:
         ix, iy, inside = self.cell_of(np.array([[x_m, y_m]]))
         if not inside[0] or self.visit_ns[ix[0], iy[0]] == NEVER_NS:
             return math.inf
-        return (int(now_ns) - int(self.visit_ns[ix[0], iy[0]])) * 1e-9
+        return (int(now_ns) - int(self.visit_ns[ix[0], iy[0]])) / NS_PER_S
 
     def directions(self, pose: Pose2D, now_ns: int, count: int = 16, horizon_m: float = 1.5,
                    radius_m: float = 0.2) -> list[dict]:
