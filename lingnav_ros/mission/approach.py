@@ -66,7 +66,7 @@ class ApproachMixin:
                         return
             # No safe path, a stub too short to move, a reverse into unknown space, or only paths
             # back into a dead end: hold, never send the "least bad" candidate to the controller
-            # (field note 6), and let the timer run (stubs never reset it).
+            # (it is still unsafe), and let the timer run (stubs never reset it).
             ep.plan = PlanRecord(plan, np.zeros((0, 3)), cands_odom, frame.stamp_s, now_s)
             if ep.no_safe_since_s is None:
                 ep.no_safe_since_s = now_s

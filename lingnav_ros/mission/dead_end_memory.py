@@ -1,11 +1,12 @@
 """Where the robot has been and where it got stuck, in odom: the mission's dead-end memory.
 
-Issue 19 asks for ONE rolling odom map shared by obstacle memory and dead-end memory. The
-mission needs only the small `VisitMemory` interface below. With the navigator's
-`perception.local_map.LocalMap` (the obstacle grid built from depth), `LocalMapMemory` keeps the
-visited cells in that grid and asks it how far the robot can go in a direction; `TrailMemory`
-alone (tests, or no local map) keeps visits itself. Either way the mission keeps what only it
-knows: the driven trail in order (to back out along it) and the dead ends it marked.
+There is one rolling odom map, shared by the obstacle memory and the dead-end memory, so the two
+cannot disagree about where the robot has been. The mission needs only the small `VisitMemory`
+interface below. With the navigator's `perception.local_map.LocalMap` (the obstacle grid built
+from depth), `LocalMapMemory` keeps the visited cells in that grid and asks it how far the robot
+can go in a direction; `TrailMemory` alone (tests, or no local map) keeps visits itself. Either
+way the mission keeps what only it knows: the driven trail in order (to back out along it) and
+the dead ends it marked.
 """
 from __future__ import annotations
 

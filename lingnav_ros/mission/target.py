@@ -1,4 +1,4 @@
-"""Keeping S2's target right while S2 is slow (field note 3).
+"""Keeping S2's target right while S2 is slow.
 
 S2 answers seconds later about an image the robot has since moved away from. Its pixel is
 lifted to 3D with the depth *of the query frame* and the odometry *at the query stamp*, stored
@@ -80,7 +80,7 @@ def horizontal_distance(target: TargetEstimate, pose: Pose2D) -> float:
 
 
 def goal_for_frame(target: TargetEstimate, frame: RgbdFrame, margin_px: int = 2) -> PixelGoal | PointGoal | None:
-    """The target as S1 should see it in `frame` (integer pixels: field note 1)."""
+    """The target as S1 should see it in `frame` (integer pixels: S1's API takes whole pixels)."""
     if frame.pose is None:
         return None
     p_base = target_in_base(target, frame.pose)

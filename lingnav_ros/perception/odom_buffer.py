@@ -2,7 +2,7 @@
 
 S1 plans in the base frame at the moment the image was taken, and S2's pixel belongs to that
 moment too. With about a second of VLM latency the robot has moved by then, so every image-time
-quantity is placed in odom with the pose *at the image stamp*, not the latest one (field note 12).
+quantity is placed in odom with the pose *at the image stamp*, not the latest one.
 Stamps come from message headers, never from the wall clock.
 """
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Depth collision monitor on the path the robot is about to drive.
 
-The field's check took the minimum depth over a fixed image box: it only stopped, ignored where
-the robot was going and stopped the robot in front of the very object it was sent to (field note
-10). Here the depth image is lifted to obstacle points on the floor plane, the tracker's
-*predicted* path is swept with the robot's radius, and the distance along that path to the
-first contact decides: a stop zone, a slowdown zone, or clear. Points belonging to the target
+A minimum depth over a fixed image box only stops, ignores where the robot is going and stops it
+in front of the very object it was sent to. Here the depth image is lifted to obstacle points on
+the floor plane (lingnav_core/depth_points.py, as the local map and S1's geometric planner lift
+it), the tracker's *predicted* path is swept with the robot's radius, and the distance along
+that path to the first contact decides: a stop zone, a slowdown zone, or clear. Points belonging to the target
 are ignored, so the final approach is never blocked by the target itself.
 
 The current frame alone forgets an obstacle once it is below the camera's minimum range, so the
