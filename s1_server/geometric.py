@@ -54,7 +54,14 @@ import numpy as np
 from scipy import ndimage
 
 from lingnav_core.angles import wrap
-from lingnav_core.camera import CameraMount, Intrinsics, optical_to_base, pixel_to_base, robust_depth_at
+from lingnav_core.camera import (
+    CameraMount,
+    Intrinsics,
+    floor_hits,
+    pixel_rays_base,
+    pixel_to_base,
+    robust_depth_at,
+)
 from lingnav_core.depth_points import depth_to_base_points, in_height_band
 from lingnav_core.s1_plan import (
     DEFAULT_STOP_THRESHOLD,
@@ -203,13 +210,10 @@ class GeometricPlanner:
 
     def _ray_goal(self, u: int, v: int, intr: Intrinsics, mount: CameraMount) -> np.ndarray:
         """No depth at the pixel: where its ray meets the floor, else its bearing at a nominal range."""
-        ray = optical_to_base(np.array([(u - intr.cx) / intr.fx, (v - intr.cy) / intr.fy, 1.0]),
-                              CameraMount(0.0, mount.pitch_rad))[0]
-        if ray[2] < -1e-3:
-            t = mount.height_m / -ray[2]
-            hit = np.array([mount.x_m, mount.y_m]) + t * ray[:2]
-            if np.hypot(*hit) <= self.params.max_depth_m:
-                return hit
+        ray = pixel_rays_base(u, v, intr, mount)
+        hit = floor_hits(ray, mount, min_descent=1e-3)
+        if np.isfinite(hit[0]) and np.hypot(*hit) <= self.params.max_depth_m:
+            return hit
         bearing = math.atan2(ray[1], ray[0])
         r = self.params.unknown_goal_distance_m
         return np.array([r * math.cos(bearing), r * math.sin(bearing)])

@@ -1,4 +1,5 @@
-"""Depth image to base-frame points and angle wrapping: the one copy the robot and S1 share."""
+"""Depth image to base-frame points, pixel rays to the floor and angle wrapping: the one copy
+the robot, the simulator and S1 share."""
 from __future__ import annotations
 
 import math
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from lingnav_core.angles import unwrap_near, wrap
-from lingnav_core.camera import CameraMount, Intrinsics
+from lingnav_core.camera import CameraMount, Intrinsics, floor_hits, pixel_rays_base
 from lingnav_core.depth_points import depth_to_base_points, in_height_band
 
 # 4 x 3 image, focal length 1 px, principal point at pixel (1, 1): column u is at x = (u - 1) * z.
@@ -82,3 +83,16 @@ def test_wrap_scalar_and_array():
     out = wrap(np.array([0.0, 2 * math.pi + 0.1, -2 * math.pi - 0.1]))
     assert out == pytest.approx([0.0, 0.1, -0.1])
     assert unwrap_near(-3.1, 3.1) == pytest.approx(-3.1 + 2 * math.pi)
+
+
+def test_pixel_rays_and_floor_hits():
+    pitch = math.atan2(0.5, 1.0)
+    mount = CameraMount(height_m=0.5, pitch_rad=pitch, x_m=0.2, y_m=0.1)
+    rays = pixel_rays_base(np.array([1.0, 1.0]), np.array([1.0, -100.0]), INTR, mount)
+    assert rays.shape == (2, 3)
+    hits = floor_hits(rays, mount)
+    assert hits[0] == pytest.approx([0.2 + 1.0, 0.1])  # the optical axis: 1 m ahead of the lens
+    assert np.isnan(hits[1]).all()  # a ray pointing up never meets the floor
+    level = pixel_rays_base(1.0, 1.0, INTR, LEVEL)
+    assert level == pytest.approx([1.0, 0.0, 0.0])
+    assert np.isnan(floor_hits(level, LEVEL)).all()

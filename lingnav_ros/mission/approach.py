@@ -157,12 +157,7 @@ class ApproachMixin:
         self._set(MissionState.APPROACHING, f"recovery {ep.recoveries}/{self.config.max_recoveries}: {why}")
 
     def _begin_recovery_moves(self, steps: list[MoveStep]) -> None:
-        ep = self._ep
-        ep.moves = list(steps)
-        ep.moves_are_instruction = False
-        ep.moves_are_recovery = True
-        ep.primitive = None
-        ep.plan = None
+        self._ep.start_moves(steps, recovery=True)
 
     def _behind_was_driven(self, pose: Pose2D) -> bool:
         back = base_to_odom_xy(np.array([[-self.config.recovery_reverse_m - 0.1, 0.0]]), pose)[0]

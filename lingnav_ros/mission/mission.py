@@ -229,12 +229,7 @@ class Mission(ApproachMixin):
         self._begin_moves(search_moves, MissionState.SEARCHING, now_s, instruction=False)
 
     def _begin_moves(self, steps: list[MoveStep], state: MissionState, now_s: float, instruction: bool) -> None:
-        ep = self._ep
-        ep.moves = list(steps)
-        ep.moves_are_instruction = instruction
-        ep.moves_are_recovery = False
-        ep.primitive = None
-        ep.plan = None
+        self._ep.start_moves(steps, instruction=instruction)
         self._set(state, "")
 
     # ------------------------------------------------------------------ S1
