@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lingnav_core.angles import wrap
 from lingnav_core.camera import CameraMount, Intrinsics
 from lingnav_core.depth_points import depth_to_base_points, in_height_band
 from lingnav_ros.control.types import Command, Pose2D
@@ -98,19 +99,6 @@ def rollout(pose: Pose2D, cmd: Command, horizon_s: float, dt_s: float = 0.1) -> 
     return out
 
 
-def _densify(path_xy: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Points every <= step_m along the polyline, with their arc length."""
-    pts = [path_xy[0]]
-    s = [0.0]
-    for a, b in zip(path_xy[:-1], path_xy[1:]):
-        seg = float(np.hypot(*(b - a)))
-        n = max(1, int(math.ceil(seg / step_m)))
-        for k in range(1, n + 1):
-            pts.append(a + (b - a) * (k / n))
-            s.append(s[-1] + seg / n)
-    return np.asarray(pts), np.asarray(s)
-
-
 class CollisionMonitor:
     def __init__(self, config: CollisionConfig) -> None:
         self.config = config
@@ -140,7 +128,7 @@ class CollisionMonitor:
             obs = obs[far]
         if obs.shape[0] == 0:
             return CollisionVerdict("clear", 1.0, math.inf)
-        pts, s = _densify(path[:, :2], step_m=0.05)
+        pts, s = densify(path[:, :2], step_m=0.05)
         # clearance of every path point to the nearest obstacle point
         d = np.sqrt(((pts[:, None, :] - obs[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
         start = d[0]
@@ -197,12 +185,11 @@ def unknown_distance(local_map: LocalMap, path: np.ndarray, now_ns: int, c: Coll
     mask, (i0, j0) = local_map.disk(float(p0[0]), float(p0[1]), c.robot_radius_m + c.blind_side_m)
     if mask is not None and local_map.camera_on_base is not None:
         mx, my, half_fov = local_map.camera_on_base
-        ct, st = math.cos(p0[2]), math.sin(p0[2])
-        cam_x, cam_y = p0[0] + ct * mx - st * my, p0[1] + st * mx + ct * my
+        cam_x, cam_y = base_to_odom_xy(np.array([[mx, my]]), Pose2D(*p0[:3]))[0]
         xs, ys = local_map.cell_centres()
         gx, gy = xs[i0:i0 + mask.shape[0]], ys[j0:j0 + mask.shape[1]]
         bearing = np.arctan2(gy[None, :] - cam_y, gx[:, None] - cam_x) - p0[2]
-        unseen = np.abs(np.arctan2(np.sin(bearing), np.cos(bearing))) > half_fov
+        unseen = np.abs(wrap(bearing)) > half_fov
         sub = not_free[i0:i0 + mask.shape[0], j0:j0 + mask.shape[1]]
         dark = local_map.dark_mask(now_ns)[i0:i0 + mask.shape[0], j0:j0 + mask.shape[1]]
         sub[mask & unseen & ~dark] = False
