@@ -8,7 +8,7 @@ from pathlib import Path
 from catkin_pkg.package import parse_package
 
 ROOT = Path(__file__).resolve().parents[1]
-INTERNAL = {"lingnav_ros", "s1_server", "s2_server", "lingnav_msgs"}
+INTERNAL = {"lingnav_core", "lingnav_http", "lingnav_ros", "s1_server", "s2_server", "lingnav_msgs"}
 
 # Python module -> the rosdep key that provides it on a robot.
 ROSDEP_KEY_OF_MODULE = {
