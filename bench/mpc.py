@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from lingnav_ros.control.angles import wrap  # noqa: E402
+from lingnav_core.angles import wrap  # noqa: E402
 from lingnav_ros.control.limits import VelocityLimits  # noqa: E402
 from lingnav_ros.control.mpc import MpcParams, MpcTracker  # noqa: E402
 from lingnav_ros.control.reference import arc_lengths, build_reference, project  # noqa: E402

@@ -109,6 +109,23 @@ def pixel_to_base(u: float, v: float, depth_m: float, intr: Intrinsics, mount: C
     return optical_to_base(p, mount)[0]
 
 
+def pixel_rays_base(u, v, intr: Intrinsics, mount: CameraMount) -> np.ndarray:
+    """Base-frame directions [..., 3] of the rays through pixels (u, v) (scalars or arrays), with
+    optical z scaled to 1; they start at the camera (`mount_translation`), not at the base."""
+    u, v = np.asarray(u, dtype=float), np.asarray(v, dtype=float)
+    rays = np.stack([(u - intr.cx) / intr.fx, (v - intr.cy) / intr.fy, np.ones_like(u)], axis=-1)
+    return rays @ optical_to_base_rotation(mount.pitch_rad).T
+
+
+def floor_hits(rays_base: np.ndarray, mount: CameraMount, min_descent: float = 1e-6) -> np.ndarray:
+    """Base xy [..., 2] where rays from the camera meet the floor; NaN for a ray whose z falls by
+    less than `min_descent` per unit of its length as given (level or upward: never, or too far)."""
+    rays = np.asarray(rays_base, dtype=float)
+    down = rays[..., 2] < -min_descent
+    t = np.where(down, mount.height_m / np.maximum(-rays[..., 2], min_descent), np.nan)
+    return np.stack([mount.x_m + t * rays[..., 0], mount.y_m + t * rays[..., 1]], axis=-1)
+
+
 def base_to_pixel(points_base: np.ndarray, intr: Intrinsics, mount: CameraMount) -> tuple[np.ndarray, np.ndarray]:
     """Project base-frame points to pixels. Returns (uv [M,2] float, in_front mask [M])."""
     p = base_to_optical(points_base, mount)

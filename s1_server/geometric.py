@@ -53,7 +53,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from lingnav_core.camera import CameraMount, Intrinsics, backproject, optical_to_base, pixel_to_base, robust_depth_at
+from lingnav_core.angles import wrap
+from lingnav_core.camera import (
+    CameraMount,
+    Intrinsics,
+    floor_hits,
+    pixel_rays_base,
+    pixel_to_base,
+    robust_depth_at,
+)
+from lingnav_core.depth_points import depth_to_base_points, in_height_band
 from lingnav_core.s1_plan import (
     DEFAULT_STOP_THRESHOLD,
     NUM_CANDIDATES,
@@ -201,13 +210,10 @@ class GeometricPlanner:
 
     def _ray_goal(self, u: int, v: int, intr: Intrinsics, mount: CameraMount) -> np.ndarray:
         """No depth at the pixel: where its ray meets the floor, else its bearing at a nominal range."""
-        ray = optical_to_base(np.array([(u - intr.cx) / intr.fx, (v - intr.cy) / intr.fy, 1.0]),
-                              CameraMount(0.0, mount.pitch_rad))[0]
-        if ray[2] < -1e-3:
-            t = mount.height_m / -ray[2]
-            hit = np.array([mount.x_m, mount.y_m]) + t * ray[:2]
-            if np.hypot(*hit) <= self.params.max_depth_m:
-                return hit
+        ray = pixel_rays_base(u, v, intr, mount)
+        hit = floor_hits(ray, mount, min_descent=1e-3)
+        if np.isfinite(hit[0]) and np.hypot(*hit) <= self.params.max_depth_m:
+            return hit
         bearing = math.atan2(ray[1], ray[0])
         r = self.params.unknown_goal_distance_m
         return np.array([r * math.cos(bearing), r * math.sin(bearing)])
@@ -215,9 +221,7 @@ class GeometricPlanner:
     # ---------------------------------------------------------------- map
     def occupancy(self, depth: np.ndarray, intr: Intrinsics, mount: CameraMount) -> dict:
         p = self.params
-        pts_opt, _ = backproject(depth, intr, stride=p.depth_stride)
-        pts_opt = pts_opt[pts_opt[:, 2] <= p.max_depth_m]
-        pts = optical_to_base(pts_opt, mount)
+        pts, _ = depth_to_base_points(depth, intr, mount, stride=p.depth_stride, max_depth_m=p.max_depth_m)
         res = p.grid_resolution_m
         nx, ny = int(p.grid_forward_m / res), int(2 * p.grid_side_m / res)
         ix = np.floor(pts[:, 0] / res).astype(int)
@@ -226,7 +230,7 @@ class GeometricPlanner:
         z = pts[:, 2]
         obstacle = np.zeros((nx, ny), dtype=bool)
         free = np.zeros((nx, ny), dtype=bool)
-        is_obs = inside & (z >= p.min_obstacle_height_m) & (z <= p.max_obstacle_height_m)
+        is_obs = inside & in_height_band(z, p.min_obstacle_height_m, p.max_obstacle_height_m)
         is_floor = inside & (z < p.min_obstacle_height_m)
         obstacle[ix[is_obs], iy[is_obs]] = True
         free[ix[is_floor], iy[is_floor]] = True
@@ -346,7 +350,7 @@ class GeometricPlanner:
             freer = min(max((side_best - UNSAFE_VALUE) / COLLISION_WEIGHT, 0.0), 1.0)
             facing = 0.0
             if goal_xy is not None:
-                facing = max(0.0, abs(bearing) - abs(_wrap(bearing - sign * p.turn_in_place_rad))) / math.pi
+                facing = max(0.0, abs(bearing) - abs(wrap(bearing - sign * p.turn_in_place_rad))) / math.pi
             if touching:
                 values.append(UNSAFE_VALUE)
             elif goal_xy is not None and abs(bearing) > math.pi / 2.0 and facing > 0.0:
@@ -369,10 +373,6 @@ def _clearance_at(grid: dict, x_m: float, y_m: float) -> float:
     ix = min(max(int(math.floor(x_m / grid["res"])), 0), nx - 1)
     iy = min(max(int(math.floor((y_m + grid["side"]) / grid["res"])), 0), ny - 1)
     return float(grid["clearance"][ix, iy])
-
-
-def _wrap(a: float) -> float:
-    return (a + math.pi) % (2.0 * math.pi) - math.pi
 
 
 def _checked_depth(depth_m: np.ndarray) -> np.ndarray:

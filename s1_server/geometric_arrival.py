@@ -30,6 +30,7 @@ import math
 
 import numpy as np
 
+from lingnav_core.angles import wrap
 from lingnav_core.camera import CameraMount, Intrinsics, pixel_to_base
 from lingnav_core.s1_plan import NUM_WAYPOINTS
 
@@ -58,7 +59,7 @@ def goal_reached(forward: np.ndarray, safe_len: np.ndarray, goal_xy: np.ndarray 
     if not pixel_goal:
         return False
     end_bearing = np.arctan2(forward[:, -1, 1], forward[:, -1, 0])
-    toward = np.abs(np.angle(np.exp(1j * (end_bearing - bearing)))) <= p.toward_cone_rad
+    toward = np.abs(wrap(end_bearing - bearing)) <= p.toward_cone_rad
     if not toward.any():
         return False
     seg = np.hypot(np.diff(forward[:, :, 0], axis=1, prepend=0.0), np.diff(forward[:, :, 1], axis=1, prepend=0.0))

@@ -6,7 +6,6 @@ turns into a stop, instead of the field's "log a warning and keep executing the 
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import numpy as np
@@ -26,20 +25,8 @@ from lingnav_core.s1_plan import (
     S1Plan,
     S1Unavailable,
 )
+from lingnav_http.client import client_session, error_reason
 from s1_server.codec import CLIENT_COLORS, DEFAULT_CLIENT_COLOR, encode_depth_png, encode_rgb_jpeg
-
-
-def error_reason(response: requests.Response) -> str:
-    """The server's `error` text (our servers and the field's), else `detail`, else the raw body."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        for key in ("error", "detail"):
-            if isinstance(body.get(key), str) and body[key]:
-                return body[key][:300]
-    return response.text[:200]
 
 
 class S1Client:
@@ -59,12 +46,7 @@ class S1Client:
         self.timeout_s = (min(1.0, timeout_s), timeout_s)
         self.stop_threshold = stop_threshold
         self.client_color = client_color
-        self.session = requests.Session()
-        if not keep_alive:
-            self.session.headers["Connection"] = "close"
-        token = os.environ.get(S1_TOKEN_ENV, "") if token is None else token
-        if token.strip():
-            self.session.headers["Authorization"] = f"Bearer {token.strip()}"
+        self.session = client_session(token, S1_TOKEN_ENV, keep_alive)
         self._reset_key = None
         self.intrinsics, self.mount = intrinsics, mount
 

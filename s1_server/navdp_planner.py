@@ -83,8 +83,8 @@ class NavDPPlanner:
         self.runtime_name = runtime
         self._export_dir: tempfile.TemporaryDirectory | None = None
         t0 = time.perf_counter()
-        loaded = not isinstance(checkpoint, (NavDP, TorchRuntime, OnnxRuntime))
-        if not loaded:
+        needs_loading = not isinstance(checkpoint, (NavDP, TorchRuntime, OnnxRuntime))  # a path, not a model
+        if not needs_loading:
             self.runtime = checkpoint if not isinstance(checkpoint, NavDP) else TorchRuntime(checkpoint)
             self.runtime_name = self.runtime.name
         elif runtime == "onnxruntime":
@@ -108,7 +108,7 @@ class NavDPPlanner:
             self.generator.seed()
         self._memories: dict[int, FrameMemory] = {}
         self._empty_tokens = None  # an all-zero frame's tokens, the memory's front padding
-        if loaded:
+        if needs_loading:
             self._log_load(os.fspath(checkpoint), time.perf_counter() - t0)
 
     @staticmethod

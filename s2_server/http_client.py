@@ -11,7 +11,6 @@ S2Unavailable it turns into "stop, then explain".
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import numpy as np
@@ -19,6 +18,7 @@ import requests
 
 from lingnav_core.endpoints import S2_DEADLINE_HEADER, S2_DEFAULT_HOST, S2_DEFAULT_PORT, S2_TOKEN_ENV
 from lingnav_core.s2_decision import S2BadRequest, S2Decision, S2Unavailable
+from lingnav_http.client import client_session, error_reason
 from s2_server.images import encode_jpeg
 
 
@@ -35,12 +35,7 @@ class S2Client:
         self.retries = max(0, int(retries))
         self.backoff_s = backoff_s
         self.jpeg_quality = jpeg_quality
-        self.session = requests.Session()
-        token = os.environ.get(S2_TOKEN_ENV, "").strip() if token is None else token
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
-        if not keep_alive:
-            self.session.headers["Connection"] = "close"
+        self.session = client_session(token, S2_TOKEN_ENV, keep_alive)
 
     def health(self) -> dict:
         return self._send("GET", "/health").json()
@@ -78,21 +73,13 @@ class S2Client:
                 last, last_err = f"{type(err).__name__}: {err}", err
                 continue
             if response.status_code >= 500 or response.status_code == 429:
-                last = f"HTTP {response.status_code}: {_detail(response)}"
+                last = f"HTTP {response.status_code}: {error_reason(response)}"
                 continue
             if response.status_code >= 400:
-                raise S2BadRequest(f"HTTP {response.status_code}: {_detail(response)}")
+                raise S2BadRequest(f"HTTP {response.status_code}: {error_reason(response)}")
             return response
         raise S2Unavailable(f"S2 at {self.base_url} unreachable after {self.retries + 1} attempt(s): {last}") \
             from last_err
 
     def close(self) -> None:
         self.session.close()
-
-
-def _detail(response: requests.Response) -> str:
-    try:
-        body = response.json()
-        return str(body.get("error") or body.get("detail") or response.text[:200])
-    except (ValueError, AttributeError):
-        return response.text[:200]

@@ -27,6 +27,7 @@ from std_msgs.msg import Bool, String
 from lingnav_ros import topics
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.images import depth_to_image_fields, rgb_to_image_fields
+from lingnav_ros.stamps import time_msg
 from test.navigator_scene import Scene, integrate
 from test.s2_fixtures import free_port
 
@@ -194,9 +195,7 @@ class SimClock(Node):
     def _run(self) -> None:
         while not self._stop.is_set():
             t = self.start_s + self.factor * (time.monotonic() - self.t0)
-            msg = self._clock_type()
-            msg.clock.sec = int(t)
-            msg.clock.nanosec = int((t - int(t)) * 1e9)
+            msg = self._clock_type(clock=time_msg(t))
             try:
                 self.pub.publish(msg)
             except Exception:  # context shut down under us at teardown

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lingnav_core.angles import wrap
 from lingnav_core.camera import CameraMount, Intrinsics, optical_to_base_rotation
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.rgbd_frame import RgbdFrame
@@ -94,4 +95,4 @@ def integrate(pose: Pose2D, v_mps: float, w_radps: float, dt_s: float) -> Pose2D
     th = pose.theta_rad + 0.5 * w_radps * dt_s
     new_th = pose.theta_rad + w_radps * dt_s
     return Pose2D(pose.x_m + v_mps * dt_s * math.cos(th), pose.y_m + v_mps * dt_s * math.sin(th),
-                  math.atan2(math.sin(new_th), math.cos(new_th)))
+                  wrap(new_th))

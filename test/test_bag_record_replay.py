@@ -16,6 +16,7 @@ from sensor_msgs.msg import Image
 
 from lingnav_ros import topics
 from lingnav_ros.nodes.sim_node import SimNode
+from lingnav_ros.stamps import stamp_to_ns
 from lingnav_ros.tools.bag import BagRecorder, typestore_with_lingnav
 from lingnav_ros.tools.replay import Replayer
 from test.ros_graph import ros_graph, wait_for
@@ -87,9 +88,9 @@ def test_recorded_sim_run_reads_back_and_replays_with_clock(tmp_path):
         assert wait_for(lambda: len(got_rgb) >= 0.8 * counts[topics.RGB] and len(got_odom) >= counts[topics.ODOM]
                         and got_clock, 5.0), (len(got_rgb), len(got_odom), len(got_clock))
         assert bytes(got_rgb[0].data) == bytes(images[0].data)
-        clock_ns = [c.clock.sec * 10**9 + c.clock.nanosec for c in got_clock]
+        clock_ns = [stamp_to_ns(c.clock) for c in got_clock]
         assert clock_ns == sorted(clock_ns)
-        odom_ns = [m.header.stamp.sec * 10**9 + m.header.stamp.nanosec for m in got_odom]
+        odom_ns = [stamp_to_ns(m.header.stamp) for m in got_odom]
         assert abs(clock_ns[-1] - odom_ns[-1]) < 2 * 10**8 and abs(clock_ns[0] - odom_ns[0]) < 2 * 10**8
         replayer.destroy_node()
 

@@ -15,6 +15,7 @@ from rclpy.node import Node
 
 from lingnav_ros import topics
 from lingnav_ros.launch_description import BringupArgs, describe, ros_args
+from lingnav_ros.stamps import stamp_to_s
 from lingnav_ros.tools.bag import read_messages
 from lingnav_ros.tools.harness import Processes, RunOptions, child_env, run_scenario, start_servers
 from lingnav_ros.tools.replay import Replayer
@@ -145,9 +146,9 @@ def test_replay_reproduces_s2_queries_and_cmd_vel(stack, recorded_run):
     assert len(listener.s2) >= 2
     pairs = []
     for rep in listener.s2:
-        t_rep = rep.header.stamp.sec + rep.header.stamp.nanosec * 1e-9
-        rec = min(rec_s2, key=lambda m: abs(m.header.stamp.sec + m.header.stamp.nanosec * 1e-9 - t_rep))
-        if abs(rec.header.stamp.sec + rec.header.stamp.nanosec * 1e-9 - t_rep) <= 1.05:  # half a re-query period
+        t_rep = stamp_to_s(rep.header.stamp)
+        rec = min(rec_s2, key=lambda m: abs(stamp_to_s(m.header.stamp) - t_rep))
+        if abs(stamp_to_s(rec.header.stamp) - t_rep) <= 1.05:  # half a re-query period
             pairs.append((rec, rep))
     assert len(pairs) >= 1, (len(pairs), len(listener.s2))
     # "stop" flips on a size threshold at the very end, so compare the grounding answers only

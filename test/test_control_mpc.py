@@ -7,7 +7,7 @@ from collections import deque
 import numpy as np
 import pytest
 
-from lingnav_ros.control.angles import wrap
+from lingnav_core.angles import wrap
 from lingnav_ros.control.limits import VelocityLimits
 from lingnav_ros.control.mpc import MpcParams, MpcTracker
 from lingnav_ros.control.reference import arc_lengths, build_reference, project

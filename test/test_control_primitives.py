@@ -7,7 +7,7 @@ from collections import deque
 import numpy as np
 import pytest
 
-from lingnav_ros.control.angles import unwrap_near, wrap
+from lingnav_core.angles import unwrap_near, wrap
 from lingnav_ros.control.limits import VelocityLimits
 from lingnav_ros.control.primitives import DriveDistance, RotateBy
 from lingnav_ros.control.types import Command, Pose2D

@@ -96,7 +96,7 @@ def test_reliable_subscription_misses_best_effort_camera_but_default_receives(se
     params = mode_a_params(servers, camera_qos_reliability="reliable")
     with navigator_graph(Scene(boxes=[RED]), Pose2D(0.0, 0.0, 0.0), params) as (nav, robot, op):
         time.sleep(1.5)
-        assert nav.latest_frame is None, "field note 8: RELIABLE never matches a best-effort camera"
+        assert nav.latest_frame is None, "a RELIABLE subscription never matches a best-effort camera"
     with navigator_graph(Scene(boxes=[RED]), Pose2D(0.0, 0.0, 0.0), mode_a_params(servers),
                          camera_reliability=ReliabilityPolicy.BEST_EFFORT) as (nav, robot, op):
         assert wait_for(lambda: nav.latest_frame is not None, 10.0)

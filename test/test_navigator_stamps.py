@@ -1,4 +1,4 @@
-"""The shared integer-nanosecond stamp helper (issue 12 item 1): no second lost at a boundary."""
+"""The shared integer-nanosecond stamp helper: no second lost at a boundary."""
 import math
 
 import pytest
@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from lingnav_ros import stamps
 from lingnav_ros.nodes import sim_node
 from lingnav_ros.nodes.navigator import views
+from lingnav_ros.perception import sync
 
 # No subnormals: times are never that small, and another test may have set flush-to-zero.
 SECONDS = st.floats(min_value=0.0, max_value=4.0e6, allow_nan=False, allow_infinity=False, allow_subnormal=False)
@@ -19,8 +20,9 @@ def test_a_time_just_below_a_whole_second_rounds_up_not_back():
     assert stamps.stamp_to_s(msg) == 13.0
 
 
-def test_the_sim_and_the_navigator_use_the_shared_helper():
-    for convert in (sim_node.stamp_of, views.time_msg):
+def test_the_sim_the_navigator_and_the_pairing_use_the_shared_helper():
+    assert sync.stamp_to_s is stamps.stamp_to_s
+    for convert in (sim_node.time_msg, views.time_msg):
         msg = convert(12.99999999995)
         assert (msg.sec, msg.nanosec) == (13, 0)
 

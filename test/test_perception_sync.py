@@ -2,12 +2,12 @@
 (and LINGNAV_FORCE_FALLBACKS does not force the fallback)."""
 import numpy as np
 import pytest
-from builtin_interfaces.msg import Time
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
 from lingnav_ros.perception.images import depth_to_image_fields, rgb_to_image_fields
-from lingnav_ros.perception.sync import ApproxTimePairer, make_rgbd_sync, message_filters_available, stamp_to_s
+from lingnav_ros.perception.sync import ApproxTimePairer, make_rgbd_sync, message_filters_available
+from lingnav_ros.stamps import stamp_to_s, time_msg
 from test.real_tools import needs
 from test.ros_graph import ros_graph, wait_for
 
@@ -58,7 +58,7 @@ def test_invalid_settings_are_rejected():
 
 def _stamped(fields, t):
     msg = Image(**fields)
-    msg.header.stamp = Time(sec=int(t), nanosec=int(round((t - int(t)) * 1e9)))
+    msg.header.stamp = time_msg(t)
     return msg
 
 

@@ -16,6 +16,7 @@ from std_msgs.msg import String
 
 from lingnav_ros import topics
 from lingnav_ros.nodes.sim_node import SimNode
+from lingnav_ros.stamps import stamp_to_ns
 from test.ros_graph import ros_graph, wait_for
 
 
@@ -49,9 +50,9 @@ def test_sim_node_publishes_sensors_clock_and_obeys_cmd_vel(encoding):
         assert valid.size > 0.5 * d.size and 0.2 < float(np.median(valid)) < 12.0
         assert (info.width, info.height) == (160, 120) and info.k[0] > 0
         # images carry sim time, which /clock also announces
-        clock_ns = [c.clock.sec * 10**9 + c.clock.nanosec for c in got["clock"]]
+        clock_ns = [stamp_to_ns(c.clock) for c in got["clock"]]
         assert clock_ns == sorted(clock_ns) and clock_ns[-1] > 0
-        assert rgb.header.stamp.sec * 10**9 + rgb.header.stamp.nanosec <= clock_ns[-1] + 10**8
+        assert stamp_to_ns(rgb.header.stamp) <= clock_ns[-1] + 10**8
 
         x0 = got["odom"][-1].pose.pose.position.x
         pub = listener.create_publisher(Twist, topics.CMD_VEL, 10)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import casadi as ca
 import numpy as np
 
-from lingnav_ros.control.angles import unwrap_near, wrap
+from lingnav_core.angles import unwrap_near, wrap
 from lingnav_ros.control.limits import VelocityLimits
 from lingnav_ros.control.pure_pursuit import pure_pursuit
 from lingnav_ros.control.reference import build_reference, lookahead_point, validate_path

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from lingnav_ros.control.angles import wrap
+from lingnav_core.angles import wrap
 from lingnav_ros.control.limits import VelocityLimits
 from lingnav_ros.control.types import Command, Pose2D
 

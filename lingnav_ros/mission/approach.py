@@ -66,7 +66,7 @@ class ApproachMixin:
                         return
             # No safe path, a stub too short to move, a reverse into unknown space, or only paths
             # back into a dead end: hold, never send the "least bad" candidate to the controller
-            # (field note 6), and let the timer run (stubs never reset it).
+            # (it is still unsafe), and let the timer run (stubs never reset it).
             ep.plan = PlanRecord(plan, np.zeros((0, 3)), cands_odom, frame.stamp_s, now_s)
             if ep.no_safe_since_s is None:
                 ep.no_safe_since_s = now_s
@@ -157,12 +157,7 @@ class ApproachMixin:
         self._set(MissionState.APPROACHING, f"recovery {ep.recoveries}/{self.config.max_recoveries}: {why}")
 
     def _begin_recovery_moves(self, steps: list[MoveStep]) -> None:
-        ep = self._ep
-        ep.moves = list(steps)
-        ep.moves_are_instruction = False
-        ep.moves_are_recovery = True
-        ep.primitive = None
-        ep.plan = None
+        self._ep.start_moves(steps, recovery=True)
 
     def _behind_was_driven(self, pose: Pose2D) -> bool:
         back = base_to_odom_xy(np.array([[-self.config.recovery_reverse_m - 0.1, 0.0]]), pose)[0]

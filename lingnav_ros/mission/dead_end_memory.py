@@ -1,11 +1,12 @@
 """Where the robot has been and where it got stuck, in odom: the mission's dead-end memory.
 
-Issue 19 asks for ONE rolling odom map shared by obstacle memory and dead-end memory. The
-mission needs only the small `VisitMemory` interface below. With the navigator's
-`perception.local_map.LocalMap` (the obstacle grid built from depth), `LocalMapMemory` keeps the
-visited cells in that grid and asks it how far the robot can go in a direction; `TrailMemory`
-alone (tests, or no local map) keeps visits itself. Either way the mission keeps what only it
-knows: the driven trail in order (to back out along it) and the dead ends it marked.
+There is one rolling odom map, shared by the obstacle memory and the dead-end memory, so the two
+cannot disagree about where the robot has been. The mission needs only the small `VisitMemory`
+interface below. With the navigator's `perception.local_map.LocalMap` (the obstacle grid built
+from depth), `LocalMapMemory` keeps the visited cells in that grid and asks it how far the robot
+can go in a direction; `TrailMemory` alone (tests, or no local map) keeps visits itself. Either
+way the mission keeps what only it knows: the driven trail in order (to back out along it) and
+the dead ends it marked.
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import threading
 from typing import Protocol
 
 import numpy as np
+
+from lingnav_ros.stamps import seconds_to_ns
 
 
 class VisitMemory(Protocol):
@@ -118,7 +121,7 @@ class LocalMapMemory(TrailMemory):
         self.stamp_ns = 0
 
     def set_time(self, now_s: float) -> None:
-        self.stamp_ns = int(round(now_s * 1e9))
+        self.stamp_ns = seconds_to_ns(now_s)
 
     def mark_visited(self, x_m: float, y_m: float) -> None:
         if not (math.isfinite(x_m) and math.isfinite(y_m)):

@@ -142,3 +142,11 @@ class Episode:
     detour: list[tuple[float, float]] = field(default_factory=list)
     recoveries: int = 0
     last_s1_turn: tuple[float, float] | None = None  # (signed angle rad, time s) of S1's last in-place turn
+
+    def start_moves(self, steps: list[MoveStep], instruction: bool = False, recovery: bool = False) -> None:
+        """Run `steps` next, from the first: no primitive under way and no plan to follow."""
+        self.moves = list(steps)
+        self.moves_are_instruction = instruction
+        self.moves_are_recovery = recovery
+        self.primitive = None
+        self.plan = None

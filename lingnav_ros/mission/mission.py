@@ -5,7 +5,8 @@ ticks (20 Hz), S2 decisions and S1 plans. All methods take the node-clock time `
 same logic runs on wall time, sim time and replayed bags, and unit tests drive it directly.
 
 S2 is asked at the start, again every `s2_requery_period_s` while approaching, whenever S1
-reports no safe path, and after every search or move step (field note 3: the field asked once).
+reports no safe path, and after every search or move step: an answer asked once at the start
+is about a view the robot soon leaves.
 A new instruction starts a new episode; answers that belong to an older episode are dropped.
 
 While approaching it never stalls silently (recovery.py): plans too short to move are no plans,
@@ -249,12 +250,7 @@ class Mission(ApproachMixin):
         self._begin_moves(moves, MissionState.SEARCHING, now_s, instruction=False)
 
     def _begin_moves(self, steps: list[MoveStep], state: MissionState, now_s: float, instruction: bool) -> None:
-        ep = self._ep
-        ep.moves = list(steps)
-        ep.moves_are_instruction = instruction
-        ep.moves_are_recovery = False
-        ep.primitive = None
-        ep.plan = None
+        self._ep.start_moves(steps, instruction=instruction)
         self._set(state, "")
 
     # ------------------------------------------------------------------ S1

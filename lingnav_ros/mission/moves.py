@@ -1,8 +1,8 @@
 """S2's move tasks as closed-loop motion steps.
 
-Timed open-loop turns were overwritten by the next plan after ~0.3 s in the field, so search
-spun forever (field note 2); ↑/↓ tasks were dropped (field note 11). Each arrow here becomes a
-RotateBy or DriveDistance primitive that ends on odometry, not on a timer.
+A timed open-loop turn is overwritten by the next plan after about 0.3 s, so a search built on
+them spins forever; and every arrow counts, ↑/↓ included. Each arrow here becomes a RotateBy or
+DriveDistance primitive that ends on odometry, not on a timer.
 """
 from __future__ import annotations
 

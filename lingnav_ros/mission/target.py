@@ -1,4 +1,4 @@
-"""Keeping S2's target right while S2 is slow (field note 3).
+"""Keeping S2's target right while S2 is slow.
 
 S2 answers seconds later about an image the robot has since moved away from. Its pixel is
 lifted to 3D with the depth *of the query frame* and the odometry *at the query stamp*, stored
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lingnav_core.camera import base_to_pixel, optical_to_base, pixel_to_base, robust_depth_at
+from lingnav_core.camera import base_to_pixel, mount_translation, pixel_rays_base, pixel_to_base, robust_depth_at
 from lingnav_core.s1_plan import PixelGoal, PointGoal
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.planar_transforms import base_to_odom_xy, odom_to_base_xy
@@ -58,10 +58,8 @@ def lift_pixel(u: int, v: int, frame: RgbdFrame, name: str = "") -> TargetEstima
 
 def _ray_guess(u: int, v: int, frame: RgbdFrame) -> np.ndarray:
     """Where the pixel's ray meets the floor, or a point FALLBACK_RANGE_M along it."""
-    intr = frame.intrinsics
-    ray_opt = np.array([(u - intr.cx) / intr.fx, (v - intr.cy) / intr.fy, 1.0])
-    origin = optical_to_base(np.zeros(3), frame.mount)[0]
-    direction = optical_to_base(ray_opt, frame.mount)[0] - origin
+    origin = mount_translation(frame.mount)
+    direction = pixel_rays_base(u, v, frame.intrinsics, frame.mount)
     direction /= np.linalg.norm(direction)
     if direction[2] < -1e-3:
         t = min(-origin[2] / direction[2], FALLBACK_RANGE_M / max(1e-6, math.hypot(*direction[:2])))
@@ -80,7 +78,7 @@ def horizontal_distance(target: TargetEstimate, pose: Pose2D) -> float:
 
 
 def goal_for_frame(target: TargetEstimate, frame: RgbdFrame, margin_px: int = 2) -> PixelGoal | PointGoal | None:
-    """The target as S1 should see it in `frame` (integer pixels: field note 1)."""
+    """The target as S1 should see it in `frame` (integer pixels: S1's API takes whole pixels)."""
     if frame.pose is None:
         return None
     p_base = target_in_base(target, frame.pose)

@@ -41,7 +41,6 @@ except ImportError:
 
 
 # Kept under its old name for the tools that import it; one conversion for the whole stack.
-stamp_of = time_msg
 
 
 def image_msgs(rgb: np.ndarray, depth_m: np.ndarray, encoding: str, stamp, frame: str) -> tuple[Image, Image]:
@@ -125,7 +124,7 @@ class SimNode(Node):
     def _tick(self) -> None:
         self.sim.step(self.physics_dt_s)
         t = self.sim.time_s
-        stamp = stamp_of(t)
+        stamp = time_msg(t)
         self.pub_clock.publish(Clock(clock=stamp))
         self._publish_odom(stamp)
         if t + 1e-9 >= self._next_camera_s:
@@ -135,7 +134,7 @@ class SimNode(Node):
             state["cmd_count"] = self.cmd_count
             self.pub_state.publish(String(data=json.dumps(state)))
         for frame in self.sim.frames_due():  # after the camera model's latency, stamped at capture
-            self._publish_camera(stamp_of(frame.stamp_s), frame.rgb, frame.depth_m)
+            self._publish_camera(time_msg(frame.stamp_s), frame.rgb, frame.depth_m)
 
     def _publish_odom(self, stamp) -> None:
         r = self.sim.robot

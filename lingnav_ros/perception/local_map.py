@@ -23,10 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from lingnav_core.camera import CameraMount, Intrinsics, backproject, optical_to_base
+from lingnav_core.camera import CameraMount, Intrinsics
+from lingnav_core.depth_points import depth_to_base_points, in_height_band
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.local_map_geometry import densify, first_hit, floor_view, ray_samples, scrolled
 from lingnav_ros.perception.planar_transforms import base_to_odom_xy, odom_to_base_xy
+from lingnav_ros.stamps import NS_PER_S, seconds_to_ns
 
 NEVER_NS = -(2 ** 62)
 UNKNOWN, FREE, OCCUPIED = -1, 0, 100  # nav_msgs/OccupancyGrid values
@@ -136,11 +138,11 @@ class LocalMap:
 
     def occupied_mask(self, now_ns: int) -> np.ndarray:
         c = self.config
-        return (self.occ_ns >= self.free_ns) & (now_ns - self.occ_ns <= int(c.obstacle_timeout_s * 1e9))
+        return (self.occ_ns >= self.free_ns) & (now_ns - self.occ_ns <= seconds_to_ns(c.obstacle_timeout_s))
 
     def free_mask(self, now_ns: int) -> np.ndarray:
         c = self.config
-        return (self.free_ns > self.occ_ns) & (now_ns - self.free_ns <= int(c.free_timeout_s * 1e9))
+        return (self.free_ns > self.occ_ns) & (now_ns - self.free_ns <= seconds_to_ns(c.free_timeout_s))
 
     def dark_mask(self, now_ns: int) -> np.ndarray:
         """Cells the camera looked toward but read nothing from (a black surface, below its
@@ -148,7 +150,7 @@ class LocalMap:
         unknown, and known to be in view. Random holes come and go, so they do not add up."""
         c = self.config
         return (self.dark_ns > self.free_ns) & (self.dark_frames >= c.dark_min_frames) \
-            & (now_ns - self.dark_ns <= int(c.free_timeout_s * 1e9))
+            & (now_ns - self.dark_ns <= seconds_to_ns(c.free_timeout_s))
 
     def states(self, now_ns: int) -> np.ndarray:
         """int8 [n, n] (ix, iy): OCCUPIED, FREE or UNKNOWN."""
@@ -173,16 +175,15 @@ class LocalMap:
         self.recentre(pose.x_m, pose.y_m)
         self.camera_on_base = (mount.x_m, mount.y_m, math.atan2(0.5 * intr.width, intr.fx))
         stride = max(1, int(round(d.shape[1] / c.target_columns)))
-        pts_opt, valid = backproject(d, intr, stride=stride)
+        pts, valid = depth_to_base_points(d, intr, mount, stride=stride)
         floor_xy = self._store_near_view(intr, mount, pose, stride, valid, stamp_ns)
-        pts = optical_to_base(pts_opt, mount) if pts_opt.shape[0] else np.zeros((0, 3))
         cam_xy = base_to_odom_xy(np.array([[mount.x_m, mount.y_m]]), pose)[0]
         xy = base_to_odom_xy(pts[:, :2], pose) if pts.shape[0] else np.zeros((0, 2))
         z = pts[:, 2]
         rng = np.hypot(xy[:, 0] - cam_xy[0], xy[:, 1] - cam_xy[1])
         was_occ = self.occupied_mask(stamp_ns)
         n_clear = self._clear_rays(cam_xy, mount.height_m, xy, z, rng, was_occ, stamp_ns)
-        obst = (z >= c.min_height_m) & (z <= c.max_height_m) & (rng <= c.mark_max_range_m)
+        obst = in_height_band(z, c.min_height_m, c.max_height_m) & (rng <= c.mark_max_range_m)
         n_mark = self._mark(xy[obst], z[obst], stamp_ns)
         self._mark_dark(cam_xy, mount.height_m, floor_xy[~valid.ravel()], stamp_ns)
         self.clear_footprint(pose, stamp_ns)
@@ -301,7 +302,7 @@ class LocalMap:
             return
         sub = (slice(i0, i0 + mask.shape[0]), slice(j0, j0 + mask.shape[1]))
         vns, cnt = self.visit_ns[sub], self.visits[sub]
-        new = mask & (int(stamp_ns) - vns > int(self.config.revisit_gap_s * 1e9))
+        new = mask & (int(stamp_ns) - vns > seconds_to_ns(self.config.revisit_gap_s))
         cnt[new] += 1
         vns[mask] = int(stamp_ns)
 
@@ -314,7 +315,7 @@ class LocalMap:
         ix, iy, inside = self.cell_of(np.array([[x_m, y_m]]))
         if not inside[0] or self.visit_ns[ix[0], iy[0]] == NEVER_NS:
             return math.inf
-        return (int(now_ns) - int(self.visit_ns[ix[0], iy[0]])) * 1e-9
+        return (int(now_ns) - int(self.visit_ns[ix[0], iy[0]])) / NS_PER_S
 
     def directions(self, pose: Pose2D, now_ns: int, count: int = 16, horizon_m: float = 1.5,
                    radius_m: float = 0.2) -> list[dict]:

@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from lingnav_core.camera import CameraMount, Intrinsics, optical_to_base_rotation
+from lingnav_core.camera import CameraMount, Intrinsics, floor_hits, pixel_rays_base
 
 
 class GridIndex(Protocol):
@@ -87,14 +87,8 @@ def floor_view(intr: Intrinsics, mount: CameraMount, stride: int, shape: tuple[i
     which of them look at the floor within `near_m` of the base."""
     h, w = shape
     vs, us = np.mgrid[0:h, 0:w].astype(float) * stride
-    rays = np.stack([(us - intr.cx) / intr.fx, (vs - intr.cy) / intr.fy, np.ones_like(us)], axis=-1)
-    rb = rays @ optical_to_base_rotation(mount.pitch_rad).T
-    down = rb[..., 2] < -1e-6
-    t = np.where(down, mount.height_m / np.maximum(-rb[..., 2], 1e-6), np.inf)
-    fx = mount.x_m + t * rb[..., 0]
-    fy = mount.y_m + t * rb[..., 1]
-    sel = down & (np.hypot(fx, fy) <= near_m)
-    floor = np.stack([np.where(down, fx, np.nan), np.where(down, fy, np.nan)], axis=-1)
+    floor = floor_hits(pixel_rays_base(us, vs, intr, mount), mount)
+    sel = np.hypot(floor[..., 0], floor[..., 1]) <= near_m  # False where NaN: never meets the floor
     return sel, floor
 
 

@@ -2,7 +2,7 @@
 
 S1 plans in the base frame at the moment the image was taken, and S2's pixel belongs to that
 moment too. With about a second of VLM latency the robot has moved by then, so every image-time
-quantity is placed in odom with the pose *at the image stamp*, not the latest one (field note 12).
+quantity is placed in odom with the pose *at the image stamp*, not the latest one.
 Stamps come from message headers, never from the wall clock.
 """
 from __future__ import annotations
@@ -12,11 +12,8 @@ import math
 import threading
 from dataclasses import dataclass
 
+from lingnav_core.angles import wrap
 from lingnav_ros.control.types import Pose2D
-
-
-def wrap_angle(a: float) -> float:
-    return (a + math.pi) % (2.0 * math.pi) - math.pi
 
 
 @dataclass(frozen=True)
@@ -86,14 +83,14 @@ class OdomBuffer:
 
 
 def interpolate_pose(a: Pose2D, b: Pose2D, f: float) -> Pose2D:
-    dth = wrap_angle(b.theta_rad - a.theta_rad)
-    return Pose2D(a.x_m + f * (b.x_m - a.x_m), a.y_m + f * (b.y_m - a.y_m), wrap_angle(a.theta_rad + f * dth))
+    dth = wrap(b.theta_rad - a.theta_rad)
+    return Pose2D(a.x_m + f * (b.x_m - a.x_m), a.y_m + f * (b.y_m - a.y_m), wrap(a.theta_rad + f * dth))
 
 
 def _integrate(p: Pose2D, v: float, w: float, dt: float) -> Pose2D:
     th_mid = p.theta_rad + 0.5 * w * dt
     return Pose2D(p.x_m + v * dt * math.cos(th_mid), p.y_m + v * dt * math.sin(th_mid),
-                  wrap_angle(p.theta_rad + w * dt))
+                  wrap(p.theta_rad + w * dt))
 
 
 def yaw_from_quaternion(x: float, y: float, z: float, w: float) -> float:

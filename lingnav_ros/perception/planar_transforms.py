@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from lingnav_core.angles import wrap
 from lingnav_ros.control.types import Pose2D
 
 
@@ -29,12 +30,12 @@ def plan_to_odom(plan_base: np.ndarray, pose_at_image: Pose2D) -> np.ndarray:
     """[N,3] (x, y, yaw) in the base frame at image time -> [N,3] in odom."""
     p = np.asarray(plan_base, dtype=float).reshape(-1, 3)
     xy = base_to_odom_xy(p[:, :2], pose_at_image)
-    yaw = np.arctan2(np.sin(p[:, 2] + pose_at_image.theta_rad), np.cos(p[:, 2] + pose_at_image.theta_rad))
+    yaw = wrap(p[:, 2] + pose_at_image.theta_rad)
     return np.concatenate([xy, yaw[:, None]], axis=1)
 
 
 def odom_to_base_path(path_odom: np.ndarray, pose: Pose2D) -> np.ndarray:
     p = np.asarray(path_odom, dtype=float).reshape(-1, 3)
     xy = odom_to_base_xy(p[:, :2], pose)
-    yaw = np.arctan2(np.sin(p[:, 2] - pose.theta_rad), np.cos(p[:, 2] - pose.theta_rad))
+    yaw = wrap(p[:, 2] - pose.theta_rad)
     return np.concatenate([xy, yaw[:, None]], axis=1)

@@ -12,7 +12,8 @@ from lingnav_ros.control.types import Pose2D
 @dataclass(frozen=True)
 class RgbdFrame:
     """RGB (H x W x 3 uint8) and depth (metres, NaN unknown) at `stamp_s`, with the intrinsics
-    scaled to the received size (field note 4), the mount and the odom pose at that stamp."""
+    scaled to the received size (a camera may publish another size than it was calibrated at),
+    the mount and the odom pose at that stamp."""
 
     stamp_s: float
     rgb: np.ndarray

@@ -14,10 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lingnav_ros.fallbacks import optional_module
-
-
-def stamp_to_s(stamp) -> float:
-    return float(stamp.sec) + float(stamp.nanosec) * 1e-9
+from lingnav_ros.stamps import stamp_to_s
 
 
 def message_filters_available() -> bool:

@@ -1,10 +1,10 @@
 """Depth collision monitor on the path the robot is about to drive.
 
-The field's check took the minimum depth over a fixed image box: it only stopped, ignored where
-the robot was going and stopped the robot in front of the very object it was sent to (field note
-10). Here the depth image is lifted to obstacle points on the floor plane, the tracker's
-*predicted* path is swept with the robot's radius, and the distance along that path to the
-first contact decides: a stop zone, a slowdown zone, or clear. Points belonging to the target
+A minimum depth over a fixed image box only stops, ignores where the robot is going and stops it
+in front of the very object it was sent to. Here the depth image is lifted to obstacle points on
+the floor plane (lingnav_core/depth_points.py, as the local map and S1's geometric planner lift
+it), the tracker's *predicted* path is swept with the robot's radius, and the distance along
+that path to the first contact decides: a stop zone, a slowdown zone, or clear. Points belonging to the target
 are ignored, so the final approach is never blocked by the target itself.
 
 The current frame alone forgets an obstacle once it is below the camera's minimum range, so the
@@ -20,7 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lingnav_core.camera import CameraMount, Intrinsics, backproject, optical_to_base
+from lingnav_core.angles import wrap
+from lingnav_core.camera import CameraMount, Intrinsics
+from lingnav_core.depth_points import depth_to_base_points, in_height_band
 from lingnav_ros.control.types import Command, Pose2D
 from lingnav_ros.perception.local_map import LocalMap, densify, first_hit
 from lingnav_ros.perception.planar_transforms import base_to_odom_xy
@@ -73,11 +75,8 @@ def obstacles_from_depth(depth_m: np.ndarray, intr: Intrinsics, mount: CameraMou
     Points below `min_height_m` are floor, above `max_height_m` pass over the robot; beyond
     `max_range_m` depth is too noisy to stop for.
     """
-    pts_opt, _ = backproject(depth_m, intr, stride=max(1, config.depth_stride))
-    if pts_opt.shape[0] == 0:
-        return np.zeros((0, 2))
-    pts = optical_to_base(pts_opt, mount)
-    keep = (pts[:, 2] > config.min_height_m) & (pts[:, 2] < config.max_height_m)
+    pts, _ = depth_to_base_points(depth_m, intr, mount, stride=max(1, config.depth_stride))
+    keep = in_height_band(pts[:, 2], config.min_height_m, config.max_height_m)
     keep &= np.hypot(pts[:, 0], pts[:, 1]) < config.max_range_m
     xy = pts[keep, :2]
     if xy.shape[0] == 0:
@@ -98,19 +97,6 @@ def rollout(pose: Pose2D, cmd: Command, horizon_s: float, dt_s: float = 0.1) -> 
         th += cmd.w_radps * dt_s
         out[i] = (x, y, th)
     return out
-
-
-def _densify(path_xy: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Points every <= step_m along the polyline, with their arc length."""
-    pts = [path_xy[0]]
-    s = [0.0]
-    for a, b in zip(path_xy[:-1], path_xy[1:]):
-        seg = float(np.hypot(*(b - a)))
-        n = max(1, int(math.ceil(seg / step_m)))
-        for k in range(1, n + 1):
-            pts.append(a + (b - a) * (k / n))
-            s.append(s[-1] + seg / n)
-    return np.asarray(pts), np.asarray(s)
 
 
 class CollisionMonitor:
@@ -142,7 +128,7 @@ class CollisionMonitor:
             obs = obs[far]
         if obs.shape[0] == 0:
             return CollisionVerdict("clear", 1.0, math.inf)
-        pts, s = _densify(path[:, :2], step_m=0.05)
+        pts, s = densify(path[:, :2], step_m=0.05)
         # clearance of every path point to the nearest obstacle point
         d = np.sqrt(((pts[:, None, :] - obs[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
         start = d[0]
@@ -199,12 +185,11 @@ def unknown_distance(local_map: LocalMap, path: np.ndarray, now_ns: int, c: Coll
     mask, (i0, j0) = local_map.disk(float(p0[0]), float(p0[1]), c.robot_radius_m + c.blind_side_m)
     if mask is not None and local_map.camera_on_base is not None:
         mx, my, half_fov = local_map.camera_on_base
-        ct, st = math.cos(p0[2]), math.sin(p0[2])
-        cam_x, cam_y = p0[0] + ct * mx - st * my, p0[1] + st * mx + ct * my
+        cam_x, cam_y = base_to_odom_xy(np.array([[mx, my]]), Pose2D(*p0[:3]))[0]
         xs, ys = local_map.cell_centres()
         gx, gy = xs[i0:i0 + mask.shape[0]], ys[j0:j0 + mask.shape[1]]
         bearing = np.arctan2(gy[None, :] - cam_y, gx[:, None] - cam_x) - p0[2]
-        unseen = np.abs(np.arctan2(np.sin(bearing), np.cos(bearing))) > half_fov
+        unseen = np.abs(wrap(bearing)) > half_fov
         sub = not_free[i0:i0 + mask.shape[0], j0:j0 + mask.shape[1]]
         dark = local_map.dark_mask(now_ns)[i0:i0 + mask.shape[0], j0:j0 + mask.shape[1]]
         sub[mask & unseen & ~dark] = False

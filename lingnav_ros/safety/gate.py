@@ -1,4 +1,4 @@
-"""Publish zero once when going idle, then stay silent so teleop is not fought (field note 11)."""
+"""Publish zero once when going idle, then stay silent: zeros sent while idle would override teleop."""
 from __future__ import annotations
 
 from lingnav_ros.control.types import Command

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from lingnav_core.camera import CameraMount, Intrinsics, optical_to_base_rotation
+from lingnav_core.camera import CameraMount, Intrinsics, pixel_rays_base
 from lingnav_ros.sim.world import FLOOR_RGB, World
 
 _LIGHT = np.array([0.45, 0.75], dtype=np.float32) / np.linalg.norm([0.45, 0.75])
@@ -23,11 +23,9 @@ class Renderer:
         self.intr = intrinsics
         self.mount = mount
         h, w = intrinsics.height, intrinsics.width
-        vs, us = np.mgrid[0:h, 0:w].astype(np.float32)
-        rays_opt = np.stack([(us - intrinsics.cx) / intrinsics.fx, (vs - intrinsics.cy) / intrinsics.fy,
-                             np.ones_like(us)], axis=-1).reshape(-1, 3)
+        vs, us = np.mgrid[0:h, 0:w]
         # Rays in the base frame with z-depth 1: a hit at parameter t has depth t.
-        self.rays_base = (rays_opt @ optical_to_base_rotation(mount.pitch_rad).T).astype(np.float32)
+        self.rays_base = pixel_rays_base(us, vs, intrinsics, mount).reshape(-1, 3).astype(np.float32)
         self.segs, self.heights, self.colours = world.segments()
         self.cyls = world.cylinders()
         # segments() lists the walls, then four faces per box, in shape order

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lingnav_core.angles import wrap
 from lingnav_ros.sim.world import World
 
 CONTACT_RELEASE_M = 0.03
@@ -53,8 +54,7 @@ class DiffDriveRobot:
         th = self.theta_rad + 0.5 * self.w_radps * dt_s
         nx = self.x_m + self.v_mps * math.cos(th) * dt_s
         ny = self.y_m + self.v_mps * math.sin(th) * dt_s
-        self.theta_rad = math.atan2(math.sin(self.theta_rad + self.w_radps * dt_s),
-                                    math.cos(self.theta_rad + self.w_radps * dt_s))
+        self.theta_rad = wrap(self.theta_rad + self.w_radps * dt_s)
         touching = self.clearance(nx, ny) < p.radius_m
         if touching:
             # Blocked: translation into the obstacle does not happen (rotation still does).

@@ -18,7 +18,7 @@ from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from rosgraph_msgs.msg import Clock
 
 from lingnav_ros import topics
-from lingnav_ros.nodes.sim_node import stamp_of
+from lingnav_ros.stamps import NS_PER_S, seconds_to_ns, time_msg_from_ns
 from lingnav_ros.tools.bag import message_class, read_messages
 
 # What a navigator publishes (or the simulator knows): never replayed unless asked for.
@@ -51,7 +51,7 @@ class Replayer(Node):
 
     @property
     def duration_s(self) -> float:
-        return (self.messages[-1][2] - self.messages[0][2]) / 1e9
+        return (self.messages[-1][2] - self.messages[0][2]) / NS_PER_S
 
     def play(self, clock_rate_hz: float = 100.0, wait_for_subscribers_s: float = 2.0) -> int:
         """Publish everything in (scaled) real time; returns the number of messages sent."""
@@ -65,8 +65,8 @@ class Replayer(Node):
         period = 1.0 / clock_rate_hz
         while i < len(self.messages):
             # /clock never runs past the bag's last message, even after a stall of this thread
-            now_bag = min(t0_bag + int((time.monotonic() - t0_wall) * self.rate * 1e9), end_bag)
-            self.clock_pub.publish(Clock(clock=stamp_of(now_bag / 1e9)))
+            now_bag = min(t0_bag + seconds_to_ns((time.monotonic() - t0_wall) * self.rate), end_bag)
+            self.clock_pub.publish(Clock(clock=time_msg_from_ns(now_bag)))
             while i < len(self.messages) and self.messages[i][2] <= now_bag:
                 topic, _, _, msg = self.messages[i]
                 self.publishers_by_topic[topic].publish(msg)
