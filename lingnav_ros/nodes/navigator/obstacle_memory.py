@@ -23,6 +23,7 @@ from lingnav_ros.nodes.navigator.state import NodeTime
 from lingnav_ros.perception.local_map import LocalMap
 from lingnav_ros.safety.collision import CollisionMonitor, CollisionVerdict
 from lingnav_ros.safety.map_veto import veto_plan
+from lingnav_ros.stamps import seconds_to_ns
 
 
 class MapMemory:
@@ -48,7 +49,7 @@ class MapMemory:
         if not self.enabled:
             return
         t0 = time.perf_counter()
-        stamp_ns = int(round(stamp_s * 1e9))
+        stamp_ns = seconds_to_ns(stamp_s)
         try:
             with self.lock:
                 self.map.update(depth_m, intr, mount, pose, stamp_ns)
@@ -66,7 +67,7 @@ class MapMemory:
         if not self.enabled:
             return monitor.check(predicted, obstacles, target_xy)
         with self.lock:
-            return monitor.check(predicted, obstacles, target_xy, local_map=self.map, now_ns=int(now_s * 1e9))
+            return monitor.check(predicted, obstacles, target_xy, local_map=self.map, now_ns=seconds_to_ns(now_s))
 
     def veto(self, plan: S1Plan, pose_at_image: Pose2D | None, target_xy: tuple[float, float] | None,
              now_s: float) -> S1Plan:
@@ -75,7 +76,7 @@ class MapMemory:
             return plan
         with self.lock:
             snapshot = self.map.snapshot()  # sweep the candidates without blocking the camera or control
-        res = veto_plan(plan, pose_at_image, snapshot, int(now_s * 1e9), self.veto_config, target_xy)
+        res = veto_plan(plan, pose_at_image, snapshot, seconds_to_ns(now_s), self.veto_config, target_xy)
         if res.vetoed and res.reason != self.last_veto:
             self.log.info(res.reason)
         self.last_veto = res.reason
@@ -85,12 +86,12 @@ class MapMemory:
     def directions(self, pose: Pose2D, now_s: float, count: int = 16, horizon_m: float = 1.5) -> list[dict]:
         """Per bearing: free distance to a remembered obstacle, blocked or not, share visited."""
         with self.lock:
-            return self.map.directions(pose, int(now_s * 1e9), count, horizon_m, self.veto_config.robot_radius_m)
+            return self.map.directions(pose, seconds_to_ns(now_s), count, horizon_m, self.veto_config.robot_radius_m)
 
     def visits(self, x_m: float, y_m: float, now_s: float) -> tuple[int, float]:
         """(times the robot has come back to (x, y), seconds since it was last there)."""
         with self.lock:
-            return self.map.visit_count(x_m, y_m), self.map.visited_age_s(x_m, y_m, int(now_s * 1e9))
+            return self.map.visit_count(x_m, y_m), self.map.visited_age_s(x_m, y_m, seconds_to_ns(now_s))
 
     def update_ms_median(self) -> float:
         vals = sorted(self.update_s)
@@ -101,7 +102,7 @@ class MapMemory:
             return
         now_s = self.time.now_s()
         with self.lock:
-            data, (ox, oy), res = self.map.occupancy_grid(int(now_s * 1e9))
+            data, (ox, oy), res = self.map.occupancy_grid(seconds_to_ns(now_s))
             n = self.map.n
         msg = OccupancyGrid(header=Header(frame_id=self.odom_frame))
         msg.header.stamp = self.time.now_msg()

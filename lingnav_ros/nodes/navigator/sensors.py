@@ -93,7 +93,8 @@ class SensorIntake:
         if self.s.use_camera_info and self.state.camera_info is not None:
             base = self.state.camera_info
         if (base.width, base.height) != (width, height):
-            base = base.scaled_to(width, height)  # always the received size (field note 4)
+            # the received size: a camera may publish another size than it was calibrated at
+            base = base.scaled_to(width, height)
         return base
 
     def on_rgbd(self, rgb_msg, depth_msg) -> None:

@@ -17,7 +17,7 @@ from lingnav_ros.control.types import Command
 from lingnav_ros.nodes.navigator.sensor_checks import SensorFaults
 from lingnav_ros.nodes.navigator.server_outage import ServerOutage
 from lingnav_ros.perception.rgbd_frame import RgbdFrame
-from lingnav_ros.stamps import stamp_to_s
+from lingnav_ros.stamps import NS_PER_S, stamp_to_s
 
 
 @dataclass
@@ -58,7 +58,7 @@ class NodeTime:
         self._clock = clock
 
     def now_s(self) -> float:
-        return self._clock.now().nanoseconds * 1e-9
+        return self._clock.now().nanoseconds / NS_PER_S
 
     def now_msg(self):
         return self._clock.now().to_msg()
