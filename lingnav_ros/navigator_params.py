@@ -65,8 +65,10 @@ class NavigatorParams:
     s2_requery_period_s: float = _p(2.0, "Re-ask S2 this often while approaching")
     planning_period_s: float = _p(0.3, "Ask S1 for a new plan this often")
     max_plan_age_s: float = _p(1.5, "Stop when the tracked plan is older than this")
-    arrive_distance_m: float = _p(0.7, "Arrived when the target point is this close (horizontal) "
-                                  "to the base origin")
+    arrive_distance_m: float = _p(0.5, "Stop this far (horizontal, robot centre) from the target's "
+                                  "surface: the fused depth point S2's pixel lies on")
+    arrive_heading_tolerance_rad: float = _p(0.26, "Arrived facing the target within this (a final "
+                                             "in-place turn when needed)")
     goal_tolerance_m: float = _p(0.25, "Tracker position tolerance at the end of a plan")
     mission_timeout_s: float = _p(180.0, "Fail a mission that has not arrived after this long")
     search_timeout_s: float = _p(60.0, "Fail a search that has not found the target after this long")
@@ -229,6 +231,7 @@ def from_dict(values: dict[str, Any]) -> NavigatorParams:
 
 # Range rules, checked after the types (every float is already finite).
 POSITIVE = ("control_rate_hz", "planning_period_s", "max_plan_age_s", "arrive_distance_m",
+            "arrive_heading_tolerance_rad",
             "v_max_mps", "w_max_radps", "a_max_mps2", "alpha_max_radps2", "robot_radius_m",
             "s2_timeout_s", "s1_timeout_s", "s2_requery_period_s", "status_rate_hz",
             "sync_slop_s", "odom_timeout_s", "depth_timeout_s", "mpc_dt_s", "mission_timeout_s",

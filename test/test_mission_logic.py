@@ -7,6 +7,7 @@ import pytest
 
 from lingnav_core.s1_plan import S1Error, S1Unavailable
 from lingnav_ros.control.types import Pose2D
+from lingnav_ros.mission.scan_coverage import horizontal_fov_rad
 from lingnav_ros.mission.states import MissionState, Reason
 from test.mission_harness import Harness, decision, make_mission, move_task, point_task
 from test.navigator_scene import Box, Scene
@@ -65,9 +66,10 @@ def test_search_gives_up_after_a_full_turn():
     h.run(120.0, answer=answer, stop_when=lambda: not h.mission.active)
     assert h.mission.state == MissionState.FAILED
     assert h.mission.reason.startswith(Reason.SEARCH_EXHAUSTED)
-    turned = abs(np.unwrap([p.theta_rad for _, p in h.queries] + [h.pose.theta_rad])[-1])
-    assert turned == pytest.approx(2 * math.pi, abs=0.2)
-    assert len(h.queries) == 4, "90-degree steps: a query before each of the four"
+    turned = abs(np.unwrap([p.theta_rad for _, p in h.queries])[-1])
+    assert turned >= 2 * math.pi - horizontal_fov_rad(h.scene.intrinsics), "it looked all the way round"
+    # 90-degree steps with a 77-degree camera leave gaps: the scan fills them, then ends
+    assert 5 <= len(h.queries) <= 9, len(h.queries)
 
 
 def test_search_timeout():

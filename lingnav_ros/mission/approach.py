@@ -11,6 +11,7 @@ import numpy as np
 
 from lingnav_core.s1_plan import PointGoal, S1Plan
 from lingnav_ros.control.types import Command, Pose2D
+from lingnav_ros.mission.arrival import ARRIVE_SLACK_M
 from lingnav_ros.mission.episode import ControlOutput, PlanRecord, S1Request
 from lingnav_ros.mission.moves import REVERSE_SYMBOL, MoveStep
 from lingnav_ros.mission.recovery import classify_path, detour_waypoints, mark_dead_end, path_clear_of_dead_ends
@@ -22,7 +23,7 @@ from lingnav_ros.perception.rgbd_frame import RgbdFrame
 
 class ApproachMixin:
     """Needs from the host: config, _lock, _ep, state, episode, s1_calls, s1_latency_s, tracker,
-    _set, _end, _reset_tracker."""
+    _set, _end, _arrive, _reset_tracker."""
 
     def s1_request(self, frame: RgbdFrame) -> S1Request | None:
         """The goal S1 should plan for in `frame` (a detour waypoint while backing out of a dead
@@ -56,8 +57,8 @@ class ApproachMixin:
             kind = "stub" if plan.no_safe_path else classify_path(plan.best, self.config.min_plan_length_m)
             if kind == "stub" and not plan.no_safe_path and self._near_target(frame.pose):
                 # the tracker cannot get closer than its tolerance: this is as close as it gets
-                self._end(MissionState.ARRIVED, f"{Reason.ARRIVED_DISTANCE} (plan shorter than "
-                          f"{self.config.min_plan_length_m:.2f} m)", now_s)
+                self._arrive(f"{Reason.ARRIVED_DISTANCE} (plan shorter than "
+                             f"{self.config.min_plan_length_m:.2f} m)", now_s)
                 return
             if not plan.no_safe_path:
                 for index, path in self._usable_order(plan, cands):
@@ -165,15 +166,15 @@ class ApproachMixin:
 
     def _near_target(self, pose: Pose2D) -> bool:
         ep = self._ep
-        return ep.target is not None and not ep.target.approximate and not ep.detour and \
+        return ep.target is not None and ep.fusion.agreed and not ep.detour and \
             horizontal_distance(ep.target, pose) < self.config.arrive_distance_m + 2.0 * self.config.min_plan_length_m
 
     def _track(self, now_s: float, pose: Pose2D, last_cmd: Command) -> ControlOutput:
         ep = self._ep
-        if ep.target is not None and not ep.target.approximate \
-                and horizontal_distance(ep.target, pose) < self.config.arrive_distance_m:
-            self._end(MissionState.ARRIVED, Reason.ARRIVED_DISTANCE, now_s)
-            return _idle()
+        if ep.target is not None and ep.fusion.agreed \
+                and horizontal_distance(ep.target, pose) < self.config.arrive_distance_m + ARRIVE_SLACK_M:
+            self._arrive(Reason.ARRIVED_DISTANCE, now_s)
+            return _hold()
         if ep.plan is None or len(ep.plan.path_odom) < 2:
             return _hold()
         out = self.tracker.compute(pose, last_cmd, ep.plan.path_odom)

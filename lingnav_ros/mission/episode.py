@@ -14,13 +14,16 @@ from lingnav_ros.control.types import Command, Pose2D
 from lingnav_ros.mission.dead_end_memory import TrailMemory
 from lingnav_ros.mission.moves import MoveStep
 from lingnav_ros.mission.recovery import ProgressMonitor, RecoveryConfig
+from lingnav_ros.mission.scan_coverage import ScanCoverage
 from lingnav_ros.mission.target import TargetEstimate
+from lingnav_ros.mission.target_fusion import TargetFusion
 
 
 @dataclass(frozen=True)
 class MissionConfig:
     s2_requery_period_s: float = 2.0
-    arrive_distance_m: float = 0.7
+    arrive_distance_m: float = 0.5  # robot centre to the target's surface
+    arrive_heading_tolerance_rad: float = 0.26  # the final turn faces the target within this
     mission_timeout_s: float = 180.0
     search_timeout_s: float = 60.0
     search_turn_steps: int = 3
@@ -127,7 +130,10 @@ class Episode:
     min_frame_stamp_s: float = -math.inf
     search_started_s: float | None = None
     search_turned_rad: float = 0.0
+    coverage: ScanCoverage = field(default_factory=ScanCoverage)  # headings S2 has looked along
     target: TargetEstimate | None = None
+    fusion: TargetFusion = field(default_factory=TargetFusion)  # sightings of the target in odom
+    arrival_reason: str = ""  # set while the final turn/drive runs: ARRIVED with it when done
     target_name: str = ""
     lost_queries: int = 0
     hidden_queries: int = 0

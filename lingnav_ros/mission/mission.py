@@ -24,6 +24,7 @@ import threading
 from lingnav_core.s2_decision import TURN_STEP_RAD
 from lingnav_ros.control.types import Command, Pose2D
 from lingnav_ros.mission.approach import ApproachMixin
+from lingnav_ros.mission.arrival import final_steps
 from lingnav_ros.mission.dead_end_memory import LocalMapMemory, TrailMemory
 from lingnav_ros.mission.episode import (  # noqa: F401 (re-exported: the node and tests import them here)
     ControlOutput,
@@ -36,11 +37,10 @@ from lingnav_ros.mission.episode import (  # noqa: F401 (re-exported: the node a
 )
 from lingnav_ros.mission.moves import REVERSE_SYMBOL, MoveStep, PrimitiveFactory, steps_from_arrows, steps_from_tasks
 from lingnav_ros.mission.recovery import ProgressMonitor
+from lingnav_ros.mission.scan_coverage import horizontal_fov_rad, steer_scan
 from lingnav_ros.mission.states import MOTION_STATES, TERMINAL_STATES, MissionState, Reason
 from lingnav_ros.mission.target import TargetEstimate, expected_in_view, horizontal_distance, lift_pixel
 from lingnav_ros.perception.rgbd_frame import RgbdFrame
-
-FULL_TURN_RAD = 2.0 * math.pi
 
 
 class Mission(ApproachMixin):
@@ -137,7 +137,8 @@ class Mission(ApproachMixin):
             context = {"episode": self.episode, "query_index": self.s2_calls,
                        "previous_target": ep.target_name or None,
                        "instruction_moves_done": ep.instruction_moves_done,
-                       "search_turned_deg": round(math.degrees(ep.search_turned_rad), 1)}
+                       "search_turned_deg": round(math.degrees(ep.search_turned_rad), 1),
+                       "search_covered_deg": round(ep.coverage.covered_deg(), 1)}
             return S2Request(self._token, self.episode, ep.instruction, context)
 
     def on_s2_decision(self, request: S2Request, decision, frame: RgbdFrame, now_s: float,
@@ -179,7 +180,7 @@ class Mission(ApproachMixin):
             self._begin_moves(steps_from_tasks(leading), MissionState.EXECUTING_MOVE, now_s, instruction=True)
             return
         if decision.kind == "stop" or (first_goal is not None and tasks[first_goal].is_stop):
-            self._end(MissionState.ARRIVED, Reason.ARRIVED_S2, now_s)
+            self._arrive(Reason.ARRIVED_S2, now_s)
             return
         if decision.kind == "pixel" and decision.visible and decision.point_2d_pixel is not None:
             self._target_seen(decision.point_2d_pixel, frame, target_name, now_s)
@@ -190,7 +191,7 @@ class Mission(ApproachMixin):
             return
         if self._keep_target_through_miss(frame):
             return
-        self._search(self._search_moves(decision, leading, trailing, instruction_moves), now_s)
+        self._search(self._search_moves(decision, leading, trailing, instruction_moves), frame, now_s)
 
     def _target_seen(self, pixel, frame: RgbdFrame, target_name: str, now_s: float) -> None:
         """S2 sees the target at `pixel`: lift it to odom and approach it."""
@@ -200,7 +201,7 @@ class Mission(ApproachMixin):
         if estimate is None:
             ep.s2_forced = ep.s2_needed = True  # no odometry at that stamp: ask again
             return
-        ep.target = estimate
+        ep.target = ep.fusion.add(estimate, frame.pose)
         ep.lost_queries = ep.hidden_queries = 0
         ep.search_started_s = None
         ep.search_turned_rad = 0.0
@@ -239,15 +240,41 @@ class Mission(ApproachMixin):
             search_moves.append(MoveStep("rotate", TURN_STEP_RAD * self.config.search_turn_steps, "←"))
         return search_moves
 
-    def _search(self, moves: list[MoveStep], now_s: float) -> None:
+    def _search(self, moves: list[MoveStep], frame: RgbdFrame, now_s: float) -> None:
+        """Look on: S2's turn, unless it would only face headings already seen (scan_coverage).
+        A scan that has faced every heading ends the search."""
         ep = self._ep
         if ep.search_started_s is None:
             ep.search_started_s = now_s
             ep.search_turned_rad = 0.0
+            ep.coverage.clear()
+        if frame.pose is not None:
+            hfov = horizontal_fov_rad(frame.intrinsics)
+            ep.coverage.mark(frame.pose.theta_rad, hfov)
+            if ep.coverage.complete:
+                self._end(MissionState.FAILED, f"{Reason.SEARCH_EXHAUSTED}: looked all around (360 degrees) "
+                          f"without seeing '{ep.target_name or ep.instruction}'", now_s)
+                return
+            moves = steer_scan(moves, ep.coverage, frame.pose.theta_rad, hfov)
         ep.target = None
+        ep.fusion.clear()
         ep.plan = None
         ep.detour = []
         self._begin_moves(moves, MissionState.SEARCHING, now_s, instruction=False)
+
+    def _arrive(self, reason: str, now_s: float) -> None:
+        """Arrived: first turn to face the target and close to `arrive_distance_m` of it (when its
+        fused position is agreed), then ARRIVED (arrival.py)."""
+        ep = self._ep
+        target = ep.target if ep.target is not None and not ep.target.approximate else None
+        steps = final_steps(target, ep.last_pose, self.config.arrive_distance_m,
+                            self.config.arrive_heading_tolerance_rad, drive=ep.fusion.agreed)
+        if not steps:
+            self._end(MissionState.ARRIVED, reason, now_s)
+            return
+        ep.arrival_reason = reason
+        self._reset_tracker()
+        ep.start_moves(steps, recovery=True)
 
     def _begin_moves(self, steps: list[MoveStep], state: MissionState, now_s: float, instruction: bool) -> None:
         self._ep.start_moves(steps, instruction=instruction)
@@ -333,6 +360,9 @@ class Mission(ApproachMixin):
     def _moves_finished(self, now_s: float) -> None:
         ep = self._ep
         ep.min_frame_stamp_s = now_s  # the next query or plan must see the world after the move
+        if ep.arrival_reason:
+            self._end(MissionState.ARRIVED, ep.arrival_reason, now_s)
+            return
         if ep.moves_are_recovery:
             ep.moves_are_recovery = False
             ep.plan = None
@@ -341,9 +371,6 @@ class Mission(ApproachMixin):
         if ep.moves_are_instruction:
             ep.instruction_moves_done = True
             self._set(MissionState.QUERYING, "")
-        elif ep.search_turned_rad >= FULL_TURN_RAD - 1e-3:
-            self._end(MissionState.FAILED, f"{Reason.SEARCH_EXHAUSTED}: full turn without seeing "
-                      f"'{ep.target_name or ep.instruction}'", now_s)
 
     # ------------------------------------------------------------------ views
     @property
