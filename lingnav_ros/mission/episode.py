@@ -133,6 +133,8 @@ class Episode:
     coverage: ScanCoverage = field(default_factory=ScanCoverage)  # headings S2 has looked along
     target: TargetEstimate | None = None
     fusion: TargetFusion = field(default_factory=TargetFusion)  # sightings of the target in odom
+    recalled: bool = False  # the target came from the object memory ("go back to ...")
+    revisited: bool = False  # drove once to where the lost target was seen
     arrival_reason: str = ""  # set while the final turn/drive runs: ARRIVED with it when done
     target_name: str = ""
     lost_queries: int = 0

@@ -36,11 +36,16 @@ from lingnav_ros.mission.episode import (  # noqa: F401 (re-exported: the node a
     S2Request,
 )
 from lingnav_ros.mission.moves import REVERSE_SYMBOL, MoveStep, PrimitiveFactory, steps_from_arrows, steps_from_tasks
+from lingnav_ros.mission.object_memory import ObjectMemory, recall_phrase
 from lingnav_ros.mission.recovery import ProgressMonitor
 from lingnav_ros.mission.scan_coverage import horizontal_fov_rad, steer_scan
 from lingnav_ros.mission.states import MOTION_STATES, TERMINAL_STATES, MissionState, Reason
 from lingnav_ros.mission.target import TargetEstimate, expected_in_view, horizontal_distance, lift_pixel
+from lingnav_ros.mission.target_fusion import bearing_error_rad
 from lingnav_ros.perception.rgbd_frame import RgbdFrame
+
+REVISIT_LOOK_M = 1.2  # closer than this to where the target was, a miss means it is not there
+FACE_FIRST_RAD = math.radians(45.0)  # a remembered target further round than this: turn to it first
 
 
 class Mission(ApproachMixin):
@@ -68,6 +73,8 @@ class Mission(ApproachMixin):
         self.last_decision = None
         self.last_decision_frame: RgbdFrame | None = None
         self.transitions: list[tuple[MissionState, str]] = []
+        self.objects = ObjectMemory()  # every object S2 grounded since start (object_memory.py)
+        self._last_pose: Pose2D | None = None
 
     # ------------------------------------------------------------------ commands in
     def start(self, instruction: str, now_s: float, timeout_s: float = 0.0) -> bool:
@@ -85,7 +92,29 @@ class Mission(ApproachMixin):
             self.last_decision = None
             self._reset_tracker()
             self._set(MissionState.QUERYING, "")
+            self._recall(now_s)
             return True
+
+    def _recall(self, now_s: float) -> None:
+        """"go back to the red chair": drive to where it was seen, no search; S2 must still see
+        it there before ARRIVED (one remembered point is not an agreed estimate)."""
+        ep = self._ep
+        phrase = recall_phrase(ep.instruction)
+        remembered = self.objects.find(phrase) if phrase else None
+        if remembered is None:
+            return
+        ep.target_name = remembered.label
+        ep.recalled = True
+        ep.target = ep.fusion.add(TargetEstimate(remembered.label, remembered.point_odom, (0, 0), now_s, False),
+                                  self._last_pose or Pose2D(0.0, 0.0, 0.0))
+        if ep.monitor is not None:
+            ep.monitor.reset(now_s)
+        if self._last_pose is not None and abs(bearing_error_rad(ep.target, self._last_pose)) > FACE_FIRST_RAD:
+            # behind or beside: S1 plans in the camera's view, so face it first
+            ep.start_moves([MoveStep("rotate", bearing_error_rad(ep.target, self._last_pose), "face")],
+                           recovery=True)
+        self._set(MissionState.APPROACHING, f"going back to the '{remembered.label}' seen at "
+                  f"({remembered.xy[0]:.1f}, {remembered.xy[1]:.1f}) m")
 
     def _new_memory(self, now_s: float) -> TrailMemory:
         memory = (TrailMemory() if self.local_map is None
@@ -189,7 +218,7 @@ class Mission(ApproachMixin):
             # a moves-only instruction whose moves are already done
             self._end(MissionState.ARRIVED, Reason.MOVES_DONE, now_s)
             return
-        if self._keep_target_through_miss(frame):
+        if self._keep_target_through_miss(frame) or self._look_where_it_was(frame, now_s):
             return
         self._search(self._search_moves(decision, leading, trailing, instruction_moves), frame, now_s)
 
@@ -202,7 +231,10 @@ class Mission(ApproachMixin):
             ep.s2_forced = ep.s2_needed = True  # no odometry at that stamp: ask again
             return
         ep.target = ep.fusion.add(estimate, frame.pose)
+        if not estimate.approximate:
+            self.objects.remember(target_name or ep.target_name, estimate.point_odom, frame.stamp_s)
         ep.lost_queries = ep.hidden_queries = 0
+        ep.revisited = False
         ep.search_started_s = None
         ep.search_turned_rad = 0.0
         if self.state != MissionState.APPROACHING:
@@ -228,6 +260,21 @@ class Mission(ApproachMixin):
             ep.lost_queries += 1
             return True
         return False
+
+    def _look_where_it_was(self, frame: RgbdFrame, now_s: float) -> bool:
+        """A target known in odom (agreed sightings, or remembered) that S2 no longer sees is
+        still where it was: drive there and look once more before searching."""
+        ep = self._ep
+        if self.state != MissionState.APPROACHING or ep.target is None or frame.pose is None:
+            return False
+        if not (ep.fusion.agreed or ep.recalled) or horizontal_distance(ep.target, frame.pose) < REVISIT_LOOK_M:
+            return False  # there, and still not seen: it is not there
+        if not ep.revisited:
+            ep.revisited = True
+            self._set(MissionState.APPROACHING, f"'{ep.target_name or ep.instruction}' out of sight: "
+                      "driving to where it was seen")
+        ep.lost_queries = ep.hidden_queries = 0
+        return True
 
     def _search_moves(self, decision, leading: list, trailing: list, instruction_moves: bool) -> list[MoveStep]:
         """S2's moves about a target it cannot see, always with a turn so the search looks around."""
@@ -298,7 +345,7 @@ class Mission(ApproachMixin):
             ep = self._ep
             if ep.last_pose is not None and self.state in MOTION_STATES:
                 ep.path_length_m += math.hypot(pose.x_m - ep.last_pose.x_m, pose.y_m - ep.last_pose.y_m)
-            ep.last_pose = pose
+            ep.last_pose = self._last_pose = pose
             if self.state in TERMINAL_STATES:
                 return _idle()
             if self.state in MOTION_STATES:

@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from lingnav_ros.sim.world import load
+from lingnav_ros.tools.arrival_metrics import DISTANCE_TOLERANCE_M, HEADING_TOLERANCE_DEG, arrival_share
 from lingnav_ros.tools.harness import (
     Processes,
     RunOptions,
@@ -55,17 +56,21 @@ def table(results: list[RunResult]) -> tuple[str, dict]:
     for r in results:
         by_name.setdefault(r.name, []).append(r)
     lines = [f"{'scenario':<24} {'runs':>4} {'success':>8} {'SPL':>5} {'contacts':>8} {'time s':>7} "
-             f"{'S2/run':>6}  last outcome", "-" * 100]
+             f"{'S2/run':>6} {'dist m':>6} {'head':>5}  last outcome", "-" * 114]
     for name, runs in by_name.items():
         last = runs[-1]
         lines.append(f"{name:<24} {len(runs):>4} {_rate(runs):>7.0%} {_mean([r.spl for r in runs]):>5.2f} "
                      f"{sum(r.contacts for r in runs):>8d} {_mean([r.sim_time_s for r in runs]):>7.1f} "
-                     f"{_mean([r.s2_calls for r in runs]):>6.1f}  {last.final_state}: {last.reason[:40]}")
+                     f"{_mean([r.s2_calls for r in runs]):>6.1f} {last.target_distance_m:>6.2f} "
+                     f"{last.heading_error_deg:>5.1f}  {last.final_state}: {last.reason[:40]}")
     totals = {"runs": len(results), "success_rate": _rate(results), "spl": _mean([r.spl for r in results]),
               "contacts": sum(r.contacts for r in results), "mean_time_s": _mean([r.sim_time_s for r in results]),
               "s2_calls_per_run": _mean([r.s2_calls for r in results])}
-    lines += ["-" * 100, f"{'ALL':<24} {totals['runs']:>4} {totals['success_rate']:>7.0%} {totals['spl']:>5.2f} "
-              f"{totals['contacts']:>8d} {totals['mean_time_s']:>7.1f} {totals['s2_calls_per_run']:>6.1f}"]
+    totals["good_arrival_share"], totals["arrivals"] = arrival_share(results)
+    lines += ["-" * 114, f"{'ALL':<24} {totals['runs']:>4} {totals['success_rate']:>7.0%} {totals['spl']:>5.2f} "
+              f"{totals['contacts']:>8d} {totals['mean_time_s']:>7.1f} {totals['s2_calls_per_run']:>6.1f}",
+              f"arrivals within {DISTANCE_TOLERANCE_M} m of arrive_distance_m and {HEADING_TOLERANCE_DEG:.0f} "
+              f"degrees: {totals['good_arrival_share']:.0%} of {totals['arrivals']}"]
     return "\n".join(lines), totals
 
 

@@ -33,6 +33,7 @@ from std_msgs.msg import String
 from lingnav_ros import topics
 from lingnav_ros.launch_description import BringupArgs, describe, ros_args
 from lingnav_ros.sim.world import World, load
+from lingnav_ros.tools.arrival_metrics import score_arrival
 
 TERMINAL = {NavStatus.ARRIVED: "ARRIVED", NavStatus.FAILED: "FAILED", NavStatus.STOPPED: "STOPPED",
             NavStatus.ESTOP: "ESTOP"}
@@ -132,6 +133,9 @@ class RunResult:
     events: list[tuple[float, str, str]] = field(default_factory=list)  # mission state/reason changes
     bag_path: str = ""
     repeat: int = 0
+    final_pose: tuple[float, float, float] = (float("nan"),) * 3  # sim ground truth x, y, theta
+    heading_error_deg: float = float("nan")  # to the target's centre at the end (arrival_metrics.py)
+    arrive_distance_m: float = float("nan")  # what the navigator was asked to stop at
 
     def summary(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k not in ("trajectory", "s2_query_points",
@@ -302,11 +306,13 @@ def _collect(monitor: Monitor, opts: RunOptions, name: str, instruction: str, fi
             s2_calls=int(st.s2_calls) if st else 0, s1_calls=int(st.s1_calls) if st else 0,
             s2_latency_ms=list(monitor.s2_latency_ms), s1_latency_ms=list(monitor.s1_latency_ms),
             trajectory=list(monitor.trajectory), s2_query_points=list(monitor.s2_points),
-            events=list(monitor.events), bag_path=str(opts.record_bag) if opts.record_bag else "")
+            events=list(monitor.events), bag_path=str(opts.record_bag) if opts.record_bag else "",
+            final_pose=tuple(float(sim.get(k, float("nan"))) for k in ("x", "y", "theta")))
 
 
 def _score(result: RunResult, world: World, opts: RunOptions) -> None:
     """Success against the expected outcome, and SPL against the grid shortest path."""
+    score_arrival(result, world, opts.navigator_overrides)
     if opts.expect_failure:
         result.success = result.final_state == "FAILED"
         result.spl = 1.0 if result.success else result.spl
