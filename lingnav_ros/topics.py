@@ -35,6 +35,7 @@ TF_STATIC = "/tf_static"
 INSTRUCTION = "lingnav/instruction"
 ESTOP = "lingnav/estop"
 NAVIGATE_ACTION = "lingnav/navigate"
+CLEAR_OBJECTS = "lingnav/clear_objects"  # service (std_srvs/Trigger): forget the remembered objects
 
 # Outputs
 CMD_VEL = "cmd_vel"

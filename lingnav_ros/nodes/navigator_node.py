@@ -36,6 +36,7 @@ from lingnav_ros.nodes.lifecycle import (
 from lingnav_ros.nodes.navigator import factories, settings, wiring
 from lingnav_ros.nodes.navigator.action import NavigateCompanion
 from lingnav_ros.nodes.navigator.control import ControlLoop
+from lingnav_ros.nodes.navigator.object_service import ClearObjectsService
 from lingnav_ros.nodes.navigator.obstacle_memory import MapMemory
 from lingnav_ros.nodes.navigator.sensors import SensorIntake
 from lingnav_ros.nodes.navigator.server_calls import ServerCalls
@@ -101,6 +102,7 @@ class NavigatorNode(Node):
         self.reporter = StatusReporter(s.status, NODE_NAME, st, time, self.mission, self.sync.backend, self.mounts,
                                        self.pubs.status, self.pubs.diagnostics)
         self.lanes = wiring.start_timers(self, s.wiring, self.control, self.calls, self.reporter, self.memory)
+        self.clear_objects = ClearObjectsService(self, self.mission.objects, self.cb_misc)
         self.companion = NavigateCompanion(s.action, self.get_name(), self.get_namespace(), self.context, time,
                                            self.mission, self.gate, self.reporter.status_msg)
         self.action_node = self.companion.action_node
