@@ -5,7 +5,13 @@ import math
 import pytest
 
 from lingnav_ros.sim.world import from_dict
-from lingnav_ros.tools.arrival_metrics import arrival_share, heading_error_deg, score_arrival
+from lingnav_ros.tools.arrival_metrics import (
+    arrival_share,
+    heading_error_deg,
+    score_arrival,
+    score_steps,
+    surface_distance_m,
+)
 from lingnav_ros.tools.evaluate import table
 from lingnav_ros.tools.harness import RunResult
 
@@ -41,3 +47,23 @@ def test_arrival_share_and_table_report_distance_and_heading():
     assert totals["arrivals"] == 3 and totals["good_arrival_share"] == pytest.approx(1 / 3)
     assert "0.85" in text and "arrivals within 0.15 m" in text
     assert "heading_error_deg" in good.summary()
+
+
+SEQUENCE = from_dict({"room": [-1.0, -3.0, 6.0, 3.0], "target": ["red box", "blue bin"],
+                      "objects": [{"label": "red box", "x": 4.0, "y": 0.0, "size": [0.5, 0.5], "color": "red",
+                                   "yaw": 0.3},
+                                  {"label": "blue bin", "type": "cylinder", "x": 0.0, "y": 2.0, "radius": 0.25,
+                                   "color": "blue"}]})
+
+
+def test_a_sequence_counts_each_step_against_its_own_target():
+    assert SEQUENCE.target_labels == ("red box", "blue bin") and SEQUENCE.target_label == "blue bin"
+    assert surface_distance_m(SEQUENCE.find("blue bin"), 0.0, 1.0) == pytest.approx(0.75)
+    assert surface_distance_m(SEQUENCE.find("red box"), 4.0, 0.0) == 0.0
+    rows = score_steps(SEQUENCE, [(3.2, 0.0, 0.0)], (0.0, 1.2, 1.57), 1.0)
+    assert [r["ok"] for r in rows] == [True, True] and rows[1]["distance_m"] == pytest.approx(0.55)
+    wrong_order = score_steps(SEQUENCE, [(0.0, 1.2, 0.0)], (3.2, 0.0, 0.0), 1.0)
+    assert [r["ok"] for r in wrong_order] == [False, False]
+    never_got_there = score_steps(SEQUENCE, [], (3.2, 0.0, 0.0), 1.0)
+    assert [r["ok"] for r in never_got_there] == [False, False], "no step ended: none counts"
+    assert math.isnan(never_got_there[1]["distance_m"])

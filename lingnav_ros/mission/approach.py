@@ -23,7 +23,7 @@ from lingnav_ros.perception.rgbd_frame import RgbdFrame
 
 class ApproachMixin:
     """Needs from the host: config, _lock, _ep, state, episode, s1_calls, s1_latency_s, tracker,
-    _set, _end, _arrive, _reset_tracker."""
+    _set, _end, _arrive, _reset_tracker, steps."""
 
     def s1_request(self, frame: RgbdFrame) -> S1Request | None:
         """The goal S1 should plan for in `frame` (a detour waypoint while backing out of a dead
@@ -36,13 +36,14 @@ class ApproachMixin:
                 return None
             if ep.detour:
                 xy = odom_to_base_xy(np.array([ep.detour[0]]), frame.pose)[0]
-                return S1Request(self.episode, PointGoal(float(xy[0]), float(xy[1])), detour=True)
+                return S1Request(self.episode, PointGoal(float(xy[0]), float(xy[1])), detour=True,
+                                 step=self.steps.index)
             goal = goal_for_frame(ep.target, frame)
-            return None if goal is None else S1Request(self.episode, goal)
+            return None if goal is None else S1Request(self.episode, goal, step=self.steps.index)
 
     def on_s1_plan(self, request: S1Request, plan: S1Plan, frame: RgbdFrame, now_s: float) -> None:
         with self._lock:
-            if request.episode != self.episode or frame.pose is None:
+            if request.episode != self.episode or request.step != self.steps.index or frame.pose is None:
                 return
             self.s1_calls += 1
             self.s1_latency_s = float(plan.latency_s)

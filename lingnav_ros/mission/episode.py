@@ -71,6 +71,7 @@ class S1Request:
     episode: int
     goal: PixelGoal | PointGoal
     detour: bool = False  # planned toward a detour waypoint, not the target
+    step: int = 0  # the instruction step it was planned for (sequence.py)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,9 @@ class MissionStatus:
     path_length_m: float
     episode: int
     recoveries: int = 0
+    step_index: int = 0  # the step under way (0-based) of an instruction of several steps
+    step_count: int = 1
+    step_text: str = ""  # that step, as S2 is asked it
 
 
 @dataclass

@@ -39,6 +39,7 @@ from lingnav_ros.mission.moves import REVERSE_SYMBOL, MoveStep, PrimitiveFactory
 from lingnav_ros.mission.object_memory import ObjectMemory, recall_phrase
 from lingnav_ros.mission.recovery import ProgressMonitor
 from lingnav_ros.mission.scan_coverage import horizontal_fov_rad, steer_scan
+from lingnav_ros.mission.sequence import StepPlan
 from lingnav_ros.mission.states import MOTION_STATES, TERMINAL_STATES, MissionState, Reason
 from lingnav_ros.mission.target import TargetEstimate, expected_in_view, horizontal_distance, lift_pixel
 from lingnav_ros.mission.target_fusion import bearing_error_rad
@@ -74,6 +75,7 @@ class Mission(ApproachMixin):
         self.last_decision_frame: RgbdFrame | None = None
         self.transitions: list[tuple[MissionState, str]] = []
         self.objects = ObjectMemory()  # every object S2 grounded since start (object_memory.py)
+        self.steps = StepPlan()  # the running instruction's steps (sequence.py)
         self._last_pose: Pose2D | None = None
 
     # ------------------------------------------------------------------ commands in
@@ -83,17 +85,24 @@ class Mission(ApproachMixin):
             if self.estop:
                 return False
             self.episode += 1
-            self._ep = Episode(instruction=instruction.strip(), started_s=now_s,
-                               timeout_s=timeout_s if timeout_s > 0 else self.config.mission_timeout_s,
-                               monitor=ProgressMonitor(self.config.progress_timeout_s, self.config.min_progress_m),
-                               memory=self._new_memory(now_s))
+            self.steps = StepPlan.of(instruction)
             self.s2_calls = self.s1_calls = 0
             self.s2_latency_s = self.s1_latency_s = math.nan
             self.last_decision = None
-            self._reset_tracker()
-            self._set(MissionState.QUERYING, "")
-            self._recall(now_s)
+            self._begin_step(now_s, now_s, timeout_s if timeout_s > 0 else self.config.mission_timeout_s, 0.0, "")
             return True
+
+    def _begin_step(self, now_s: float, started_s: float, timeout_s: float, path_length_m: float,
+                    reason: str) -> None:
+        """Run the current step (sequence.py) as an episode of its own; the mission's clock,
+        timeout and driven length go on."""
+        self._ep = Episode(instruction=self.steps.current, started_s=started_s, timeout_s=timeout_s,
+                           monitor=ProgressMonitor(self.config.progress_timeout_s, self.config.min_progress_m),
+                           memory=self._new_memory(now_s), path_length_m=path_length_m,
+                           last_pose=self._last_pose)
+        self._reset_tracker()
+        self._set(MissionState.QUERYING, reason)
+        self._recall(now_s)
 
     def _recall(self, now_s: float) -> None:
         """"go back to the red chair": drive to where it was seen, no search; S2 must still see
@@ -447,10 +456,11 @@ class Mission(ApproachMixin):
                     if ep.target is not None and ep.last_pose is not None else math.nan)
             plan_age = now_s - ep.plan.stamp_s if ep.plan is not None and len(ep.plan.path_odom) else math.nan
             end = ep.ended_s if ep.ended_s is not None else now_s
-            return MissionStatus(self.state, self.reason, ep.instruction, ep.target_name, dist,
-                                 self.s2_latency_s, self.s1_latency_s, plan_age, self.s2_calls,
+            return MissionStatus(self.state, self.reason, self.steps.instruction or ep.instruction, ep.target_name,
+                                 dist, self.s2_latency_s, self.s1_latency_s, plan_age, self.s2_calls,
                                  self.s1_calls, max(0.0, end - ep.started_s) if self.episode else 0.0,
-                                 ep.path_length_m, self.episode, ep.recoveries)
+                                 ep.path_length_m, self.episode, ep.recoveries, self.steps.index,
+                                 self.steps.count, ep.instruction)
 
     # ------------------------------------------------------------------ internals
     def _set(self, state: MissionState, reason: str) -> None:
@@ -468,7 +478,11 @@ class Mission(ApproachMixin):
         ep.plan = None
         ep.s2_inflight = None
         ep.ended_s = now_s
-        self._set(state, reason)
+        if state == MissionState.ARRIVED and self.steps.has_next:
+            self._begin_step(now_s, ep.started_s, ep.timeout_s, ep.path_length_m,
+                             self.steps.advance(state.name, reason))
+            return
+        self._set(state, self.steps.qualify(reason))
 
     def _reset_tracker(self) -> None:
         reset = getattr(self.tracker, "reset", None)

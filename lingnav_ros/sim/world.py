@@ -49,9 +49,10 @@ class World:
     wall_height_m: float = 2.0
     start: tuple[float, float, float] = (0.0, 0.0, 0.0)
     instruction: str = ""
-    target_label: str = ""
+    target_label: str = ""  # the (last) target: the sim's target_distance_m
     name: str = ""
     extra: dict = field(default_factory=dict)
+    target_labels: tuple[str, ...] = ()  # a sequence's targets in order (`target: [a, b]`)
 
     def segments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """All vertical faces as segments [M,4], their heights [M] and colours [M,3]."""
@@ -112,9 +113,12 @@ def from_dict(data: dict, name: str = "") -> World:
                             yaw_rad=float(o.get("yaw", 0.0)), radius_m=float(o.get("radius", 0.2)),
                             ir_absorbing=_flag(o.get("ir_absorbing", False), "ir_absorbing")))
     start = data.get("start", [0.0, 0.0, 0.0])
+    target = data.get("target", "")
+    labels = tuple(str(t) for t in target) if isinstance(target, list) else ((str(target),) if target else ())
     return World(walls=walls, shapes=shapes, wall_height_m=float(data.get("wall_height", 2.0)),
                  start=(float(start[0]), float(start[1]), float(start[2])),
-                 instruction=str(data.get("instruction", "")), target_label=str(data.get("target", "")),
+                 instruction=str(data.get("instruction", "")), target_label=labels[-1] if labels else "",
+                 target_labels=labels,
                  name=name or str(data.get("name", "")), extra={k: v for k, v in data.items() if k not in (
                      "walls", "room", "objects", "start", "instruction", "target", "wall_height", "name")})
 

@@ -34,6 +34,34 @@ def score_arrival(result, world: World, navigator_overrides: dict) -> None:
     result.heading_error_deg = heading_error_deg(world, world.target_label, *result.final_pose)
 
 
+def surface_distance_m(shape, x_m: float, y_m: float) -> float:
+    """Horizontal distance from a point to a world shape's surface (0 inside a box)."""
+    if shape.kind == "cylinder":
+        return max(0.0, math.hypot(x_m - shape.x_m, y_m - shape.y_m) - shape.radius_m)
+    c, s = math.cos(shape.yaw_rad), math.sin(shape.yaw_rad)
+    dx, dy = x_m - shape.x_m, y_m - shape.y_m
+    lx, ly = c * dx + s * dy, -s * dx + c * dy  # in the box's own axes
+    return math.hypot(max(abs(lx) - 0.5 * shape.size_x_m, 0.0), max(abs(ly) - 0.5 * shape.size_y_m, 0.0))
+
+
+def score_steps(world: World, step_ends: list, final_pose: tuple, success_radius_m: float) -> list[dict]:
+    """Each target of a sequence against where its step ended (the last one: the final pose);
+    a step that never ended has no distance and is not ok."""
+    count = len(world.target_labels)
+    rows = []
+    for i, label in enumerate(world.target_labels):
+        shape = world.find(label)
+        if i < count - 1:
+            pose = step_ends[i] if i < len(step_ends) else None
+        else:
+            pose = final_pose if len(step_ends) >= count - 1 else None
+        distance = surface_distance_m(shape, pose[0], pose[1]) if shape is not None and pose is not None \
+            and all(math.isfinite(v) for v in pose[:2]) else float("nan")
+        rows.append({"step": i + 1, "target": label, "distance_m": round(distance, 3),
+                     "ok": bool(math.isfinite(distance) and distance <= success_radius_m)})
+    return rows
+
+
 def arrival_ok(distance_m: float, heading_deg: float, arrive_distance_m: float) -> bool:
     return (math.isfinite(distance_m) and math.isfinite(heading_deg)
             and abs(distance_m - arrive_distance_m) <= DISTANCE_TOLERANCE_M

@@ -116,7 +116,11 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(r)
                 print(f"[{len(results)}/{len(files) * args.repeat}] {path.stem}: "
                       f"{'ok ' if r.success else 'FAIL'} {r.final_state} ({r.reason[:60]}) "
-                      f"{r.sim_time_s:.1f} s, {r.path_length_m:.1f} m, contacts {r.contacts}", flush=True)
+                      f"{r.sim_time_s:.1f} s, {r.path_length_m:.1f} m, contacts {r.contacts}, "
+                      f"stopped {r.target_distance_m:.2f} m from the surface, heading error "
+                      f"{r.heading_error_deg:.0f} deg" + "".join(
+                          f"\n      step {s['step']} {s['target']}: {s['distance_m']:.2f} m "
+                          f"{'ok' if s['ok'] else 'FAIL'}" for s in r.steps), flush=True)
     except KeyboardInterrupt:
         print("\ninterrupted: stopping everything")
     except RuntimeError as err:

@@ -33,7 +33,7 @@ from std_msgs.msg import String
 from lingnav_ros import topics
 from lingnav_ros.launch_description import BringupArgs, describe, ros_args
 from lingnav_ros.sim.world import World, load
-from lingnav_ros.tools.arrival_metrics import score_arrival
+from lingnav_ros.tools.arrival_metrics import score_arrival, score_steps
 
 TERMINAL = {NavStatus.ARRIVED: "ARRIVED", NavStatus.FAILED: "FAILED", NavStatus.STOPPED: "STOPPED",
             NavStatus.ESTOP: "ESTOP"}
@@ -136,9 +136,11 @@ class RunResult:
     final_pose: tuple[float, float, float] = (float("nan"),) * 3  # sim ground truth x, y, theta
     heading_error_deg: float = float("nan")  # to the target's centre at the end (arrival_metrics.py)
     arrive_distance_m: float = float("nan")  # what the navigator was asked to stop at
+    step_ends: list[tuple[float, float, float]] = field(default_factory=list)  # where each earlier step ended
+    steps: list[dict] = field(default_factory=list)  # per step of a sequence: target, distance, ok
 
     def summary(self) -> dict:
-        d = {k: v for k, v in self.__dict__.items() if k not in ("trajectory", "s2_query_points",
+        d = {k: v for k, v in self.__dict__.items() if k not in ("trajectory", "s2_query_points", "step_ends",
                                                                   "s2_latency_ms", "s1_latency_ms", "events")}
         d["recoveries"] = sum(1 for _, _, reason in self.events if reason.startswith("recovery "))
         d["s2_latency_ms_median"] = _median(self.s2_latency_ms)
@@ -166,6 +168,7 @@ class Monitor(Node):
         self.s1_latency_ms: list[float] = []
         self.events: list[tuple[float, str, str]] = []  # (sim time, state, reason) on each change
         self._last_s1 = float("nan")
+        self.step_ends: list[tuple[float, float, float]] = []  # sim pose where each step but the last ended
         self.create_subscription(String, topics.SIM_STATE, self._on_sim, 10)
         self.create_subscription(NavStatus, topics.STATUS, self._on_status, 10)
         self.create_subscription(S2Result, topics.S2_RESULT, self._on_s2, 10)
@@ -189,6 +192,8 @@ class Monitor(Node):
     def _on_status(self, msg: NavStatus) -> None:
         with self.lock:
             self.status = msg
+            while len(self.step_ends) < msg.step_index and self.sim_state:
+                self.step_ends.append(tuple(float(self.sim_state[k]) for k in ("x", "y", "theta")))
             if not self.events or self.events[-1][1:] != (msg.state_name, msg.reason):
                 self.events.append((float(self.sim_state.get("t", 0.0)), msg.state_name, msg.reason))
             if math.isfinite(msg.s1_latency_s) and msg.s1_latency_s != self._last_s1:
@@ -307,7 +312,8 @@ def _collect(monitor: Monitor, opts: RunOptions, name: str, instruction: str, fi
             s2_latency_ms=list(monitor.s2_latency_ms), s1_latency_ms=list(monitor.s1_latency_ms),
             trajectory=list(monitor.trajectory), s2_query_points=list(monitor.s2_points),
             events=list(monitor.events), bag_path=str(opts.record_bag) if opts.record_bag else "",
-            final_pose=tuple(float(sim.get(k, float("nan"))) for k in ("x", "y", "theta")))
+            final_pose=tuple(float(sim.get(k, float("nan"))) for k in ("x", "y", "theta")),
+            step_ends=list(monitor.step_ends))
 
 
 def _score(result: RunResult, world: World, opts: RunOptions) -> None:
@@ -319,6 +325,9 @@ def _score(result: RunResult, world: World, opts: RunOptions) -> None:
         return
     result.success = result.final_state == "ARRIVED" and math.isfinite(result.target_distance_m) \
         and result.target_distance_m <= opts.success_radius_m
+    if len(world.target_labels) > 1:
+        result.steps = score_steps(world, result.step_ends, result.final_pose, opts.success_radius_m)
+        result.success = result.final_state == "ARRIVED" and all(s["ok"] for s in result.steps)
     from lingnav_ros.tools.shortest_path import shortest_path_m
 
     result.shortest_path_m = shortest_path_m(world, goal_radius_m=opts.success_radius_m)

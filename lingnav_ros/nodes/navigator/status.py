@@ -50,7 +50,8 @@ class StatusReporter:
                          state_name=st.state.name, instruction=st.instruction, target=st.target, reason=reason,
                          distance_to_target_m=float(st.distance_to_target_m), s2_latency_s=float(st.s2_latency_s),
                          s1_latency_s=float(st.s1_latency_s), plan_age_s=float(st.plan_age_s),
-                         s2_calls=int(st.s2_calls), s1_calls=int(st.s1_calls))
+                         s2_calls=int(st.s2_calls), s1_calls=int(st.s1_calls), step_index=int(st.step_index),
+                         step_count=int(st.step_count), step_text=st.step_text)
 
     def publish_status(self) -> None:
         self.status_pub.publish(self.status_msg())
