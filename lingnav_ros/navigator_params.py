@@ -73,6 +73,10 @@ class NavigatorParams:
     mission_timeout_s: float = _p(180.0, "Fail a mission that has not arrived after this long")
     search_timeout_s: float = _p(60.0, "Fail a search that has not found the target after this long")
     search_turn_steps: int = _p(3, "15-degree steps per search turn when S2 gives no arrow")
+    explore_max_area_m2: float = _p(150.0, "After a full scan finds nothing, explore until this much "
+                                    "floor has been seen, then fail with 'not found'")
+    explore_max_distance_m: float = _p(60.0, "... or until the robot has driven this far exploring")
+    explore_timeout_s: float = _p(150.0, "... or until this long; 0 = no exploration (fail after a full scan)")
     no_safe_path_timeout_s: float = _p(8.0, "Fail after S1 has reported no safe path for this long")
     turn_tolerance_rad: float = _p(0.05, "Tolerance of closed-loop turns (move tasks, search)")
     move_tolerance_m: float = _p(0.05, "Tolerance of closed-loop forward/back moves")
@@ -235,14 +239,15 @@ POSITIVE = ("control_rate_hz", "planning_period_s", "max_plan_age_s", "arrive_di
             "v_max_mps", "w_max_radps", "a_max_mps2", "alpha_max_radps2", "robot_radius_m",
             "s2_timeout_s", "s1_timeout_s", "s2_requery_period_s", "status_rate_hz",
             "sync_slop_s", "odom_timeout_s", "depth_timeout_s", "mpc_dt_s", "mission_timeout_s",
-            "search_timeout_s", "fx", "fy", "diagnostics_period_s", "server_outage_timeout_s",
+            "search_timeout_s", "explore_max_area_m2", "explore_max_distance_m",
+            "fx", "fy", "diagnostics_period_s", "server_outage_timeout_s",
             "collision_brake_decel_mps2", "local_map_size_m", "local_map_resolution_m",
             "local_map_obstacle_timeout_s", "local_map_free_timeout_s", "local_map_clear_max_height_m",
             "local_map_publish_rate_hz", "progress_timeout_s", "min_progress_m", "backout_m", "side_step_m",
             "recovery_reverse_mps")
 AT_LEAST_ONE = ("sync_queue_size", "camera_qos_depth", "collision_depth_stride", "image_width",
                 "image_height", "mpc_horizon_steps", "search_turn_steps")
-NON_NEGATIVE = ("max_recoveries", "target_hold_queries", "collision_reaction_s")
+NON_NEGATIVE = ("max_recoveries", "target_hold_queries", "collision_reaction_s", "explore_timeout_s")
 
 
 def validate(p: NavigatorParams) -> None:

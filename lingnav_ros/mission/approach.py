@@ -23,7 +23,7 @@ from lingnav_ros.perception.rgbd_frame import RgbdFrame
 
 class ApproachMixin:
     """Needs from the host: config, _lock, _ep, state, episode, s1_calls, s1_latency_s, tracker,
-    _set, _end, _arrive, _reset_tracker, steps."""
+    _set, _end, _arrive, _reset_tracker, steps, _frontier_reached."""
 
     def s1_request(self, frame: RgbdFrame) -> S1Request | None:
         """The goal S1 should plan for in `frame` (a detour waypoint while backing out of a dead
@@ -141,6 +141,9 @@ class ApproachMixin:
         recoveries are used up."""
         ep = self._ep
         ep.recoveries += 1
+        if ep.explore_goal is not None and ep.recoveries > self.config.max_recoveries:
+            self._frontier_reached(pose, now_s, why=f"could not reach the opening ({why})")
+            return
         if ep.recoveries > self.config.max_recoveries or ep.target is None:
             self._end(MissionState.FAILED, f"{why}; {self.config.max_recoveries} recoveries did not help", now_s)
             return

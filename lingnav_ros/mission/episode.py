@@ -41,6 +41,9 @@ class MissionConfig:
     min_plan_length_m: float = 0.25  # the tracker's goal tolerance: shorter plans cannot move it
     recovery_reverse_m: float = 0.3
     robot_radius_m: float = 0.2  # the dead-end memory's free-distance sweep in the local map
+    explore_max_area_m2: float = 150.0  # exploration bounds (exploration.py)
+    explore_max_distance_m: float = 60.0
+    explore_timeout_s: float = 150.0  # 0: no exploration, fail after a full scan
 
     @classmethod
     def from_params(cls, params: Any) -> MissionConfig:
@@ -139,6 +142,10 @@ class Episode:
     fusion: TargetFusion = field(default_factory=TargetFusion)  # sightings of the target in odom
     recalled: bool = False  # the target came from the object memory ("go back to ...")
     revisited: bool = False  # drove once to where the lost target was seen
+    explore_goal: tuple[float, float] | None = None  # the frontier being driven to (exploration.py)
+    explore_started_s: float | None = None
+    explore_start_path_m: float = 0.0
+    hint_yaw_rad: float | None = None  # where S2's last search answer pointed (odom yaw)
     arrival_reason: str = ""  # set while the final turn/drive runs: ARRIVED with it when done
     target_name: str = ""
     lost_queries: int = 0

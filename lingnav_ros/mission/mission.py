@@ -35,6 +35,7 @@ from lingnav_ros.mission.episode import (  # noqa: F401 (re-exported: the node a
     S1Request,
     S2Request,
 )
+from lingnav_ros.mission.exploration import ExplorationMixin, hint_yaw
 from lingnav_ros.mission.moves import REVERSE_SYMBOL, MoveStep, PrimitiveFactory, steps_from_arrows, steps_from_tasks
 from lingnav_ros.mission.object_memory import ObjectMemory, recall_phrase
 from lingnav_ros.mission.recovery import ProgressMonitor
@@ -49,15 +50,18 @@ REVISIT_LOOK_M = 1.2  # closer than this to where the target was, a miss means i
 FACE_FIRST_RAD = math.radians(45.0)  # a remembered target further round than this: turn to it first
 
 
-class Mission(ApproachMixin):
+class Mission(ApproachMixin, ExplorationMixin):
     def __init__(self, config: MissionConfig, tracker, primitives: PrimitiveFactory, local_map=None,
-                 local_map_lock=None) -> None:
+                 local_map_lock=None, exploration_map=None) -> None:
         """`local_map`: the navigator's perception.local_map.LocalMap (with the lock its depth
         updates hold), so that dead-end memory and obstacle memory are one grid (issue 19);
         without it the mission keeps visits itself."""
         self.config = config
         self.local_map = local_map
         self.local_map_lock = local_map_lock
+        # what the camera has seen, for exploring (exploration.py); updated under the map's lock
+        self.exploration_map = exploration_map
+        self.exploration_lock = local_map_lock if local_map_lock is not None else threading.Lock()
         self.tracker = tracker
         self.primitives = primitives
         self._lock = threading.RLock()
@@ -229,6 +233,8 @@ class Mission(ApproachMixin):
             return
         if self._keep_target_through_miss(frame) or self._look_where_it_was(frame, now_s):
             return
+        if ep.explore_goal is not None and self.state == MissionState.APPROACHING:
+            return  # on the way to a frontier: S2 not seeing it yet is expected
         self._search(self._search_moves(decision, leading, trailing, instruction_moves), frame, now_s)
 
     def _target_seen(self, pixel, frame: RgbdFrame, target_name: str, now_s: float) -> None:
@@ -244,6 +250,7 @@ class Mission(ApproachMixin):
             self.objects.remember(target_name or ep.target_name, estimate.point_odom, frame.stamp_s)
         ep.lost_queries = ep.hidden_queries = 0
         ep.revisited = False
+        ep.explore_goal = None
         ep.search_started_s = None
         ep.search_turned_rad = 0.0
         if self.state != MissionState.APPROACHING:
@@ -307,9 +314,9 @@ class Mission(ApproachMixin):
         if frame.pose is not None:
             hfov = horizontal_fov_rad(frame.intrinsics)
             ep.coverage.mark(frame.pose.theta_rad, hfov)
+            ep.hint_yaw_rad = hint_yaw(moves, frame.pose.theta_rad)
             if ep.coverage.complete:
-                self._end(MissionState.FAILED, f"{Reason.SEARCH_EXHAUSTED}: looked all around (360 degrees) "
-                          f"without seeing '{ep.target_name or ep.instruction}'", now_s)
+                self._explore_or_fail(frame, now_s)
                 return
             moves = steer_scan(moves, ep.coverage, frame.pose.theta_rad, hfov)
         ep.target = None
@@ -371,6 +378,8 @@ class Mission(ApproachMixin):
             if ep.moves or ep.primitive is not None:
                 return self._step_moves(now_s, pose, last_cmd, dt_s)
             if self.state == MissionState.APPROACHING:
+                if self._frontier_reached(pose, now_s):
+                    return _hold()
                 if not self._check_progress(now_s, pose):
                     return _idle() if self.state in TERMINAL_STATES else _hold()
                 return self._track(now_s, pose, last_cmd)

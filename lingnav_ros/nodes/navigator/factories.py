@@ -35,7 +35,8 @@ def make_mission(s: NavigatorSettings, memory: MapMemory) -> Mission:
     primitives = ControlPrimitives(s.limits, prim.turn_tolerance_rad, prim.move_tolerance_m,
                                    reverse_mps=prim.reverse_mps)
     return Mission(s.mission, MpcTracker(s.mpc, s.limits), primitives,
-                   local_map=memory.map if memory.enabled else None, local_map_lock=memory.lock)
+                   local_map=memory.map if memory.enabled else None, local_map_lock=memory.lock,
+                   exploration_map=memory.exploration if memory.enabled else None)
 
 
 def make_s2_client(s: S2ClientSettings, for_health: bool = False):

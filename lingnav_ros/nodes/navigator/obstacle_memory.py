@@ -20,6 +20,7 @@ from lingnav_core.s1_plan import S1Plan
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.nodes.navigator.settings import MapSettings
 from lingnav_ros.nodes.navigator.state import NodeTime
+from lingnav_ros.perception.exploration_map import ExplorationMap
 from lingnav_ros.perception.local_map import LocalMap
 from lingnav_ros.safety.collision import CollisionMonitor, CollisionVerdict
 from lingnav_ros.safety.map_veto import veto_plan
@@ -36,6 +37,7 @@ class MapMemory:
         self.log = logger
         self.lock = threading.Lock()
         self.map = LocalMap(settings.local_map)
+        self.exploration = ExplorationMap()  # what the camera has seen, for the search (same lock)
         self.veto_config = settings.veto
         self.update_s: deque[float] = deque(maxlen=200)
         self.last_veto = ""
@@ -54,6 +56,7 @@ class MapMemory:
             with self.lock:
                 self.map.update(depth_m, intr, mount, pose, stamp_ns)
                 self.map.mark_visited(pose.x_m, pose.y_m, stamp_ns)
+                self.exploration.update(depth_m, intr, mount, pose)
             self.error = ""
         except ValueError as exc:  # a bad frame is skipped with a reason, the memory stays
             self.error = f"local map: {exc}"

@@ -1,0 +1,165 @@
+"""What the camera has seen, for finding things: free floor, obstacles and unknown on a fixed grid
+large enough for a flat (32 m x 32 m at 10 cm by default), in odom, centred on where the robot
+started.
+
+The rolling 6 m local map stays the safety map: it forgets and scrolls. This one only grows, so
+the search knows where it has looked: frontiers (free floor next to unknown) are where to look
+next, labelled into regions with scipy.ndimage; cells where a scan was done are marked searched
+and never chosen again. Floor readings make cells free and obstacle-band readings make them
+obstacles (sticky: a static home); depth holes stay unknown, never free.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from lingnav_core.camera import CameraMount, Intrinsics
+from lingnav_core.depth_points import depth_to_base_points, in_height_band
+from lingnav_ros.control.types import Pose2D
+from lingnav_ros.perception.planar_transforms import base_to_odom_xy
+
+UNKNOWN, FREE, OBSTACLE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class ExplorationMapConfig:
+    size_m: float = 32.0
+    resolution_m: float = 0.1
+    min_height_m: float = 0.05  # below: floor (as the local map)
+    max_height_m: float = 1.5
+    max_range_m: float = 4.0  # depth beyond this is too noisy to map
+    target_columns: int = 80  # depth decimated to about this many columns
+    min_frontier_cells: int = 4  # smaller frontier regions are noise
+    searched_radius_m: float = 1.5  # a scan here has looked at this much around it
+
+    def __post_init__(self) -> None:
+        for name in ("size_m", "resolution_m", "max_range_m", "searched_radius_m"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and v > 0.0):
+                raise ValueError(f"exploration map {name} must be finite and > 0, got {v}")
+        if self.size_m / self.resolution_m > 4000:
+            raise ValueError("exploration map would have more than 4000 x 4000 cells")
+        if not 0.0 <= self.min_height_m < self.max_height_m:
+            raise ValueError("exploration map needs 0 <= min_height_m < max_height_m")
+
+
+@dataclass(frozen=True)
+class Frontier:
+    xy: tuple[float, float]  # odom: the frontier cell nearest its region's centroid
+    cells: int  # region size: a doorway or an open side is larger than a crack
+
+
+class ExplorationMap:
+    def __init__(self, config: ExplorationMapConfig | None = None) -> None:
+        self.config = config or ExplorationMapConfig()
+        self.res = self.config.resolution_m
+        self.n = int(round(self.config.size_m / self.res))
+        self.origin = -0.5 * self.n * self.res  # odom x/y of the grid's lower-left corner
+        self.cells = np.zeros((self.n, self.n), dtype=np.uint8)
+        self.searched = np.zeros((self.n, self.n), dtype=bool)
+
+    def clear(self) -> None:
+        self.cells[:] = UNKNOWN
+        self.searched[:] = False
+
+    def cell_of(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        idx = np.floor((np.asarray(xy, dtype=float) - self.origin) / self.res).astype(np.int64)
+        inside = (idx[:, 0] >= 0) & (idx[:, 0] < self.n) & (idx[:, 1] >= 0) & (idx[:, 1] < self.n)
+        return np.clip(idx[:, 0], 0, self.n - 1), np.clip(idx[:, 1], 0, self.n - 1), inside
+
+    def centre_of(self, ix, iy) -> np.ndarray:
+        return np.stack([self.origin + (np.asarray(ix) + 0.5) * self.res,
+                         self.origin + (np.asarray(iy) + 0.5) * self.res], axis=-1)
+
+    def update(self, depth_m: np.ndarray, intr: Intrinsics, mount: CameraMount, pose: Pose2D) -> int:
+        """Add one depth frame taken from `pose` (odom); -> cells newly known."""
+        c = self.config
+        d = np.asarray(depth_m)
+        if d.ndim != 2 or d.shape[0] < 2 or d.shape[1] < 2:
+            raise ValueError(f"depth must be an H x W image, got shape {d.shape}")
+        if not all(math.isfinite(v) for v in (pose.x_m, pose.y_m, pose.theta_rad)):
+            raise ValueError("pose for the exploration map is not finite")
+        if (intr.width, intr.height) != (d.shape[1], d.shape[0]):
+            intr = intr.scaled_to(d.shape[1], d.shape[0])
+        stride = max(1, int(round(d.shape[1] / c.target_columns)))
+        pts, _ = depth_to_base_points(d, intr, mount, stride=stride, max_depth_m=c.max_range_m)
+        before = int(np.count_nonzero(self.cells))
+        if pts.shape[0]:
+            xy = base_to_odom_xy(pts[:, :2], pose)
+            ix, iy, inside = self.cell_of(xy)
+            floor = (pts[:, 2] < c.min_height_m) & inside
+            obstacle = in_height_band(pts[:, 2], c.min_height_m, c.max_height_m) & inside
+            fx, fy = ix[floor], iy[floor]
+            keep = self.cells[fx, fy] != OBSTACLE
+            self.cells[fx[keep], fy[keep]] = FREE
+            self.cells[ix[obstacle], iy[obstacle]] = OBSTACLE
+        self.mark_free_disk(pose.x_m, pose.y_m, 0.25)  # the robot stands there
+        return int(np.count_nonzero(self.cells)) - before
+
+    def mark_free_disk(self, x_m: float, y_m: float, radius_m: float) -> None:
+        ix, iy, inside = self.cell_of(np.array([[x_m, y_m]]))
+        if not inside[0]:
+            return
+        r = int(math.ceil(radius_m / self.res))
+        i0, i1 = max(0, ix[0] - r), min(self.n, ix[0] + r + 1)
+        j0, j1 = max(0, iy[0] - r), min(self.n, iy[0] + r + 1)
+        gx, gy = np.mgrid[i0:i1, j0:j1]
+        disk = (gx - ix[0]) ** 2 + (gy - iy[0]) ** 2 <= r * r
+        sub = self.cells[i0:i1, j0:j1]
+        sub[disk & (sub != OBSTACLE)] = FREE
+
+    def mark_searched(self, x_m: float, y_m: float) -> None:
+        """A scan was done here: the frontiers around it count as looked at."""
+        ix, iy, inside = self.cell_of(np.array([[x_m, y_m]]))
+        if not inside[0]:
+            return
+        r = int(math.ceil(self.config.searched_radius_m / self.res))
+        i0, i1 = max(0, ix[0] - r), min(self.n, ix[0] + r + 1)
+        j0, j1 = max(0, iy[0] - r), min(self.n, iy[0] + r + 1)
+        gx, gy = np.mgrid[i0:i1, j0:j1]
+        self.searched[i0:i1, j0:j1] |= (gx - ix[0]) ** 2 + (gy - iy[0]) ** 2 <= r * r
+
+    def explored_m2(self) -> float:
+        return float(np.count_nonzero(self.cells == FREE)) * self.res * self.res
+
+    def frontiers(self) -> list[Frontier]:
+        """Free cells next to unknown ones, away from obstacles and not yet searched, as regions."""
+        free = self.cells == FREE
+        edge = free & ndimage.binary_dilation(self.cells == UNKNOWN)
+        edge &= ~ndimage.binary_dilation(self.cells == OBSTACLE, iterations=2) & ~self.searched
+        labels, count = ndimage.label(edge, structure=np.ones((3, 3), dtype=bool))
+        if count == 0:
+            return []
+        sizes = ndimage.sum_labels(edge, labels, index=np.arange(1, count + 1))
+        centroids = ndimage.center_of_mass(edge, labels, index=np.arange(1, count + 1))
+        out = []
+        for k, (size, (cx, cy)) in enumerate(zip(sizes, centroids), start=1):
+            if size < self.config.min_frontier_cells:
+                continue
+            ix, iy = np.nonzero(labels == k)
+            nearest = int(np.argmin((ix - cx) ** 2 + (iy - cy) ** 2))
+            xy = self.centre_of(ix[nearest], iy[nearest])
+            out.append(Frontier((float(xy[0]), float(xy[1])), int(size)))
+        return out
+
+
+def choose_frontier(frontiers: list[Frontier], pose: Pose2D, hint_yaw_rad: float | None = None,
+                    resolution_m: float = 0.1, min_distance_m: float = 0.8) -> Frontier | None:
+    """The frontier to look at next: wide ones (openings) and near ones first, those toward S2's
+    hint (the direction of its last turn or move answer) preferred; None when there is none."""
+    best, best_score = None, -math.inf
+    for f in frontiers:
+        dx, dy = f.xy[0] - pose.x_m, f.xy[1] - pose.y_m
+        dist = math.hypot(dx, dy)
+        if dist < min_distance_m:
+            continue
+        width_m = f.cells * resolution_m
+        score = 2.0 * math.log1p(width_m) - 0.35 * dist
+        if hint_yaw_rad is not None and math.isfinite(hint_yaw_rad):
+            score += 1.0 * math.cos(math.atan2(dy, dx) - hint_yaw_rad)
+        if score > best_score:
+            best, best_score = f, score
+    return best

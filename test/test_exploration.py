@@ -1,0 +1,103 @@
+"""Exploration: the map of what the camera has seen (free / obstacle / unknown), frontiers
+labelled into regions, the choice toward S2's hint, searched regions never chosen again, and a
+mission that explores after a full scan and fails with what it explored at the bound."""
+import math
+
+import numpy as np
+import pytest
+
+from lingnav_ros.control.types import Pose2D
+from lingnav_ros.mission.exploration import exploration_bound, hint_yaw
+from lingnav_ros.mission.moves import MoveStep
+from lingnav_ros.mission.states import MissionState, Reason
+from lingnav_ros.perception.exploration_map import (
+    FREE,
+    OBSTACLE,
+    UNKNOWN,
+    ExplorationMap,
+    ExplorationMapConfig,
+    Frontier,
+    choose_frontier,
+)
+from test.mission_harness import Harness, decision, make_mission, point_task
+from test.navigator_scene import Box, Scene
+
+GREY = (150, 150, 150)
+
+
+def _cell(xmap, x, y):
+    ix, iy, _ = xmap.cell_of(np.array([[x, y]]))
+    return int(xmap.cells[ix[0], iy[0]])
+
+
+def test_the_map_marks_floor_free_obstacles_and_leaves_the_rest_unknown():
+    scene = Scene(boxes=[Box(2.0, 2.3, -1.0, 1.0, 1.0, GREY)])
+    xmap = ExplorationMap()
+    assert xmap.n == 320, "32 m at 10 cm"
+    new = xmap.update(scene.frame(Pose2D(0, 0, 0)).depth_m, scene.intrinsics, scene.mount, Pose2D(0, 0, 0))
+    assert new > 100
+    assert _cell(xmap, 1.2, 0.0) == FREE
+    assert _cell(xmap, 2.05, 0.0) == OBSTACLE
+    assert _cell(xmap, -2.0, 0.0) == UNKNOWN and _cell(xmap, 3.0, 0.0) == UNKNOWN, "behind the robot, the wall"
+    assert 1.0 < xmap.explored_m2() < 12.0
+    with pytest.raises(ValueError):
+        xmap.update(np.zeros(5), scene.intrinsics, scene.mount, Pose2D(0, 0, 0))
+    with pytest.raises(ValueError):
+        xmap.update(np.ones((4, 4)), scene.intrinsics, scene.mount, Pose2D(float("nan"), 0, 0))
+    with pytest.raises(ValueError):
+        ExplorationMapConfig(size_m=0.0)
+
+
+def test_frontiers_are_labelled_regions_and_searched_ones_are_never_chosen():
+    xmap = ExplorationMap(ExplorationMapConfig(size_m=10.0))
+
+    def fill(x0, x1, y0, y1, value):
+        (i0, i1), (j0, j1) = (xmap.cell_of(np.array([[x0, y0], [x1, y1]]))[k] for k in (0, 1))
+        xmap.cells[i0:i1, j0:j1] = value
+
+    # walls, with a 1.2 m corridor east and one north, both open into unknown at their ends
+    fill(-1.5, 3.0, -1.5, 2.4, OBSTACLE)
+    fill(-0.6, 3.0, -0.6, 0.6, FREE)
+    fill(-0.6, 0.6, -0.6, 2.4, FREE)
+    frontiers = xmap.frontiers()
+    assert len(frontiers) == 2, frontiers
+    east = choose_frontier(frontiers, Pose2D(0, 0, 0), hint_yaw_rad=0.0)
+    north = choose_frontier(frontiers, Pose2D(0, 0, 0), hint_yaw_rad=math.pi / 2)
+    assert east.xy[0] > 2.7 and abs(east.xy[1]) < 0.5 and north.xy[1] > 2.1, (east, north)
+    xmap.mark_searched(*east.xy)
+    assert all(math.hypot(f.xy[0] - east.xy[0], f.xy[1] - east.xy[1]) > 1.0 for f in xmap.frontiers())
+    assert choose_frontier([Frontier((0.2, 0.0), 10)], Pose2D(0, 0, 0)) is None, "too close to be worth a drive"
+
+
+def test_bounds_and_hints():
+    cfg = make_mission().config
+    assert exploration_bound(cfg, 10.0, 5.0, 20.0) == ""
+    assert exploration_bound(cfg, 500.0, 5.0, 20.0).startswith("area bound")
+    assert exploration_bound(cfg, 10.0, 500.0, 20.0).startswith("distance bound")
+    assert exploration_bound(cfg, 10.0, 5.0, 5000.0).startswith("time bound")
+    assert hint_yaw([MoveStep("rotate", -0.5)], 1.0) == pytest.approx(1.0 - math.radians(60))
+    assert hint_yaw([MoveStep("drive", 0.5)], 1.0) == 1.0 and hint_yaw([], 1.0) is None
+
+
+def test_after_a_full_scan_it_explores_and_fails_at_the_bound_with_what_it_explored():
+    scene = Scene(boxes=[Box(-3.0, 5.0, 3.0, 3.2, 1.5, GREY), Box(-3.0, 5.0, -3.2, -3.0, 1.5, GREY),
+                         Box(-3.2, -3.0, -3.0, 3.0, 1.5, GREY)])  # a corridor open to the east
+    xmap = ExplorationMap()
+    mission = make_mission(search_timeout_s=100.0, mission_timeout_s=600.0, explore_max_area_m2=40.0,
+                           explore_timeout_s=300.0)
+    mission.exploration_map = xmap
+    h = Harness(scene, mission)
+
+    def nothing_here(frame):
+        xmap.update(frame.depth_m, frame.intrinsics, frame.mount, frame.pose)
+        return decision("move", "pink chair", False, None, "←", [point_task("pink chair")])
+
+    mission.start("go to the pink chair", h.t)
+    h.run(400.0, answer=nothing_here, stop_when=lambda: not mission.active)
+    reasons = [r for _, r in mission.transitions]
+    assert any(r.startswith("exploring: heading for an unexplored opening") for r in reasons), reasons
+    assert any(r.startswith("exploring: looking around") for r in reasons)
+    assert mission.state == MissionState.FAILED
+    assert mission.reason.startswith(f"{Reason.SEARCH_EXHAUSTED}: 'pink chair' not found after exploring")
+    assert "m2 in" in mission.reason and "area bound 40 m2" in mission.reason, mission.reason
+    assert mission.status(h.t).path_length_m > 1.5, "it drove to look elsewhere"
