@@ -126,23 +126,25 @@ class ExplorationMap:
         return float(np.count_nonzero(self.cells == FREE)) * self.res * self.res
 
     def frontiers(self) -> list[Frontier]:
-        """Free cells next to unknown ones, away from obstacles and not yet searched, as regions."""
-        free = self.cells == FREE
-        edge = free & ndimage.binary_dilation(self.cells == UNKNOWN)
-        edge &= ~ndimage.binary_dilation(self.cells == OBSTACLE, iterations=2) & ~self.searched
-        labels, count = ndimage.label(edge, structure=np.ones((3, 3), dtype=bool))
-        if count == 0:
+        """Free cells next to unknown ones, away from obstacles and not yet searched, as regions.
+        Only the known part of the grid (plus a margin) is looked at: a flat is a corner of it."""
+        rows, cols = np.nonzero(np.any(self.cells != UNKNOWN, axis=1))[0], np.nonzero(np.any(self.cells, axis=0))[0]
+        if rows.size == 0:
             return []
-        sizes = ndimage.sum_labels(edge, labels, index=np.arange(1, count + 1))
-        centroids = ndimage.center_of_mass(edge, labels, index=np.arange(1, count + 1))
+        i0, j0 = max(0, rows[0] - 3), max(0, cols[0] - 3)
+        cells = self.cells[i0:rows[-1] + 4, j0:cols[-1] + 4]
+        edge = (cells == FREE) & ndimage.binary_dilation(cells == UNKNOWN, border_value=1)
+        edge &= ~ndimage.binary_dilation(cells == OBSTACLE, iterations=2)
+        edge &= ~self.searched[i0:rows[-1] + 4, j0:cols[-1] + 4]
+        labels, count = ndimage.label(edge, structure=np.ones((3, 3), dtype=bool))
         out = []
-        for k, (size, (cx, cy)) in enumerate(zip(sizes, centroids), start=1):
-            if size < self.config.min_frontier_cells:
+        for k, box in enumerate(ndimage.find_objects(labels), start=1):
+            ix, iy = np.nonzero(labels[box] == k)
+            if ix.size < self.config.min_frontier_cells:
                 continue
-            ix, iy = np.nonzero(labels == k)
-            nearest = int(np.argmin((ix - cx) ** 2 + (iy - cy) ** 2))
-            xy = self.centre_of(ix[nearest], iy[nearest])
-            out.append(Frontier((float(xy[0]), float(xy[1])), int(size)))
+            nearest = int(np.argmin((ix - ix.mean()) ** 2 + (iy - iy.mean()) ** 2))
+            xy = self.centre_of(ix[nearest] + box[0].start + i0, iy[nearest] + box[1].start + j0)
+            out.append(Frontier((float(xy[0]), float(xy[1])), int(ix.size)))
         return out
 
 
