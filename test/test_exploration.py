@@ -101,3 +101,21 @@ def test_after_a_full_scan_it_explores_and_fails_at_the_bound_with_what_it_explo
     assert mission.reason.startswith(f"{Reason.SEARCH_EXHAUSTED}: 'pink chair' not found after exploring")
     assert "m2 in" in mission.reason and "area bound 40 m2" in mission.reason, mission.reason
     assert mission.status(h.t).path_length_m > 1.5, "it drove to look elsewhere"
+
+
+def test_the_time_bound_ends_the_search_while_driving_not_after_the_next_scan():
+    xmap = ExplorationMap()
+    mission = make_mission(mission_timeout_s=600.0, explore_timeout_s=5.0)
+    mission.exploration_map = xmap
+    h = Harness(Scene(boxes=[]), mission)
+
+    def nothing_here(frame):
+        xmap.update(frame.depth_m, frame.intrinsics, frame.mount, frame.pose)
+        return decision("move", "pink chair", False, None, "←", [point_task("pink chair")])
+
+    mission.start("go to the pink chair", h.t)
+    h.run(200.0, answer=nothing_here, stop_when=lambda: mission._ep.explore_started_s is not None)
+    started = mission._ep.explore_started_s
+    h.run(60.0, answer=nothing_here, stop_when=lambda: not mission.active)
+    assert mission.state == MissionState.FAILED and "(time bound 5 s)" in mission.reason, mission.reason
+    assert h.t - started < 5.5, "ended when the bound was reached"

@@ -70,13 +70,32 @@ class ExplorationMixin:
                                   now_s - ep.explore_started_s)
         goal = None if bound else choose_frontier(frontiers, pose, ep.hint_yaw_rad, xmap.res)
         if goal is None:
-            self._end(MissionState.FAILED, f"{Reason.SEARCH_EXHAUSTED}: '{name}' not found after exploring "
-                      f"{area:.0f} m2 in {now_s - ep.started_s:.0f} s ({bound or 'no unexplored opening left'})",
-                      now_s)
+            self._not_found(area, bound or "no unexplored opening left", now_s)
             return
         self._head_for(goal.xy, name, frame.stamp_s, now_s)
         self._set(MissionState.APPROACHING, f"exploring: heading for an unexplored opening "
                   f"{math.hypot(goal.xy[0] - pose.x_m, goal.xy[1] - pose.y_m):.1f} m away ({area:.0f} m2 explored)")
+
+    def _exploration_bounded(self, now_s: float) -> bool:
+        """Checked every control tick while exploring (scanning or driving to a frontier), so the
+        bound ends the search when it is reached, not after the next scan."""
+        ep = self._ep
+        if ep.explore_started_s is None or self.exploration_map is None:
+            return False
+        if not (self.state == MissionState.SEARCHING or ep.explore_goal is not None):
+            return False
+        with self.exploration_lock:
+            area = self.exploration_map.explored_m2()
+        bound = exploration_bound(self.config, area, ep.path_length_m - ep.explore_start_path_m,
+                                  now_s - ep.explore_started_s)
+        if bound:
+            self._not_found(area, bound, now_s)
+        return bool(bound)
+
+    def _not_found(self, area_m2: float, why: str, now_s: float) -> None:
+        ep = self._ep
+        self._end(MissionState.FAILED, f"{Reason.SEARCH_EXHAUSTED}: '{ep.target_name or ep.instruction}' not found "
+                  f"after exploring {area_m2:.0f} m2 in {now_s - ep.started_s:.0f} s ({why})", now_s)
 
     def _head_for(self, xy: tuple[float, float], name: str, stamp_s: float, now_s: float) -> None:
         ep = self._ep

@@ -370,6 +370,8 @@ class Mission(ApproachMixin, ExplorationMixin):
             if now_s - ep.started_s > ep.timeout_s:
                 self._end(MissionState.FAILED, f"{Reason.TIMEOUT} after {ep.timeout_s:.0f} s", now_s)
                 return _idle()
+            if self._exploration_bounded(now_s):
+                return _idle()
             if self.state == MissionState.SEARCHING and ep.search_started_s is not None \
                     and now_s - ep.search_started_s > self.config.search_timeout_s:
                 self._end(MissionState.FAILED, f"{Reason.SEARCH_EXHAUSTED}: not found within "
