@@ -130,7 +130,8 @@ class ApproachMixin:
                 self._set(MissionState.APPROACHING, f"resuming the approach after recovery {ep.recoveries}")
         goal = ep.detour[0] if ep.detour else ep.target.xy
         if ep.monitor.update(math.hypot(goal[0] - pose.x_m, goal[1] - pose.y_m), now_s):
-            toward = "detour waypoint" if ep.detour else f"'{ep.target_name or ep.instruction}'"
+            toward = "detour waypoint" if ep.detour else \
+                "unexplored opening" if ep.explore_goal is not None else f"'{ep.target_name or ep.instruction}'"
             self._recover(now_s, pose, f"{Reason.NO_PROGRESS} toward the {toward} for "
                           f"{ep.monitor.stalled_for_s(now_s):.0f} s")
             return False
