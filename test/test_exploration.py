@@ -55,10 +55,10 @@ def test_frontiers_are_labelled_regions_and_searched_ones_are_never_chosen():
         (i0, i1), (j0, j1) = (xmap.cell_of(np.array([[x0, y0], [x1, y1]]))[k] for k in (0, 1))
         xmap.cells[i0:i1, j0:j1] = value
 
-    # walls, with a 1.2 m corridor east and one north, both open into unknown at their ends
+    # walls, with a 1.6 m corridor east and one north, both open into unknown at their ends
     fill(-1.5, 3.0, -1.5, 2.4, OBSTACLE)
-    fill(-0.6, 3.0, -0.6, 0.6, FREE)
-    fill(-0.6, 0.6, -0.6, 2.4, FREE)
+    fill(-0.8, 3.0, -0.8, 0.8, FREE)
+    fill(-0.8, 0.8, -0.8, 2.4, FREE)
     frontiers = xmap.frontiers()
     assert len(frontiers) == 2, frontiers
     east = choose_frontier(frontiers, Pose2D(0, 0, 0), hint_yaw_rad=0.0)

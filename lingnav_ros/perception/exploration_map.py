@@ -33,10 +33,11 @@ class ExplorationMapConfig:
     max_range_m: float = 4.0  # depth beyond this is too noisy to map
     target_columns: int = 80  # depth decimated to about this many columns
     min_frontier_cells: int = 4  # smaller frontier regions are noise
+    frontier_clearance_m: float = 0.45  # frontier cells this close to an obstacle are not goals
     searched_radius_m: float = 1.5  # a scan here has looked at this much around it
 
     def __post_init__(self) -> None:
-        for name in ("size_m", "resolution_m", "max_range_m", "searched_radius_m"):
+        for name in ("size_m", "resolution_m", "max_range_m", "searched_radius_m", "frontier_clearance_m"):
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0.0):
                 raise ValueError(f"exploration map {name} must be finite and > 0, got {v}")
@@ -60,6 +61,7 @@ class ExplorationMap:
         self.origin = -0.5 * self.n * self.res  # odom x/y of the grid's lower-left corner
         self.cells = np.zeros((self.n, self.n), dtype=np.uint8)
         self.searched = np.zeros((self.n, self.n), dtype=bool)
+        self._clear_cells = max(1, int(math.ceil(self.config.frontier_clearance_m / self.res)))
 
     def clear(self) -> None:
         self.cells[:] = UNKNOWN
@@ -134,7 +136,8 @@ class ExplorationMap:
         i0, j0 = max(0, rows[0] - 3), max(0, cols[0] - 3)
         cells = self.cells[i0:rows[-1] + 4, j0:cols[-1] + 4]
         edge = (cells == FREE) & ndimage.binary_dilation(cells == UNKNOWN, border_value=1)
-        edge &= ~ndimage.binary_dilation(cells == OBSTACLE, iterations=2)
+        # a frontier is a place to drive to: keep it clear of obstacles by more than the robot
+        edge &= ~ndimage.binary_dilation(cells == OBSTACLE, iterations=self._clear_cells)
         edge &= ~self.searched[i0:rows[-1] + 4, j0:cols[-1] + 4]
         labels, count = ndimage.label(edge, structure=np.ones((3, 3), dtype=bool))
         out = []
