@@ -1,5 +1,5 @@
 """The navigator remembers what S2 grounded and forgets it on `lingnav/clear_objects`
-(std_srvs/Trigger), over a real service on a real node."""
+(std_srvs/Trigger), over a real service on a real node; its status names the step under way."""
 from std_srvs.srv import Trigger
 
 from lingnav_core.colors import PALETTE
@@ -19,6 +19,8 @@ def test_grounded_objects_are_remembered_and_the_service_clears_them(servers):
         assert wait_for(lambda: nav.latest_frame is not None, 15.0)
         op.say("go to the red box")
         assert wait_for(lambda: nav.mission.objects.find("red box") is not None, 20.0)
+        assert wait_for(lambda: op.statuses and op.statuses[-1].step_text == "go to the red box", 5.0)
+        assert (op.statuses[-1].step_index, op.statuses[-1].step_count) == (0, 1)
         remembered = nav.mission.objects.find("red box")
         assert 1.5 < remembered.xy[0] < 2.3 and abs(remembered.xy[1]) < 0.3, remembered.xy
         op.say("stop")  # nothing else to ground while the memory is cleared
