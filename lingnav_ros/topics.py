@@ -47,6 +47,10 @@ TARGET_MARKER = "lingnav/target_marker"
 DEBUG_IMAGE = "lingnav/debug_image"
 LOCAL_MAP = "lingnav/local_map"
 DIAGNOSTICS = "/diagnostics"
+STATUS_MARKER = "lingnav/status_marker"  # the status as a text marker over the robot, for RViz
+
+# Services
+CHECK_MOUNT = "lingnav/check_mount"  # std_srvs/Trigger: fit the floor in depth, compare with the mount
 
 # Simulator ground truth (not used by the navigator)
 SIM_STATE = "sim/state"

@@ -117,6 +117,7 @@ class SyntheticRobot(Node):
         self.camera_paused = False
         self.mangle_odom = lambda msg: msg
         self.mangle_info = lambda msg: msg
+        self.mangle_depth = lambda msg: msg
         self.last_camera_pub: float | None = None  # monotonic time of the last camera publish
         self.last_odom_pub: float | None = None
         self.create_timer(0.02, self._step)
@@ -170,7 +171,7 @@ class SyntheticRobot(Node):
         info.k = [intr.fx, 0.0, intr.cx, 0.0, intr.fy, intr.cy, 0.0, 0.0, 1.0]
         self.info_pub.publish(self.mangle_info(info))
         self.rgb_pub.publish(img)
-        self.depth_pub.publish(dmsg)
+        self.depth_pub.publish(self.mangle_depth(dmsg))
         self.last_camera_pub = time.monotonic()
 
     def last_cmd_time(self) -> float:

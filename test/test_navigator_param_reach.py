@@ -12,7 +12,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,12 +50,21 @@ MUST_REACH: dict[str, tuple[str, ...]] = {
 }
 
 
+def _token_file(name: str) -> str:
+    """A token file whose token is its own path, so the path shows up in the client's header."""
+    path = Path(tempfile.mkdtemp(prefix="lingnav_reach_")) / name
+    path.write_text(f"{path}\n")
+    return str(path)
+
+
 def new_value(spec: P.ParamSpec) -> Any:
     """A valid value different from the default; s1_mode goes to the mode that starts without
-    weights."""
+    weights; a token file must exist."""
     d = spec.default
     if spec.name == "s1_mode":
         return "geometric"
+    if spec.name.endswith("_token_file"):
+        return _token_file(spec.name)
     if spec.choices:
         return next(c for c in spec.choices if c != d and c != BASE.get(spec.name))
     if spec.type_name == "bool":
@@ -117,7 +128,7 @@ def observe(nav: NavigatorNode) -> dict[str, Any]:
         "calls.s1_remote": nav.calls.s1_remote,
         # mode B cannot start here (no checkpoint): what its loader would be handed
         "navdp": factories.navdp_settings(nav.settings.planner),
-        "status": nav.reporter.s, "action": nav.companion.s,
+        "status": nav.reporter.s, "action": nav.companion.s, "mount_check": nav.mount_check.s,
         "action.server": _action_servers(nav.action_node),
         "sync": (sync.queue_size, getattr(sync, "slop_s", None) or sync.slop.nanoseconds * 1e-9),
         "subscriptions": sorted((s.topic, s.msg_type.__name__, _qos(s.qos_profile)) for s in nav.subscriptions),

@@ -34,6 +34,7 @@ from lingnav_ros.mission.episode import (  # noqa: F401 (re-exported: the node a
     S1Request,
     S2Request,
 )
+from lingnav_ros.mission.hold_reason import hold_reason
 from lingnav_ros.mission.moves import REVERSE_SYMBOL, MoveStep, PrimitiveFactory, steps_from_arrows, steps_from_tasks
 from lingnav_ros.mission.recovery import ProgressMonitor
 from lingnav_ros.mission.states import MOTION_STATES, TERMINAL_STATES, MissionState, Reason
@@ -365,6 +366,11 @@ class Mission(ApproachMixin):
     @property
     def active(self) -> bool:
         return self.state not in TERMINAL_STATES
+
+    def hold_reason(self, now_s: float) -> str:
+        """Why the mission holds the robot still now (empty while it moves or is idle)."""
+        with self._lock:
+            return hold_reason(self.state, self._ep, self.config, now_s)
 
     def status(self, now_s: float) -> MissionStatus:
         with self._lock:

@@ -33,7 +33,7 @@ from lingnav_ros.nodes.lifecycle import (
     spin_until_shutdown,
     start_node,
 )
-from lingnav_ros.nodes.navigator import factories, settings, wiring
+from lingnav_ros.nodes.navigator import factories, mount_check, settings, wiring
 from lingnav_ros.nodes.navigator.action import NavigateCompanion
 from lingnav_ros.nodes.navigator.control import ControlLoop
 from lingnav_ros.nodes.navigator.obstacle_memory import MapMemory
@@ -98,8 +98,10 @@ class NavigatorNode(Node):
         self.calls = ServerCalls(st, time, log, self.mission, self.s2, self.planner, s.planner.remote,
                                  s2_health_client, s1_health_client, self.memory, self.views)
         self.sync = wiring.subscribe(self, s.wiring, self.sensors, self.control)
+        self.mount_check = mount_check.attach(self, mount_check.MountCheckSettings.from_params(self.p), st,
+                                              self.mounts)
         self.reporter = StatusReporter(s.status, NODE_NAME, st, time, self.mission, self.sync.backend, self.mounts,
-                                       self.pubs.status, self.pubs.diagnostics)
+                                       self.pubs.status, self.pubs.diagnostics, self.mount_check)
         self.lanes = wiring.start_timers(self, s.wiring, self.control, self.calls, self.reporter, self.memory)
         self.companion = NavigateCompanion(s.action, self.get_name(), self.get_namespace(), self.context, time,
                                            self.mission, self.gate, self.reporter.status_msg)

@@ -95,6 +95,8 @@ class ControlLoop:
             if out.active and waiting:
                 cmd = Command(0.0, 0.0)  # a server is away: hold until it answers
                 st.hold_reason = waiting
+            elif out.active and out.source == "hold" and not st.hold_reason:
+                st.hold_reason = mission.hold_reason(now)  # a stop always says why
             if out.active and out.source == "tracker" and out.plan_stamp_s is not None \
                     and out.plan_stamp_s == st.pending_plan_stamp:
                 # first command computed from the plan of this image

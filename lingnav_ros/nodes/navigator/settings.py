@@ -76,6 +76,7 @@ class S2ClientSettings:
     connect_timeout_s: float
     read_timeout_s: float
     retries: int
+    token_file: str = ""  # wins over `token`; both empty: $LINGNAV_S2_TOKEN
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class PlannerSettings:
     runtime: str
     stop_threshold: float
     robot_radius_m: float
+    token_file: str = ""  # mode A; empty: $LINGNAV_S1_TOKEN
 
     @property
     def remote(self) -> bool:
@@ -224,9 +226,9 @@ def from_params(p: NavigatorParams) -> NavigatorSettings:
         odom_buffer_s=p.odom_buffer_s,
         server_outage_timeout_s=p.server_outage_timeout_s,
         s2=S2ClientSettings(p.s2_host, p.s2_port, p.s2_token, p.s2_connect_timeout_s, p.s2_timeout_s,
-                            p.s2_retries),
+                            p.s2_retries, p.s2_token_file),
         planner=PlannerSettings(p.s1_mode, p.s1_host, p.s1_port, p.s1_timeout_s, p.s1_checkpoint, p.s1_device,
-                                p.s1_half, p.s1_runtime, p.s1_stop_threshold, p.robot_radius_m),
+                                p.s1_half, p.s1_runtime, p.s1_stop_threshold, p.robot_radius_m, p.s1_token_file),
         status=StatusSettings(control_period_s, p.odom_frame, f"{p.s2_host}:{p.s2_port}", p.s1_mode),
         action=ActionSettings(p.navigate_action, 1.0 / p.status_rate_hz),
         wiring=wiring_settings(p),
