@@ -6,6 +6,7 @@ import ipaddress
 import logging
 import sys
 
+from lingnav_core import cli
 from lingnav_core.endpoints import S1_DEFAULT_HOST, S1_DEFAULT_PORT
 from lingnav_core.s1_plan import DEFAULT_STOP_THRESHOLD
 from s1_server.options import add_server_arguments, settings_from_args
@@ -14,20 +15,22 @@ log = logging.getLogger("s1_server")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lingnav-s1-server", description=__doc__)
-    p.add_argument("--backend", choices=("navdp", "geometric"), default="navdp")
+    p = cli.parser("lingnav-s1-server", __doc__)
+    p.add_argument("--backend", choices=("navdp", "geometric"), default="navdp",
+                   help="navdp: the NavDP network (--checkpoint); geometric: depth arcs, no weights")
     p.add_argument("--checkpoint", default="",
                    help="navdp-weights.ckpt or navdp-cross-modal.ckpt (or, with --runtime onnxruntime, "
                         "a lingnav-s1-export directory)")
     p.add_argument("--runtime", choices=("torch", "onnxruntime"), default="torch",
                    help="torch, or onnxruntime on graphs exported by lingnav-s1-export (a .ckpt is exported "
                         "at start-up)")
-    p.add_argument("--host", default=S1_DEFAULT_HOST)
-    p.add_argument("--port", type=int, default=S1_DEFAULT_PORT)
+    p.add_argument("--host", default=S1_DEFAULT_HOST, help="address to listen on (0.0.0.0: every interface)")
+    p.add_argument("--port", type=int, default=S1_DEFAULT_PORT, help="TCP port to listen on")
     p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
     p.add_argument("--half", action="store_true", help="fp16 weights and inputs (CUDA)")
-    p.add_argument("--stop_threshold", type=float, default=DEFAULT_STOP_THRESHOLD)
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--stop_threshold", type=float, default=DEFAULT_STOP_THRESHOLD,
+                   help="critic value below which a plan means no safe path, until a client's reset sets its own")
+    p.add_argument("--seed", type=int, default=None, help="seed of the sampler's noise (None: random)")
     add_server_arguments(p)
     return p
 

@@ -26,6 +26,7 @@ from lingnav_core.camera import Intrinsics
 from lingnav_ros import navigator_params as np_params
 from lingnav_ros.control.types import Command
 from lingnav_ros.mission.target import goal_for_frame
+from lingnav_ros.nodes import node_cli
 from lingnav_ros.nodes.lifecycle import (
     close_node,
     ignore_further_interrupts,
@@ -172,6 +173,9 @@ class NavigatorNode(Node):
 
 def main(args=None) -> int:
     """Exit 0 on Ctrl-C or an external shutdown; 1 with one clear line when the start fails."""
+    if node_cli.info_requested("lingnav-navigator", __doc__, args, "docs/parameters.md, or `ros2 param describe "
+                               "/lingnav_navigator NAME` on a running robot"):
+        return 0
     node, exit_code = start_node(NavigatorNode, args, (factories.StartError, np_params.ParamError),
                                  f"{NODE_NAME}: cannot start", 1)
     if node is None:

@@ -26,6 +26,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 
 from lingnav_ros import topics
+from lingnav_ros.nodes import node_cli
 from lingnav_ros.nodes.lifecycle import close_node, ignore_further_interrupts, spin_until_shutdown, start_node
 from lingnav_ros.paths import config_file
 from lingnav_ros.sim.camera_model import make_camera_model
@@ -190,6 +191,10 @@ def _optical_quaternion(pitch_rad: float) -> tuple[float, float, float, float]:
 
 
 def main(args=None) -> int:
+    if node_cli.info_requested("lingnav-sim", __doc__, args, "world, image_width, image_height, hfov_rad, "
+                               "camera_height_m, camera_pitch_rad, camera_model, camera_profile, ... "
+                               "(docs/simulation.md; `ros2 param describe /lingnav_sim NAME`)"):
+        return 0
     executor: list[SingleThreadedExecutor] = []
 
     def make_sim() -> SimNode:

@@ -10,7 +10,6 @@ top-down map PNG per scenario, bags with --record); `--json PATH` also writes th
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import math
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from lingnav_core import cli
 from lingnav_ros.sim.world import load
 from lingnav_ros.tools.harness import (
     Processes,
@@ -79,12 +79,12 @@ def _mean(values) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="lingnav-eval", description=__doc__.splitlines()[0])
-    p.add_argument("scenario_dir", type=Path)
-    p.add_argument("--repeat", type=int, default=1)
+    p = cli.parser("lingnav-eval", __doc__.splitlines()[0])
+    p.add_argument("scenario_dir", type=Path, help="folder of scenario YAML files (e.g. scenarios)")
+    p.add_argument("--repeat", type=int, default=1, help="runs per scenario")
     p.add_argument("--only", nargs="*", default=None, help="scenario names (file stems) to run")
-    p.add_argument("--out", type=Path, default=Path("runs/eval"))
-    p.add_argument("--real_time_factor", type=float, default=1.0)
+    p.add_argument("--out", type=Path, default=Path("runs/eval"), help="folder for logs, maps and results")
+    p.add_argument("--real_time_factor", type=float, default=1.0, help="simulated seconds per wall second")
     p.add_argument("--record", action="store_true", help="write a rosbag2 per run")
     p.add_argument("--json", type=Path, default=None, help="also write the results JSON to this path")
     args = p.parse_args(argv)

@@ -7,7 +7,6 @@ the only ones on the graph. Robot bags recorded with `ros2 bag record` work the 
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from rosgraph_msgs.msg import Clock
 
+from lingnav_core import cli
 from lingnav_ros import topics
 from lingnav_ros.stamps import NS_PER_S, seconds_to_ns, time_msg_from_ns
 from lingnav_ros.tools.bag import message_class, read_messages
@@ -77,12 +77,12 @@ class Replayer(Node):
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="lingnav-replay", description=__doc__.splitlines()[0])
-    p.add_argument("bag", type=Path)
-    p.add_argument("--rate", type=float, default=1.0)
-    p.add_argument("--topics", nargs="*", default=None)
+    p = cli.parser("lingnav-replay", __doc__.splitlines()[0])
+    p.add_argument("bag", type=Path, help="rosbag2 folder (sqlite3 or MCAP)")
+    p.add_argument("--rate", type=float, default=1.0, help="playback speed (1 = as recorded)")
+    p.add_argument("--topics", nargs="*", default=None, help="only these topics (None: the sensor topics)")
     p.add_argument("--all", action="store_true", help="also replay navigator outputs recorded in the bag")
-    p.add_argument("--loop", action="store_true")
+    p.add_argument("--loop", action="store_true", help="start again at the end")
     args = p.parse_args(argv)
     rclpy.init()
     try:
