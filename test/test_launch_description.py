@@ -223,10 +223,13 @@ def test_remap_parsing():
 
 def test_rviz_config_shows_the_navigator_outputs():
     rviz = yaml.safe_load((ROOT / "config" / "lingnav.rviz").read_text())
-    shown = {d["Topic"]["Value"] for d in rviz["Visualization Manager"]["Displays"] if "Topic" in d}
-    for topic in (topics.PLAN_PATH, topics.CANDIDATE_MARKERS, topics.TARGET_MARKER, topics.DEBUG_IMAGE,
-                  topics.ODOM, topics.RGB):
-        assert topic in shown
+    shown = {d["Topic"]["Value"]: d["Class"].split("/")[-1] for d in rviz["Visualization Manager"]["Displays"]
+             if "Topic" in d}
+    expected = {topics.PLAN_PATH: "Path", topics.CANDIDATE_MARKERS: "MarkerArray", topics.TARGET_MARKER: "Marker",
+                topics.DEBUG_IMAGE: "Image", topics.ODOM: "Odometry", topics.RGB: "Image",
+                topics.LOCAL_MAP: "Map", topics.STATUS_MARKER: "Marker"}
+    for topic, display in expected.items():
+        assert shown.get(topic) == display, (topic, shown.get(topic))
     assert rviz["Visualization Manager"]["Global Options"]["Fixed Frame"] == topics.ODOM_FRAME
 
 

@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from lingnav_msgs.msg import NavStatus
+from visualization_msgs.msg import Marker
 
 from lingnav_ros import status_reasons as R
+from lingnav_ros import topics
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.mission import hold_reason as hold
 from lingnav_ros.mission.states import Reason
@@ -133,6 +135,8 @@ def test_all_nan_depth_stops_the_robot_with_a_listed_reason_and_a_dropout_reads_
     params = mode_a_params(servers, s2_requery_period_s=0.5)
     with navigator_graph(Scene(boxes=[RED]), Pose2D(-0.5, 0.0, 0.4), params, depth_encoding="32FC1") \
             as (nav, robot, op):
+        markers = []
+        op.create_subscription(Marker, topics.STATUS_MARKER, markers.append, 5)
         assert wait_for(lambda: op.statuses, 15.0)
         op.say("go to the red box")
         assert wait_for(lambda: robot.cmds and robot.cmds[-1][1] > 0.05, 30.0), op.statuses[-1].reason
@@ -144,6 +148,9 @@ def test_all_nan_depth_stops_the_robot_with_a_listed_reason_and_a_dropout_reads_
         assert stopped, [s.state_name for s in op.statuses[n:]]
         for status in stopped:
             assert status.reason and kind_of(status.reason) is not None, status.reason
+        # RViz's status text says the same, over the robot in the odometry frame
+        assert wait_for(lambda: markers and "APPROACHING" in markers[-1].text, 5.0)
+        assert markers[-1].header.frame_id == "odom" and markers[-1].type == Marker.TEXT_VIEW_FACING
 
         robot.mangle_depth = lambda msg: msg  # depth back: the robot drives on
         assert wait_for(lambda: robot.cmds[-1][1] > 0.05, 30.0), op.statuses[-1].reason

@@ -34,7 +34,7 @@ from lingnav_ros.nodes.lifecycle import (
     spin_until_shutdown,
     start_node,
 )
-from lingnav_ros.nodes.navigator import factories, mount_check, settings, wiring
+from lingnav_ros.nodes.navigator import factories, mount_check, settings, status_marker, wiring
 from lingnav_ros.nodes.navigator.action import NavigateCompanion
 from lingnav_ros.nodes.navigator.control import ControlLoop
 from lingnav_ros.nodes.navigator.obstacle_memory import MapMemory
@@ -103,6 +103,8 @@ class NavigatorNode(Node):
                                               self.mounts)
         self.reporter = StatusReporter(s.status, NODE_NAME, st, time, self.mission, self.sync.backend, self.mounts,
                                        self.pubs.status, self.pubs.diagnostics, self.mount_check)
+        self.status_marker = status_marker.attach(self, self.reporter, self.odom, s.map.odom_frame,
+                                                  s.wiring.status_period_s)
         self.lanes = wiring.start_timers(self, s.wiring, self.control, self.calls, self.reporter, self.memory)
         self.companion = NavigateCompanion(s.action, self.get_name(), self.get_namespace(), self.context, time,
                                            self.mission, self.gate, self.reporter.status_msg)
