@@ -77,7 +77,7 @@ REASONS: tuple[ReasonKind, ...] = (
     ReasonKind("no depth", "watchdog", _hz("/camera/depth/image_raw"),
                "no usable RGB-D pair for depth_timeout_s (look-ahead included): camera dropout, a QoS "
                "mismatch (reliability), or RGB and depth stamps further apart than sync_slop_s"),
-    ReasonKind("tracked plan", "watchdog", f"{STATUS_ECHO} (plan_age_s), {DIAGNOSTICS}",
+    ReasonKind("tracked plan", "watchdog", "ros2 topic echo /lingnav/status --field plan_age_s",
                "the plan being followed is older than max_plan_age_s: S1 is slow or stopped answering"),
     # collision monitor (after the limiter)
     ReasonKind("no valid predicted path to check", "collision monitor", DIAGNOSTICS,
