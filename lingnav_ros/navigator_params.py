@@ -36,7 +36,7 @@ def _p(default: Any, description: str, choices: tuple[str, ...] | None = None) -
 
 @dataclass(frozen=True)
 class NavigatorParams:
-    """Typed parameters; the field type is the ROS parameter type."""
+    """Typed parameters; each attribute's type is the ROS parameter type."""
 
     # --- S1 / S2 services -------------------------------------------------------------------
     s1_mode: str = _p("A", "S1 placement: A = remote HTTP (s1_host:s1_port), B = local NavDP "

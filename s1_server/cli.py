@@ -1,4 +1,4 @@
-"""lingnav-s1-server: NavDP (or the geometric planner) behind the field's HTTP API."""
+"""lingnav-s1-server: NavDP (or the geometric planner) behind the NavDP HTTP API existing robot clients use."""
 from __future__ import annotations
 
 import argparse

@@ -1,7 +1,7 @@
-"""Wire format of the field's S1 API: JPEG colour and uint16 PNG depth (metres x 10000), B frames
+"""Wire format of the official S1 (NavDP) API: JPEG colour and uint16 PNG depth (metres x 10000), B frames
 stacked vertically. Shared by the server and the client so both sides agree byte for byte.
 
-Colour: the field's clients call `cv2.imencode` on whatever array they hold, and the official
+Colour: existing robot clients call `cv2.imencode` on whatever array they hold, and the official
 server hands its agent exactly the array the client encoded. NavDP's own clients hold RGB arrays,
 so with `client_color="rgb"` (the default) the planner gets the decoded array as it is and sees
 RGB, as the model was trained. The LingNav Jetson client encodes BGR camera arrays; those bytes

@@ -1,7 +1,7 @@
 """S1 over HTTP with the same Planner interface as the local models (mode A).
 
 Every call is bounded by connect/read timeouts; any failure is an S1Unavailable the navigator
-turns into a stop, instead of the field's "log a warning and keep executing the old plan".
+turns into a stop, instead of the deployed pipeline's "log a warning and keep executing the old plan".
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""lingnav-s2-server: the S2 grounding service (field-compatible flags and log lines)."""
+"""lingnav-s2-server: the S2 grounding service (the deployed server's flags and log lines)."""
 from __future__ import annotations
 
 import argparse
@@ -28,9 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dtype", default="auto", choices=("auto", "float32", "float16", "bfloat16"),
                    help="model weights dtype (auto: the checkpoint's)")
     p.add_argument("--attn", default="auto", help="auto | flash_attention_2 | sdpa | eager (falls back in that order)")
-    p.add_argument("--image_width", type=int, default=640, help="accepted for field compatibility; "
-                   "points are always returned in the received image's real size")
-    p.add_argument("--image_height", type=int, default=480, help="accepted for field compatibility")
+    p.add_argument("--image_width", type=int, default=640,
+                   help="accepted for compatibility with existing start scripts; points are always returned "
+                        "in the received image's real size")
+    p.add_argument("--image_height", type=int, default=480,
+                   help="accepted for compatibility with existing start scripts")
     p.add_argument("--resize_w", type=int, default=640, help="model input width (multiple of 32)")
     p.add_argument("--resize_h", type=int, default=480, help="model input height (multiple of 32)")
     p.add_argument("--max_new_tokens", type=int, default=128, help="longest model answer, in tokens")

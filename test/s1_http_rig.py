@@ -1,5 +1,5 @@
 """Helpers for the S1 HTTP tests: a real uvicorn server on a loopback port, requests built the way
-the field's clients build them, and a recording planner that keeps what the server handed it.
+existing robot clients build them, and a recording planner that keeps what the server handed it.
 
 The recording planner stands in for the model only; everything between the socket and
 `plan()` (multipart, header checks, decoding, colour convention, goal building, queue) is the
@@ -114,7 +114,7 @@ def navdp_app(ckpt: str, cross_modal: bool) -> FastAPI:
                       supports_image_goal=first.supports_image_goal)
 
 
-# ---- requests exactly as the field's clients make them -------------------------------------------
+# ---- requests exactly as existing robot clients make them -------------------------------------------
 def cv2_jpeg(array: np.ndarray, quality: int = 95) -> bytes:
     """What NavDP's clients and the LingNav Jetson client send: cv2.imencode of the array they hold."""
     ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(array), [cv2.IMWRITE_JPEG_QUALITY, quality])
@@ -130,7 +130,7 @@ def pil_jpeg(rgb: np.ndarray, quality: int = 95) -> bytes:
 
 
 def depth_png(depth_m: np.ndarray) -> bytes:
-    """The field's depth: uint16 PNG of metres x 10000."""
+    """The deployed clients' depth: uint16 PNG of metres x 10000."""
     ok, buf = cv2.imencode(".png", np.clip(depth_m * 10000.0, 0, 65535).astype(np.uint16))
     assert ok
     return buf.tobytes()

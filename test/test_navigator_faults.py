@@ -1,4 +1,4 @@
-"""Bad input at the door and sensor faults (issue 13 items 7-9): real rclpy graph, real S2/S1
+"""Bad input at the door and sensor faults: real rclpy graph, real S2/S1
 HTTP servers on 127.0.0.1, a synthetic robot whose sensors stop or lie on demand."""
 import math
 from types import SimpleNamespace

@@ -107,7 +107,7 @@ class TrailMemory:
 
 
 class LocalMapMemory(TrailMemory):
-    """Visits in the shared local map (issue 19's one grid), trail and dead ends kept here.
+    """Visits in the shared local map (one grid with the obstacle memory), trail and dead ends kept here.
 
     Stamps come from the mission's clock (`set_time`). The camera callback updates the map while
     the mission reads it from the control tick and the S1 lane, so every map access here holds

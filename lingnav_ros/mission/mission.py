@@ -48,7 +48,7 @@ class Mission(ApproachMixin):
     def __init__(self, config: MissionConfig, tracker, primitives: PrimitiveFactory, local_map=None,
                  local_map_lock=None) -> None:
         """`local_map`: the navigator's perception.local_map.LocalMap (with the lock its depth
-        updates hold), so that dead-end memory and obstacle memory are one grid (issue 19);
+        updates hold), so that dead-end memory and obstacle memory are one grid;
         without it the mission keeps visits itself."""
         self.config = config
         self.local_map = local_map
