@@ -29,10 +29,10 @@ class FloorFitConfig:
     min_range_m: float = 0.2
     max_range_m: float = 4.0
     inlier_tolerance_m: float = 0.02
-    iterations: int = 150
+    iterations: int = 100
     max_tilt_rad: float = math.radians(25.0)  # a floor normal this far from the configured up at most
     min_inlier_fraction: float = 0.15  # of the lower-half points
-    max_points: int = 6000
+    max_points: int = 2500
     seed: int = 7
 
 
