@@ -112,8 +112,8 @@ def argument_specs() -> tuple[ArgumentSpec, ...]:
                      "robot base frame (base_link, base_footprint); " + _from_yaml("base_frame")),
         ArgumentSpec("params_file", "str", "",
                      "your navigator parameter YAML (/**/lingnav_navigator: ros__parameters: ...), "
-                     "applied after config/mode_*.yaml and the camera profile, before the arguments "
-                     "above; unset: none"),
+                     "applied after config/mode_*.yaml and the camera profile (launch arguments you "
+                     "give still win); unset: none"),
         ArgumentSpec("use_sim_time", "bool", "",
                      "navigator follows /clock (true/false); unset: true with sim:=true, else false"),
         ArgumentSpec("sim", "bool", "false",
