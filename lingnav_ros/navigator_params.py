@@ -43,6 +43,8 @@ class NavigatorParams:
     s2_host: str = _p(endpoints.S2_DEFAULT_HOST, "S2 (VLM grounding) server host")
     s2_port: int = _p(endpoints.S2_DEFAULT_PORT, "S2 server port")
     s2_token: str = _p("", "Bearer token for the S2 server, empty for none")
+    recorded_answers_bag: str = _p("", "Offline replay: answer S2 and S1 from this rosbag2's recorded "
+                                   "S2 results and S1 answers instead of calling servers; empty = servers")
     s2_connect_timeout_s: float = _p(1.0, "S2 HTTP connect timeout")
     s2_timeout_s: float = _p(15.0, "S2 HTTP read timeout (a VLM answer can take seconds)")
     s2_retries: int = _p(1, "S2 retries before the server counts as unreachable")

@@ -28,7 +28,8 @@ from lingnav_ros.nodes.navigator_node import NavigatorNode
 from lingnav_ros.perception.sync import optional_module
 
 # Observed elsewhere or not at all, each with the reason; keep this short.
-NOT_OBSERVABLE: dict[str, str] = {}
+NOT_OBSERVABLE: dict[str, str] = {
+    "recorded_answers_bag": "needs a recorded bag: test_offline_replay starts a navigator with one"}
 if optional_module("tf2_ros") is None:
     NOT_OBSERVABLE["use_tf"] = "tf2_ros is not installed here: use_tf only decides whether a TF listener exists"
 

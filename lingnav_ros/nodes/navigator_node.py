@@ -36,6 +36,7 @@ from lingnav_ros.nodes.lifecycle import (
 from lingnav_ros.nodes.navigator import factories, settings, wiring
 from lingnav_ros.nodes.navigator.action import NavigateCompanion
 from lingnav_ros.nodes.navigator.control import ControlLoop
+from lingnav_ros.nodes.navigator.diagnosis_feed import DiagnosisFeed
 from lingnav_ros.nodes.navigator.obstacle_memory import MapMemory
 from lingnav_ros.nodes.navigator.sensors import SensorIntake
 from lingnav_ros.nodes.navigator.server_calls import ServerCalls
@@ -88,15 +89,20 @@ class NavigatorNode(Node):
         # start with the reason: a navigator that can never plan must not look alive.
         self.planner = factories.make_planner(s.planner, self.mounts.fallback)
         s1_health_client = factories.make_s1_health_client(s.planner)
+        if self.p.recorded_answers_bag:  # offline replay: the bag answers, no server is called
+            self.s2, self.planner = factories.make_recorded_clients(self.p.recorded_answers_bag)
+            s2_health_client, s1_health_client = self.s2, self.planner
 
         # --- parts, each with what it uses, then the ROS surface that calls them ---
         st = self.state
-        self.sensors = SensorIntake(s.sensors, st, time, log, self.odom, self.mounts, self.memory, self.mission)
+        self.feed = DiagnosisFeed.create(self, s.map.odom_frame)
+        self.sensors = SensorIntake(s.sensors, st, time, log, self.odom, self.mounts, self.memory, self.mission,
+                                    self.feed.stages)
         self.control = ControlLoop(s.control, st, time, log, self.mission, self.odom, self.watchdog, s.limits,
-                                   self.collision, self.memory, self.gate, self.pubs.cmd_vel)
+                                   self.collision, self.memory, self.gate, self.pubs.cmd_vel, self.feed)
         self.views = PlanViews(s.map.odom_frame, self.mission, self.pubs.views)
         self.calls = ServerCalls(st, time, log, self.mission, self.s2, self.planner, s.planner.remote,
-                                 s2_health_client, s1_health_client, self.memory, self.views)
+                                 s2_health_client, s1_health_client, self.memory, self.views, self.feed)
         self.sync = wiring.subscribe(self, s.wiring, self.sensors, self.control)
         self.reporter = StatusReporter(s.status, NODE_NAME, st, time, self.mission, self.sync.backend, self.mounts,
                                        self.pubs.status, self.pubs.diagnostics)

@@ -15,6 +15,7 @@ import requests
 from lingnav_core.s1_plan import S1Error, S1Unavailable
 from lingnav_ros.mission.mission import Mission
 from lingnav_ros.mission.states import MissionState
+from lingnav_ros.nodes.navigator.diagnosis_feed import DiagnosisFeed
 from lingnav_ros.nodes.navigator.obstacle_memory import MapMemory
 from lingnav_ros.nodes.navigator.server_outage import ServerOutage
 from lingnav_ros.nodes.navigator.state import NavigatorState, NodeTime
@@ -23,7 +24,8 @@ from lingnav_ros.nodes.navigator.views import PlanViews
 
 class ServerCalls:
     def __init__(self, state: NavigatorState, time: NodeTime, logger, mission: Mission, s2, planner,
-                 s1_remote: bool, s2_health_client, s1_health_client, memory: MapMemory, views: PlanViews) -> None:
+                 s1_remote: bool, s2_health_client, s1_health_client, memory: MapMemory, views: PlanViews,
+                 feed: DiagnosisFeed) -> None:
         """`s1_remote`: the planner is a server that can be away (mode A), not an in-process one;
         `s1_health_client` is None when there is no server to probe."""
         self.state = state
@@ -37,6 +39,7 @@ class ServerCalls:
         self.s1_health_client = s1_health_client
         self.memory = memory
         self.views = views
+        self.feed = feed  # each S1 answer as given, and its stage times
         self.s1_last_stamp: float | None = None
         self.s1_episode = -1
         self.s2_pending = None  # the S2 request kept across an outage
@@ -118,6 +121,7 @@ class ServerCalls:
         if req is None:
             return
         self.s1_last_stamp = frame.stamp_s
+        self.feed.stages.plan_started(frame.stamp_s, time_.now_s())
         t0 = time.perf_counter()
         try:
             plan = self.planner.plan(frame.rgb, frame.depth_m, frame.intrinsics, req.goal, frame.mount)
@@ -142,14 +146,18 @@ class ServerCalls:
             self.log.error(f"S1 failed: {st.s1_error}")
             return
         self._answered(outage)
-        st.stats.s1_wall_s.append(time.perf_counter() - t0)
+        t_answer = time.perf_counter()
+        st.stats.s1_wall_s.append(t_answer - t0)
         st.s1_error = ""
+        self.feed.s1_answer(plan, req.goal, frame.stamp_s, frame.frame_id, t_answer - t0)
         target = mission.target
+        chosen_before = plan.chosen_index
         plan = self.memory.veto(plan, frame.pose, target.xy if target is not None else None, time_.now_s())
+        self.feed.stages.plan_ready(frame.stamp_s, t_answer - t0, time.perf_counter() - t_answer, time_.now_s())
         mission.on_s1_plan(req, plan, frame, time_.now_s())
         if not plan.no_safe_path:
             st.pending_plan_stamp = frame.stamp_s
-        self.views.publish_plan_views(frame, req.goal)
+        self.views.publish_plan_views(frame, req.goal, chosen_before, self.memory.last_veto, t_answer - t0)
 
     # ------------------------------------------------------------------ health
     def health_tick(self) -> None:
