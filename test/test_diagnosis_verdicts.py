@@ -94,11 +94,18 @@ def test_a_tracker_that_leaves_its_plan_is_named():
     path = np.array([[x, 0.0, 0.0] for x in np.linspace(0.0, 2.0, 24)])
     plans = [VetoedPlan(t, t, 0, 0, "", False, path) for t in np.arange(0.0, 10.0, 0.5)]
     odom = [(t, 0.1 * t, 0.08 * t, 0.0) for t in np.arange(0.0, 10.0, 0.1)]  # drifting sideways
-    diag = diagnose(_log(plans=plans, odom=odom), Thresholds(tracking_error_m=0.3, tracking_error_s=1.0))
+    th = Thresholds(tracking_error_m=0.3, tracking_error_s=1.0)
+    diag = diagnose(_log(plans=plans, odom=odom), th)
     assert diag.first is not None and diag.first.subsystem == TRACKER
     assert 3.5 <= diag.first.t_s <= 4.5  # 0.08 t > 0.3 from t = 3.75 s
     good = [(t, 0.1 * t, 0.01, 0.0) for t in np.arange(0.0, 10.0, 0.1)]
-    assert diagnose(_log(plans=plans, odom=good)).verdict == "no fault found"
+    assert diagnose(_log(plans=plans, odom=good), th).verdict == "no fault found"
+    # on the path but facing 0.8 rad away from it: diverging unless it turns back toward the plan
+    facing_away = [(t, 0.1 * t, 0.0, 0.8) for t in np.arange(0.0, 10.0, 0.1)]
+    not_turning = [(t, 0.2, 0.0) for t in np.arange(0.0, 10.0, 0.05)]
+    turning_back = [(t, 0.0, -0.4) for t in np.arange(0.0, 10.0, 0.05)]
+    assert diagnose(_log(plans=plans, odom=facing_away, cmds=not_turning), th).first.subsystem == TRACKER
+    assert diagnose(_log(plans=plans, odom=facing_away, cmds=turning_back), th).verdict == "no fault found"
 
 
 def test_a_stale_sensor_while_the_mission_runs():

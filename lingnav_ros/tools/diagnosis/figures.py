@@ -89,13 +89,17 @@ def s1_plans(log: RunLog, path: Path, max_plans: int = 6) -> Path:
 
 
 def tracking(log: RunLog, diag: Diagnosis, limit_m: float, path: Path) -> Path:
-    fig = _figure(10, 2.8)
+    fig = _figure(10, 3.2)
     ax = fig.subplots()
+    ax2 = ax.twinx()
     if diag.tracking:
-        e = np.array(diag.tracking)
-        ax.plot(e[:, 0] - log.start_s, e[:, 1], ".", ms=2)
+        t = np.array([s.t_s for s in diag.tracking]) - log.start_s
+        ax.plot(t, [s.off_path_m for s in diag.tracking], ".", ms=2, color="tab:blue")
+        ax2.plot(t, [s.bearing_rad for s in diag.tracking], ".", ms=2, color="tab:orange")
+        ax2.plot(t, [s.w_radps for s in diag.tracking], "-", lw=0.6, color="tab:green")
     ax.axhline(limit_m, color="tab:red", ls="--", lw=1)
-    ax.set_ylabel("off the plan (m)")
+    ax.set_ylabel("off the plan (m, blue)")
+    ax2.set_ylabel("bearing to plan (rad, orange), w (green)", fontsize=8)
     ax.set_xlabel("time (s)")
     fig.savefig(path)
     return path

@@ -108,9 +108,12 @@ def write_report(log: RunLog, diag: Diagnosis, out: Path, th: Thresholds, extra:
     lines.append("")
     lines += _s2_section(log, diag, out) + _s1_section(log, out)
     png = figures.tracking(log, diag, th.tracking_error_m, out / "tracking.png")
-    errs = [e for _, e in diag.tracking]
+    errs = [s.off_path_m for s in diag.tracking]
+    bearings = [abs(s.bearing_rad) for s in diag.tracking]
     lines += ["## Tracking", "", f"Distance from the robot to the plan it tracked: p50 {_pct(errs, 50)} m, "
-              f"max {_pct(errs, 100)} m (limit {th.tracking_error_m} m for {th.tracking_error_s} s).", "",
+              f"max {_pct(errs, 100)} m; bearing to the plan {th.lookahead_m} m ahead: p50 {_pct(bearings, 50)} rad, "
+              f"max {_pct(bearings, 100)} rad. Diverged: over {th.tracking_error_m} m off, or over "
+              f"{th.heading_error_rad} rad away without turning back, for {th.tracking_error_s} s.", "",
               f"![tracking]({png.name})", ""]
     lines += _safety_section(log) + _sensor_section(log, out) + _latency_section(log, out) + (extra or [])
     path = out / "report.md"

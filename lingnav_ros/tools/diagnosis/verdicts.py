@@ -23,9 +23,12 @@ SUBSYSTEMS = (S2, S1, TRACKER, SAFETY, SENSOR)
 @dataclass(frozen=True)
 class Thresholds:
     object_hit_m: float = 0.3  # an S2 point this close to an object's surface is on it
-    s1_deadline_s: float = 1.0  # an S1 answer later than this is past the plan age limit
+    s1_deadline_s: float = 1.5  # an S1 answer later than this is past the plan age limit (max_plan_age_s)
     tracking_error_m: float = 0.3  # off the tracked plan by more than this ...
+    heading_error_rad: float = 0.35  # ... or facing this far away from it ...
+    correcting_w_radps: float = 0.1  # ... without turning back toward it at least this fast ...
     tracking_error_s: float = 1.5  # ... for this long: the tracker diverged
+    lookahead_m: float = 0.5  # the plan point the heading is judged against
     plan_fresh_s: float = 1.5  # a plan is tracked this long after it arrived
     sensor_gap_s: float = 0.5  # no image or odometry for this long while the mission runs
 
@@ -195,38 +198,63 @@ def sensor_findings(log: RunLog, th: Thresholds) -> list[Finding]:
 
 
 # ---------------------------------------------------------------------------------- tracking
-def _polyline_distance(xy: np.ndarray, path: np.ndarray) -> float:
-    if len(path) == 0:
-        return math.nan
-    if len(path) == 1:
-        return float(np.linalg.norm(path[0, :2] - xy))
-    return min(_segment_distance(xy, path[i, :2], path[i + 1, :2]) for i in range(len(path) - 1))
+@dataclass(frozen=True)
+class TrackingSample:
+    t_s: float
+    off_path_m: float  # distance from the robot to the tracked plan
+    bearing_rad: float  # from the robot's heading to the plan's point `lookahead_m` ahead (left positive)
+    w_radps: float  # the yaw rate commanded then
 
 
-def tracking_errors(log: RunLog, th: Thresholds) -> list[tuple[float, float]]:
-    """(bag time, distance from the robot's odometry to the plan it tracked) while a fresh plan
-    that was not `no_safe_path` was being tracked."""
-    plans = [p for p in log.plans if not p.no_safe_path and len(p.chosen_path_odom)]
+def _nearest(xy: np.ndarray, path: np.ndarray) -> tuple[float, int]:
+    d = np.linalg.norm(path[:, :2] - xy, axis=1)
+    i = int(np.argmin(d))
+    return float(d[i]), i
+
+
+def _lookahead(path: np.ndarray, i: int, lookahead_m: float) -> np.ndarray:
+    seg = np.linalg.norm(np.diff(path[i:, :2], axis=0), axis=1)
+    j = i + int(np.searchsorted(np.cumsum(seg), lookahead_m)) + 1 if seg.size else i
+    return path[min(j, len(path) - 1), :2]
+
+
+def tracking_samples(log: RunLog, th: Thresholds) -> list[TrackingSample]:
+    """Per odometry sample while a fresh plan (not `no_safe_path`) was tracked: how far off the
+    plan the robot was, and the bearing to the plan's point a little ahead."""
+    plans = [p for p in log.plans if not p.no_safe_path and len(p.chosen_path_odom) > 1]
+    cmd_t = [c[0] for c in log.cmds]
     out, k = [], -1
-    for stamp, x, y, _ in log.odom:
+    for stamp, x, y, yaw in log.odom:
         while k + 1 < len(plans) and plans[k + 1].received_s <= stamp:
             k += 1
         if k < 0 or stamp - plans[k].received_s > th.plan_fresh_s:
             continue
-        out.append((stamp, _polyline_distance(np.array([x, y]), plans[k].chosen_path_odom)))
+        path, xy = plans[k].chosen_path_odom, np.array([x, y])
+        off, i = _nearest(xy, path)
+        ahead = _lookahead(path, i, th.lookahead_m) - xy
+        bearing = math.remainder(math.atan2(ahead[1], ahead[0]) - yaw, math.tau) if np.hypot(*ahead) > 0.1 else 0.0
+        j = int(np.searchsorted(cmd_t, stamp, side="right")) - 1
+        out.append(TrackingSample(stamp, off, bearing, log.cmds[j][2] if j >= 0 else 0.0))
     return out
 
 
-def tracker_findings(errors: list[tuple[float, float]], th: Thresholds) -> list[Finding]:
+def _diverging(s: TrackingSample, th: Thresholds) -> bool:
+    """Off the plan, or facing away from it without turning back toward it."""
+    turning_back = s.w_radps * math.copysign(1.0, s.bearing_rad) >= th.correcting_w_radps
+    return s.off_path_m > th.tracking_error_m or (abs(s.bearing_rad) > th.heading_error_rad and not turning_back)
+
+
+def tracker_findings(samples: list[TrackingSample], th: Thresholds) -> list[Finding]:
     out, since = [], None
-    for t, e in errors:
-        if e > th.tracking_error_m:
-            since = t if since is None else since
-            if t - since >= th.tracking_error_s:
-                out.append(Finding(since, TRACKER, f"tracker left the plan: {e:.2f} m off for "
-                                                  f"{t - since:.1f} s (limit {th.tracking_error_m:.2f} m)"))
-                since = None
-        else:
+    for s in samples:
+        if not _diverging(s, th):
+            since = None
+            continue
+        since = s.t_s if since is None else since
+        if s.t_s - since >= th.tracking_error_s:
+            out.append(Finding(since, TRACKER, f"tracker left the plan for {s.t_s - since:.1f} s: "
+                                               f"{s.off_path_m:.2f} m off it, plan {math.degrees(s.bearing_rad):.0f} "
+                                               f"deg off the heading, commanded w {s.w_radps:.2f} rad/s"))
             since = None
     return out
 
@@ -237,7 +265,7 @@ class Diagnosis:
     findings: list[Finding]
     steps: list[Step]
     s2_checks: list[PointCheck]
-    tracking: list[tuple[float, float]]
+    tracking: list[TrackingSample]
     outcome: str
     verdict: str  # the first subsystem that went wrong, with what it did; "no fault found" otherwise
     first: Finding | None
@@ -246,7 +274,7 @@ class Diagnosis:
 def diagnose(log: RunLog, th: Thresholds | None = None) -> Diagnosis:
     th = th or Thresholds()
     checks, f_s2 = s2_findings(log, th)
-    tracking = tracking_errors(log, th)
+    tracking = tracking_samples(log, th)
     findings = sorted(f_s2 + s1_findings(log, th) + safety_findings(log) + sensor_findings(log, th)
                       + tracker_findings(tracking, th), key=lambda f: f.t_s)
     starts = [log.start_s] + [c.received_s for c in log.s2]
