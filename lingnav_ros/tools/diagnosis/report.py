@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +24,9 @@ def _s2_section(log: RunLog, diag: Diagnosis, out: Path) -> list[str]:
              "|---|---|---|---|---|---|---|---|"]
     for i, pc in enumerate(diag.s2_checks):
         c = pc.call
+        on = pc.on or ("-" if c.pixel is None else "?")
         lines.append(f"| {i} | {log.t(c.received_s):.1f} | {c.latency_s * 1e3:.0f} | {c.target or '-'} | "
-                     f"{c.pixel or '-'} | {pc.on or '?'} | {c.navigation or '-'} | {', '.join(c.tasks)[:60]} |")
+                     f"{c.pixel or 'not visible'} | {on} | {c.navigation or '-'} | {', '.join(c.tasks)[:60]} |")
     lines.append("")
     shown = [(i, pc) for i, pc in enumerate(diag.s2_checks) if pc.call.stamp_s in log.frames
              and log.frames[pc.call.stamp_s].rgb.size][:MAX_S2_FRAMES]
@@ -58,7 +60,8 @@ def _safety_section(log: RunLog) -> list[str]:
         return [*lines, "None.", ""]
     by: dict[tuple[str, str, str], list[float]] = {}
     for ev in log.safety:
-        by.setdefault((ev.layer, ev.zone, ev.cause.split(" (")[0][:70]), []).append(ev.t_s)
+        # one row per kind of cause: the figures in it (distances, speeds) vary tick by tick
+        by.setdefault((ev.layer, ev.zone, re.sub(r"-?\d+(\.\d+)?", "#", ev.cause)[:80]), []).append(ev.t_s)
     lines += ["| layer | zone | cause | ticks | first t (s) | last t (s) |", "|---|---|---|---|---|---|"]
     for (layer, zone, cause), ts in sorted(by.items(), key=lambda kv: kv[1][0]):
         lines.append(f"| {layer} | {zone} | {cause} | {len(ts)} | {log.t(ts[0]):.1f} | {log.t(ts[-1]):.1f} |")
