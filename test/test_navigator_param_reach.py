@@ -115,7 +115,7 @@ def observe(nav: NavigatorNode) -> dict[str, Any]:
         "s2": _client(nav.calls.s2), "s2_health": _client(nav.calls.s2_health_client),
         "planner": {"type": type(planner).__name__, **(_client(planner) if hasattr(planner, "base_url") else {})},
         "s1_health": _client(nav.calls.s1_health_client) if nav.calls.s1_health_client else None,
-        "calls.s1_remote": nav.calls.s1_remote,
+        "calls.s1_remote": nav.calls.s1_remote, "calls.planning_period_s": nav.calls.planning_period_s,
         # mode B cannot start here (no checkpoint): what its loader would be handed
         "navdp": factories.navdp_settings(nav.settings.planner),
         "status": nav.reporter.s, "action": nav.companion.s,

@@ -102,7 +102,8 @@ class NavigatorNode(Node):
                                    self.collision, self.memory, self.gate, self.pubs.cmd_vel, self.feed)
         self.views = PlanViews(s.map.odom_frame, self.mission, self.pubs.views)
         self.calls = ServerCalls(st, time, log, self.mission, self.s2, self.planner, s.planner.remote,
-                                 s2_health_client, s1_health_client, self.memory, self.views, self.feed)
+                                 s2_health_client, s1_health_client, self.memory, self.views, self.feed,
+                                 s.wiring.planning_period_s)
         self.sync = wiring.subscribe(self, s.wiring, self.sensors, self.control)
         self.reporter = StatusReporter(s.status, NODE_NAME, st, time, self.mission, self.sync.backend, self.mounts,
                                        self.pubs.status, self.pubs.diagnostics)

@@ -21,13 +21,18 @@ from lingnav_ros.nodes.navigator.server_outage import ServerOutage
 from lingnav_ros.nodes.navigator.state import NavigatorState, NodeTime
 from lingnav_ros.nodes.navigator.views import PlanViews
 
+# A frame this much earlier than one planning period after the last planned one is still due
+# (half a camera period at 10 Hz): frames and periods never line up exactly.
+PLANNING_SLACK_S = 0.05
+
 
 class ServerCalls:
     def __init__(self, state: NavigatorState, time: NodeTime, logger, mission: Mission, s2, planner,
                  s1_remote: bool, s2_health_client, s1_health_client, memory: MapMemory, views: PlanViews,
-                 feed: DiagnosisFeed) -> None:
+                 feed: DiagnosisFeed, planning_period_s: float) -> None:
         """`s1_remote`: the planner is a server that can be away (mode A), not an in-process one;
-        `s1_health_client` is None when there is no server to probe."""
+        `s1_health_client` is None when there is no server to probe; S1 plans at most once per
+        `planning_period_s` (node clock), on the newest frame."""
         self.state = state
         self.time = time
         self.log = logger
@@ -41,6 +46,7 @@ class ServerCalls:
         self.views = views
         self.feed = feed  # each S1 answer as given, and its stage times
         self.s1_last_stamp: float | None = None
+        self.planning_period_s = planning_period_s
         self.s1_episode = -1
         self.s2_pending = None  # the S2 request kept across an outage
 
@@ -117,11 +123,17 @@ class ServerCalls:
             frame = st.latest_frame
         if frame is None or (frame.stamp_s == self.s1_last_stamp and not outage.active):
             return
+        # Once per planning period by image stamps, so the plan starts with the first frame due,
+        # at the next kick, instead of on whatever frame is newest when a timer fires.
+        if not outage.active and self.s1_last_stamp is not None \
+                and 0.0 <= frame.stamp_s - self.s1_last_stamp < self.planning_period_s - PLANNING_SLACK_S:
+            return
+        now = time_.now_s()
         req = mission.s1_request(frame)
         if req is None:
             return
         self.s1_last_stamp = frame.stamp_s
-        self.feed.stages.plan_started(frame.stamp_s, time_.now_s())
+        self.feed.stages.plan_started(frame.stamp_s, now)
         t0 = time.perf_counter()
         try:
             plan = self.planner.plan(frame.rgb, frame.depth_m, frame.intrinsics, req.goal, frame.mount)
