@@ -34,8 +34,8 @@ STAGES = ("transport_ms", "decode_ms", "local_map_ms", "wait_for_plan_ms", "s1_p
           "handover_ms", "mpc_ms", "safety_ms", "publish_ms", "total_ms")
 
 
-def _collect(context, stages: list):
-    from lingnav_msgs.msg import StageTimes
+def _collect(context, stages: list, wire: list):
+    from lingnav_msgs.msg import S1Answer, StageTimes
     from rclpy.node import Node
 
     from lingnav_ros import topics
@@ -43,10 +43,12 @@ def _collect(context, stages: list):
     node = Node("latency_budget_listener", context=context)
     node.create_subscription(StageTimes, topics.STAGE_TIMES,
                              lambda m: stages.append({f: float(getattr(m, f)) for f in STAGES}), 50)
+    # mode A: the S1 stage's wire cost, the round trip minus the planner's own time
+    node.create_subscription(S1Answer, topics.S1_ANSWER, lambda m: wire.append(1e3 * m.latency_s - m.model_ms), 50)
     return node
 
 
-def run_case(mode: str, seconds: float, width: int, height: int, s2, s1) -> list[dict]:
+def run_case(mode: str, seconds: float, width: int, height: int, s2, s1) -> tuple[list[dict], list[float]]:
     import rclpy
     from rclpy.context import Context
     from rclpy.executors import MultiThreadedExecutor
@@ -70,9 +72,10 @@ def run_case(mode: str, seconds: float, width: int, height: int, s2, s1) -> list
     context = Context()
     rclpy.init(context=context)
     stages: list[dict] = []
+    wire: list[float] = []
     robot = SyntheticRobot(context, scene, Pose2D(0.0, 0.0, 0.0), "16UC1")
     op = Operator(context)
-    listener = _collect(context, stages)
+    listener = _collect(context, stages, wire)
     executor = MultiThreadedExecutor(num_threads=4, context=context)
     for n in (robot, op, listener):
         executor.add_node(n)
@@ -89,8 +92,9 @@ def run_case(mode: str, seconds: float, width: int, height: int, s2, s1) -> list
         while not stages and time.monotonic() < deadline:
             time.sleep(0.05)
         stages.clear()  # the first plans pay for warm-up
+        wire.clear()
         time.sleep(seconds)
-        result = list(stages)
+        result = list(stages), [w for w in wire if math.isfinite(w)]
     finally:
         child.terminate()
         try:
@@ -124,10 +128,10 @@ def main() -> int:
     from test.navigator_rig import ServerThread, s1_app, s2_app
 
     s2, s1 = ServerThread(s2_app).start(), ServerThread(s1_app).start()
-    results = {}
+    results, wires = {}, {}
     try:
         for mode in args.modes.split(","):
-            results[mode] = run_case(mode.strip(), args.seconds, args.width, args.height, s2, s1)
+            results[mode], wires[mode] = run_case(mode.strip(), args.seconds, args.width, args.height, s2, s1)
     finally:
         s2.stop()
         s1.stop()
@@ -140,6 +144,10 @@ def main() -> int:
         print(f"{f.removesuffix('_ms'):<18}" + "".join(f"{_pct(r, f, 50):>16.1f}{_pct(r, f, 99):>16.1f}"
                                                      for r in results.values()))
     print("plans".ljust(18) + "".join(f"{len(r):>16d}{'':>16}" for r in results.values()))
+    for mode, w in wires.items():
+        if w:
+            print(f"mode {mode}: S1 wire cost (round trip minus the planner's own time) p50 "
+                  f"{np.percentile(w, 50):.1f} ms, p99 {np.percentile(w, 99):.1f} ms ({len(w)} plans)")
     print("\ntransport = image stamp to the RGB-D pair in the callback; wait_for_plan = frame stored to the S1 "
           "call (bounded by the planning lane); handover = plan ready to the control tick that used it (bounded "
           "by the control period).")

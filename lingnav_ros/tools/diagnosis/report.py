@@ -42,6 +42,10 @@ def _s1_section(log: RunLog, out: Path) -> list[str]:
     lines = ["## S1 plans", "",
              f"{len(log.s1)} answers, latency p50 {_pct(lat, 50)} ms, p99 {_pct(lat, 99)} ms; "
              f"{sum(c.no_safe_path for c in log.s1)} without a safe path; {len(vetoed)} changed by the map veto.", ""]
+    wire = [c.latency_s * 1e3 - c.model_ms for c in log.s1 if math.isfinite(c.model_ms)]
+    if wire:  # a remote planner reports its own time: the rest is encode, HTTP, decode and JSON
+        lines += [f"Wire cost (round trip minus the planner's own time): p50 {_pct(wire, 50)} ms, "
+                  f"p99 {_pct(wire, 99)} ms.", ""]
     if log.s1:
         lines += [f"![S1 plans]({figures.s1_plans(log, out / 's1_plans.png').name})", ""]
     lines += ["| t (s) | latency ms | goal | best value | chosen | no safe path | veto |",

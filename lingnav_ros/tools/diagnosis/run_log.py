@@ -50,6 +50,7 @@ class S1Call:
     chosen_index: int
     no_safe_path: bool
     backend: str
+    model_ms: float = math.nan  # the planner's own time; the rest of latency_s is the wire (mode A)
 
 
 @dataclass
@@ -138,7 +139,7 @@ def _on_s1(log: RunLog, t: float, m) -> None:
     cands = np.asarray(m.candidates, np.float32).reshape(k, n, 3) if k and n else np.zeros((0, 0, 3), np.float32)
     goal = f"{m.goal_kind} ({m.goal_x:.2f}, {m.goal_y:.2f})" if math.isfinite(m.goal_x) else m.goal_kind
     log.s1.append(S1Call(_stamp(m.header), t, float(m.latency_s), goal, cands, np.asarray(m.values, np.float32),
-                         int(m.chosen_index), bool(m.no_safe_path), m.backend))
+                         int(m.chosen_index), bool(m.no_safe_path), m.backend, float(m.model_ms)))
 
 
 def _on_candidates(log: RunLog, t: float, m) -> None:
