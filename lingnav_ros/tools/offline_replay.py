@@ -10,6 +10,7 @@ two parted.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,8 +91,6 @@ def run_offline(bag: Path, out: Path, rate: float = 1.0, tol: Tolerance | None =
     try:
         recorder = BagRecorder(listener, replayed_bag, REPLAYED_OUTPUTS)
         procs.start("navigator", _navigator_command(bag, recorded.instruction), env, "offline-navigator")
-        import threading
-
         spin = threading.Thread(target=executor.spin, daemon=True)
         spin.start()
         _wait_for_navigator(replayer, procs, start_timeout_s)

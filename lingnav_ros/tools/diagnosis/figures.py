@@ -17,7 +17,7 @@ COLOURS = {"S2": "tab:purple", "S1": "tab:orange", "tracker": "tab:blue", "safet
 def _figure(*size):
     from matplotlib.figure import Figure  # no pyplot: no global figure registry, no display
 
-    return Figure(figsize=size, dpi=100)
+    return Figure(figsize=size, dpi=100, layout="constrained")
 
 
 def timeline(log: RunLog, diag: Diagnosis, path: Path) -> Path:
@@ -130,7 +130,7 @@ def latency_budget(stages: list[dict], path: Path) -> Path:
     x = np.arange(len(names))
     ax.bar(x - 0.2, p50, 0.4, label="p50")
     ax.bar(x + 0.2, p99, 0.4, label="p99")
-    ax.set_xticks(x, [n.removesuffix("_ms") for n in names], rotation=30, fontsize=8)
+    ax.set_xticks(x, [n.removesuffix("_ms") for n in names], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("ms")
     ax.legend(fontsize=8)
     total = [s["total_ms"] for s in stages]
