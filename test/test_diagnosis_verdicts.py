@@ -130,5 +130,5 @@ def test_replay_comparison_finds_where_the_runs_part():
     parted = _log(cmds=[(t + 0.02, 0.2 if t < 6.0 else 0.0, 0.0) for t in np.arange(0.0, 10.0, 0.05)],
                   safety=[SafetyRecord(5.9, "collision", "stop", "obstacle", (0.2, 0), (0, 0))])
     c = compare_commands(rec, parted)
-    assert c.divergence_s is not None and 6.0 <= c.divergence_s <= 6.4
+    assert c.divergence_s is not None and 6.0 <= c.divergence_s <= 6.4 and c.step == 0
     assert "collision" in c.why and "replayed run" in c.why

@@ -49,7 +49,8 @@ class OfflineResult:
                  f"max |dv| {c.max_dv_mps:.3f} m/s, max |dw| {c.max_dw_radps:.3f} rad/s: "
                  f"{'MATCHES' if c.matches(tol) else 'DIVERGES'}"]
         if c.divergence_s is not None:
-            lines.append(f"first divergence at bag time {c.divergence_s:.2f} s: {c.why}")
+            lines.append(f"first divergence at bag time {c.divergence_s:.2f} s (step {c.step} of the "
+                         f"diagnosis, after {c.step} S2 answer(s)): {c.why}")
         return "\n".join(lines)
 
 

@@ -32,6 +32,7 @@ class Comparison:
     max_dw_radps: float
     divergence_s: float | None  # bag time where the replay parted from the recording
     why: str
+    step: int | None = None  # the diagnosis step it falls in: how many S2 answers came before it
 
     @property
     def fraction(self) -> float:
@@ -70,7 +71,8 @@ def compare_commands(recorded: RunLog, replayed: RunLog, tol: Tolerance | None =
         if run == tol.run_length and divergence is None:
             divergence = t
     why = explain(recorded, replayed, divergence) if divergence is not None else ""
-    return Comparison(compared, within, max_dv, max_dw, divergence, why)
+    step = sum(c.received_s <= divergence for c in recorded.s2) if divergence is not None else None
+    return Comparison(compared, within, max_dv, max_dw, divergence, why, step)
 
 
 def explain(recorded: RunLog, replayed: RunLog, t: float, look_back_s: float = 2.0) -> str:
