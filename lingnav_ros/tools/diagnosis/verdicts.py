@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lingnav_core.camera import pixel_to_base, robust_depth_at
+from lingnav_core.camera import CameraMount, pixel_to_base, robust_depth_at
 from lingnav_ros.tools.diagnosis.run_log import RunLog, S2Call
 
 S2, S1, TRACKER, SAFETY, SENSOR = "S2", "S1", "tracker", "safety", "sensor"
@@ -113,8 +113,6 @@ def check_s2_point(log: RunLog, call: S2Call, th: Thresholds) -> PointCheck:
     if (intr.width, intr.height) != (w, h):
         intr = intr.scaled_to(w, h)
     depth = robust_depth_at(frame.depth_m, call.pixel[0], call.pixel[1])
-    from lingnav_core.camera import CameraMount
-
     base = pixel_to_base(call.pixel[0], call.pixel[1], depth, intr, log.mount or CameraMount())
     if base is None or not math.isfinite(depth):
         return PointCheck(call, "", target, None)
