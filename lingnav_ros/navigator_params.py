@@ -47,6 +47,8 @@ class NavigatorParams:
                        "(a parameter shows in `ros2 param get`); empty: from those, else none")
     s2_token_file: str = _p("", "File whose first line is the S2 bearer token; empty: s2_token, else "
                             "$LINGNAV_S2_TOKEN, else none")
+    recorded_answers_bag: str = _p("", "Offline replay: answer S2 and S1 from this rosbag2's recorded "
+                                   "S2 results and S1 answers instead of calling servers; empty = servers")
     s2_connect_timeout_s: float = _p(1.0, "S2 HTTP connect timeout")
     s2_timeout_s: float = _p(15.0, "S2 HTTP read timeout (a VLM answer can take seconds)")
     s2_retries: int = _p(1, "S2 retries before the server counts as unreachable")

@@ -82,10 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     if not is_loopback and not app.state.settings.token:
         log.warning("[S1] WARNING: listening on %s without a token (--token_file or LINGNAV_S1_TOKEN): "
                     "anyone on the network can use S1", args.host)
-    import uvicorn
+    from lingnav_http.serve import serve
 
     print(f"[S1] {args.backend} ready. Listening on http://{args.host}:{args.port}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    serve(app, args.host, args.port)
     return 0
 
 

@@ -177,8 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     if startup is None or startup[0]:
         print("[S2] Model ready.", flush=True)
 
-    import uvicorn
-
+    from lingnav_http.serve import serve
     from s2_server.app import ServerSettings, create_app
     from s2_server.readiness import Readiness
 
@@ -191,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app(backend, settings, readiness)
     print(f"[S2] Listening on http://{args.host}:{args.port}", flush=True)
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        serve(app, args.host, args.port)
     except (OSError, SystemExit) as err:
         print(f"[S2] cannot serve on {args.host}:{args.port}: {err}", file=sys.stderr, flush=True)
         return 1

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import socket
 import struct
 import threading
 import time
@@ -24,6 +23,7 @@ from PIL import Image
 
 from lingnav_core.camera import Intrinsics
 from lingnav_core.s1_plan import NUM_CANDIDATES, NUM_WAYPOINTS, S1Plan
+from lingnav_http.serve import tcp_socket
 
 H, W = 96, 128
 K4 = Intrinsics.from_fov(W, H, 1.2).matrix4().tolist()
@@ -33,8 +33,7 @@ K3 = [row[:3] for row in K4[:3]]
 @contextlib.contextmanager
 def serve(app: FastAPI):
     """Run `app` on a free 127.0.0.1 port in a thread; yields the base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock = tcp_socket("127.0.0.1", 0)  # as the servers bind: TCP_NODELAY on each connection
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -30,7 +30,8 @@ from lingnav_ros.nodes.navigator_node import NavigatorNode
 from lingnav_ros.perception.sync import optional_module
 
 # Observed elsewhere or not at all, each with the reason; keep this short.
-NOT_OBSERVABLE: dict[str, str] = {}
+NOT_OBSERVABLE: dict[str, str] = {
+    "recorded_answers_bag": "needs a recorded bag: test_offline_replay starts a navigator with one"}
 if optional_module("tf2_ros") is None:
     NOT_OBSERVABLE["use_tf"] = "tf2_ros is not installed here: use_tf only decides whether a TF listener exists"
 
@@ -125,7 +126,7 @@ def observe(nav: NavigatorNode) -> dict[str, Any]:
         "s2": _client(nav.calls.s2), "s2_health": _client(nav.calls.s2_health_client),
         "planner": {"type": type(planner).__name__, **(_client(planner) if hasattr(planner, "base_url") else {})},
         "s1_health": _client(nav.calls.s1_health_client) if nav.calls.s1_health_client else None,
-        "calls.s1_remote": nav.calls.s1_remote,
+        "calls.s1_remote": nav.calls.s1_remote, "calls.planning_period_s": nav.calls.planning_period_s,
         # mode B cannot start here (no checkpoint): what its loader would be handed
         "navdp": factories.navdp_settings(nav.settings.planner),
         "status": nav.reporter.s, "action": nav.companion.s, "mount_check": nav.mount_check.s,

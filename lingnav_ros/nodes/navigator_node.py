@@ -37,6 +37,7 @@ from lingnav_ros.nodes.lifecycle import (
 from lingnav_ros.nodes.navigator import factories, mount_check, settings, status_marker, wiring
 from lingnav_ros.nodes.navigator.action import NavigateCompanion
 from lingnav_ros.nodes.navigator.control import ControlLoop
+from lingnav_ros.nodes.navigator.diagnosis_feed import DiagnosisFeed
 from lingnav_ros.nodes.navigator.obstacle_memory import MapMemory
 from lingnav_ros.nodes.navigator.sensors import SensorIntake
 from lingnav_ros.nodes.navigator.server_calls import ServerCalls
@@ -89,15 +90,21 @@ class NavigatorNode(Node):
         # start with the reason: a navigator that can never plan must not look alive.
         self.planner = factories.make_planner(s.planner, self.mounts.fallback)
         s1_health_client = factories.make_s1_health_client(s.planner)
+        if self.p.recorded_answers_bag:  # offline replay: the bag answers, no server is called
+            self.s2, self.planner = factories.make_recorded_clients(self.p.recorded_answers_bag)
+            s2_health_client, s1_health_client = self.s2, self.planner
 
         # --- parts, each with what it uses, then the ROS surface that calls them ---
         st = self.state
-        self.sensors = SensorIntake(s.sensors, st, time, log, self.odom, self.mounts, self.memory, self.mission)
+        self.feed = DiagnosisFeed.create(self, s.map.odom_frame)
+        self.sensors = SensorIntake(s.sensors, st, time, log, self.odom, self.mounts, self.memory, self.mission,
+                                    self.feed.stages)
         self.control = ControlLoop(s.control, st, time, log, self.mission, self.odom, self.watchdog, s.limits,
-                                   self.collision, self.memory, self.gate, self.pubs.cmd_vel)
+                                   self.collision, self.memory, self.gate, self.pubs.cmd_vel, self.feed)
         self.views = PlanViews(s.map.odom_frame, self.mission, self.pubs.views)
         self.calls = ServerCalls(st, time, log, self.mission, self.s2, self.planner, s.planner.remote,
-                                 s2_health_client, s1_health_client, self.memory, self.views)
+                                 s2_health_client, s1_health_client, self.memory, self.views, self.feed,
+                                 s.wiring.planning_period_s)
         self.sync = wiring.subscribe(self, s.wiring, self.sensors, self.control)
         self.mount_check = mount_check.attach(self, mount_check.MountCheckSettings.from_params(self.p), st,
                                               self.mounts)

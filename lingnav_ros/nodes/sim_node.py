@@ -33,6 +33,7 @@ from lingnav_ros.sim.camera_model import make_camera_model
 from lingnav_ros.sim.robot import RobotParams
 from lingnav_ros.sim.simulator import CameraParams, Simulator
 from lingnav_ros.sim.world import load
+from lingnav_ros.sim.world_truth import world_truth
 from lingnav_ros.stamps import time_msg
 
 try:  # TF is published where tf2_msgs exists (every ROS install; not the PyPI wheels)
@@ -111,6 +112,8 @@ class SimNode(Node):
                              durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self.pub_mount = self.create_publisher(TransformStamped, topics.CAMERA_MOUNT, latched)
         self.pub_mount.publish(self._transforms(time_msg(self.sim.time_s))[1])
+        self.pub_world = self.create_publisher(String, topics.SIM_WORLD, latched)  # for lingnav-diagnose
+        self.pub_world.publish(String(data=json.dumps(world_truth(world))))
         self.create_subscription(Twist, topics.CMD_VEL, self._on_cmd, 10)
         self.cmd_count = 0
         self.create_timer(self.physics_dt_s / max(g("real_time_factor"), 1e-3), self._tick)

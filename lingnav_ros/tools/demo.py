@@ -66,8 +66,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f" map              {png}")
     if result.bag_path:
         print(f" rosbag2          {result.bag_path}")
+        _diagnose(Path(result.bag_path), out / "diagnosis")
     print("=" * 64)
     return 0 if result.success else 1
+
+
+def _diagnose(bag: Path, out: Path) -> None:
+    """The run's diagnosis report (lingnav-diagnose), so the demo shows which subsystem did what."""
+    from lingnav_ros.tools.diagnosis.report import write_report
+    from lingnav_ros.tools.diagnosis.run_log import BagError, read_run
+    from lingnav_ros.tools.diagnosis.verdicts import Thresholds, diagnose
+
+    try:
+        log = read_run(bag)
+    except BagError as err:
+        print(f" diagnosis        not written: {err}")
+        return
+    diag = diagnose(log)
+    print(f" verdict          {diag.verdict}")
+    print(f" diagnosis        {write_report(log, diag, out, Thresholds())}")
 
 
 if __name__ == "__main__":

@@ -20,14 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import rclpy
-from geometry_msgs.msg import Twist
 from lingnav_msgs.msg import NavStatus, S2Result
-from nav_msgs.msg import Odometry
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data
-from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 
 from lingnav_ros import topics
@@ -168,13 +164,9 @@ class Monitor(Node):
         self.recorder = None
         if bag_path is not None:
             from lingnav_ros.tools.bag import BagRecorder
+            from lingnav_ros.tools.diagnosis.recorded_topics import RECORDED_QOS, RECORDED_TOPICS
 
-            sensor = {topics.RGB: qos_profile_sensor_data, topics.DEPTH: qos_profile_sensor_data,
-                      topics.CAMERA_INFO: qos_profile_sensor_data}
-            self.recorder = BagRecorder(self, bag_path, {
-                topics.RGB: Image, topics.DEPTH: Image, topics.CAMERA_INFO: CameraInfo, topics.ODOM: Odometry,
-                topics.CMD_VEL: Twist, topics.STATUS: NavStatus, topics.S2_RESULT: S2Result,
-                topics.SIM_STATE: String}, qos=sensor)
+            self.recorder = BagRecorder(self, bag_path, RECORDED_TOPICS, qos=RECORDED_QOS)
 
     def _on_sim(self, msg: String) -> None:
         state = json.loads(msg.data)

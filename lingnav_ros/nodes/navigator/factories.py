@@ -99,3 +99,14 @@ def _make_planner(s: PlannerSettings, mount: CameraMount):
         except inprocess.StartFailure as exc:
             raise StartError(str(exc)) from exc
     return inprocess.geometric_planner(s.robot_radius_m, s.stop_threshold)
+
+
+def make_recorded_clients(bag: str):
+    """(S2 client, S1 planner) answering from a recorded bag (lingnav-replay --offline)."""
+    from lingnav_ros.nodes.navigator.recorded_answers import RecordedPlanner, RecordedS2Client, Recording
+
+    try:
+        recording = Recording.load(bag)
+    except Exception as exc:
+        raise StartError(f"recorded answers from {bag!r} cannot be read: {exc}") from exc
+    return RecordedS2Client(recording), RecordedPlanner(recording)
