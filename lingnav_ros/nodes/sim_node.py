@@ -6,7 +6,8 @@ acceleration limits and command latency, but deliberately has no cmd_vel timeout
 stale commands is the navigator's job, and the tests check that it does.
 
 Ground truth goes out on topics.SIM_STATE as std_msgs/String holding JSON (one per camera
-frame): t, x, y, theta, v, w, contacts, in_contact, distance_m, target_distance_m, cmd_count.
+frame): t, x, y, theta, v, w, contacts (the robot drove into something), hits_while_stopped
+(something walked into the standing robot), in_contact, distance_m, target_distance_m, cmd_count.
 It is for the demo and evaluation tools only; the navigator never reads it.
 """
 from __future__ import annotations
@@ -78,6 +79,7 @@ class SimNode(Node):
         self.declare_parameter("real_time_factor", 1.0)
         self.declare_parameter("cmd_latency_s", r.cmd_latency_s)
         self.declare_parameter("robot_radius_m", r.radius_m)
+        self.declare_parameter("robot_height_m", r.height_m)
         self.declare_parameter("start_x_m", float("nan"))
         self.declare_parameter("start_y_m", float("nan"))
         self.declare_parameter("start_yaw_rad", float("nan"))
@@ -92,7 +94,8 @@ class SimNode(Node):
         self.camera = CameraParams(g("image_width"), g("image_height"), g("hfov_rad"), g("camera_height_m"),
                                    g("camera_pitch_rad"), g("camera_x_m"))
         self.sim = Simulator(world, self.camera, RobotParams(radius_m=g("robot_radius_m"),
-                                                             cmd_latency_s=g("cmd_latency_s")),
+                                                             cmd_latency_s=g("cmd_latency_s"),
+                                                             height_m=g("robot_height_m")),
                              make_camera_model(g("camera_model"), g("camera_profile"), world.extra.get("camera")))
         self.physics_dt_s = 1.0 / g("physics_rate_hz")
         self.camera_period_s = 1.0 / g("camera_rate_hz")

@@ -44,17 +44,18 @@ class Simulator:
 
     def step(self, dt_s: float) -> None:
         self.time_s += dt_s
+        self.robot.set_time(self.time_s)
         self.robot.step(self.time_s, dt_s)
 
     def render(self) -> tuple[np.ndarray, np.ndarray]:
         """The perfect frame at the robot's pose now (geometry truth, no camera faults)."""
         r = self.robot
-        return self.renderer.render(r.x_m, r.y_m, r.theta_rad)
+        return self.renderer.render(r.x_m, r.y_m, r.theta_rad, self.time_s)
 
     def capture(self) -> bool:
         """Expose a frame now through the camera model; False when the camera loses it."""
         r = self.robot
-        rgb, depth, absorbing = self.renderer.render_layers(r.x_m, r.y_m, r.theta_rad)
+        rgb, depth, absorbing = self.renderer.render_layers(r.x_m, r.y_m, r.theta_rad, self.time_s)
         return self.camera_model.capture(self.time_s, rgb, depth, absorbing)
 
     def frames_due(self) -> list[CameraFrame]:
@@ -77,7 +78,8 @@ class Simulator:
     def state(self) -> dict:
         r = self.robot
         return {"t": self.time_s, "x": r.x_m, "y": r.y_m, "theta": r.theta_rad, "v": r.v_mps, "w": r.w_radps,
-                "contacts": r.contacts, "in_contact": r.in_contact, "distance_m": r.distance_m,
+                "contacts": r.contacts,
+                "hits_while_stopped": r.hits_while_stopped, "in_contact": r.in_contact, "distance_m": r.distance_m,
                 "target_distance_m": self.target_distance_m()}
 
 
