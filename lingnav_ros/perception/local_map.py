@@ -9,7 +9,13 @@ stop blocking. Invalid depth marks and clears nothing: it is unknown, never free
 Clearing is height-aware. A ray proves a cell empty only up to its own height over the cell, so
 it clears a free/unknown cell only where it is below `clear_max_height_m`, and a remembered
 obstacle only where it passes below that obstacle's recorded height (a ray that goes over a low
-box does not erase it). The grid recentres on the robot as it moves; whatever scrolls out is lost.
+box does not erase it). A raised top (a table) is marked by its front edge in every frame that
+sees it, after that frame's clearing, so rays passing under it do not unmark it while it is in
+view, and out of view nothing clears it. A cell seen free is free at once, whatever it held before: a doorway a
+person has left opens with the next frame, while an obstacle that merely left the view is
+remembered until its timeout. A cell marked where the map knew free space a moment before
+"appeared": something moved there (a person), which the mission uses to wait instead of giving up.
+The grid recentres on the robot as it moves; whatever scrolls out is lost.
 
 The mission's dead-end memory shares the grid: `mark_visited` records where the robot has been.
 All stamps are integer nanoseconds. Pure numpy; the navigator wires it to ROS.
@@ -84,6 +90,7 @@ class LocalMap:
         shape = (self.n, self.n)  # [ix, iy]
         self.occ_ns = np.full(shape, NEVER_NS, np.int64)
         self.occ_h = np.zeros(shape, np.float32)
+        self.appear_ns = np.full(shape, NEVER_NS, np.int64)  # marked while known free: moved in
         self.free_ns = np.full(shape, NEVER_NS, np.int64)
         self.dark_ns = np.full(shape, NEVER_NS, np.int64)  # looked at through invalid depth
         self.dark_frames = np.zeros(shape, np.int16)  # frames running, reset when seen free
@@ -124,15 +131,17 @@ class LocalMap:
         if not self.centred:
             self.centred = True
             return
-        for name, blank in (("occ_ns", NEVER_NS), ("occ_h", 0.0), ("free_ns", NEVER_NS), ("dark_ns", NEVER_NS),
-                            ("dark_frames", 0), ("visit_ns", NEVER_NS), ("visits", 0)):
+        for name, blank in (("occ_ns", NEVER_NS), ("occ_h", 0.0), ("appear_ns", NEVER_NS),
+                            ("free_ns", NEVER_NS), ("dark_ns", NEVER_NS), ("dark_frames", 0),
+                            ("visit_ns", NEVER_NS), ("visits", 0)):
             setattr(self, name, scrolled(getattr(self, name), int(shift[0]), int(shift[1]), blank))
 
     # ------------------------------------------------------------------ state
     def snapshot(self) -> LocalMap:
         """A copy to query without holding the owner's lock (the arrays are small)."""
         out = copy.copy(self)
-        for name in ("occ_ns", "occ_h", "free_ns", "dark_ns", "dark_frames", "visit_ns", "visits", "origin"):
+        for name in ("occ_ns", "occ_h", "appear_ns", "free_ns", "dark_ns", "dark_frames", "visit_ns",
+                     "visits", "origin"):
             setattr(out, name, getattr(self, name).copy())
         return out
 
@@ -248,6 +257,9 @@ class LocalMap:
         cells = ix * self.n + iy
         uniq = np.unique(cells)
         ux, uy = uniq // self.n, uniq % self.n
+        # free until this frame (seen free before it, not by it): something moved in
+        moved_in = self.free_mask(stamp_ns)[ux, uy] & (self.free_ns[ux, uy] < stamp_ns)
+        self.appear_ns[ux[moved_in], uy[moved_in]] = stamp_ns
         self.occ_h[ux, uy] = np.where(still[ux, uy], self.occ_h[ux, uy], 0.0)
         np.maximum.at(self.occ_h, (ix, iy), z.astype(np.float32))
         self.occ_ns[ux, uy] = stamp_ns
@@ -337,6 +349,18 @@ class LocalMap:
         return out
 
     # ------------------------------------------------------------------ queries
+    def moving_obstacle_ahead(self, pose: Pose2D, now_ns: int, horizon_m: float, halfwidth_m: float,
+                              recent_s: float) -> bool:
+        """An occupied cell in the corridor `horizon_m` ahead of the robot (`halfwidth_m` each side)
+        that appeared in space known free within the last `recent_s`: a person in the way."""
+        occ = self.occupied_mask(now_ns) & (now_ns - self.appear_ns <= seconds_to_ns(recent_s))
+        if not occ.any():
+            return False
+        ix, iy = np.nonzero(occ)
+        xs, ys = self.cell_centres()
+        b = odom_to_base_xy(np.stack([xs[ix], ys[iy]], axis=1), pose)
+        return bool(np.any((b[:, 0] > 0.0) & (b[:, 0] <= horizon_m) & (np.abs(b[:, 1]) <= halfwidth_m)))
+
     def occupied_points(self, now_ns: int) -> np.ndarray:
         """Odom centres [M,2] of the cells remembered as obstacles."""
         ix, iy = np.nonzero(self.occupied_mask(now_ns))

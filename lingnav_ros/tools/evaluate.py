@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(r)
                 print(f"[{len(results)}/{len(files) * args.repeat}] {path.stem}: "
                       f"{'ok ' if r.success else 'FAIL'} {r.final_state} ({r.reason[:60]}) "
-                      f"{r.sim_time_s:.1f} s, {r.path_length_m:.1f} m, contacts {r.contacts}", flush=True)
+                      f"{r.sim_time_s:.1f} s, {r.path_length_m:.1f} m, contacts {r.contacts}"
+                      f"{f' (+{r.hits_while_stopped} hit while stopped)' if r.hits_while_stopped else ''}", flush=True)
     except KeyboardInterrupt:
         print("\ninterrupted: stopping everything")
     except RuntimeError as err:

@@ -32,6 +32,7 @@ from std_msgs.msg import String
 
 from lingnav_ros import topics
 from lingnav_ros.launch_description import BringupArgs, describe, ros_args
+from lingnav_ros.sim.robot import RobotParams
 from lingnav_ros.sim.world import World, load
 
 TERMINAL = {NavStatus.ARRIVED: "ARRIVED", NavStatus.FAILED: "FAILED", NavStatus.STOPPED: "STOPPED",
@@ -101,8 +102,9 @@ def start_servers(procs: Processes, env: dict, timeout_s: float = 60.0) -> Serve
     servers = Servers(free_port(), free_port())
     procs.start("s2_server", [sys.executable, "-m", "s2_server", "--backend", "color",
                               "--port", str(servers.s2_port)], env)
+    # the simulated robot's height: the planner drives under what passes over it
     procs.start("s1_server", [sys.executable, "-m", "s1_server", "--backend", "geometric",
-                              "--port", str(servers.s1_port)], env)
+                              "--port", str(servers.s1_port), "--robot_height_m", str(RobotParams().height_m)], env)
     for name, port in (("S2", servers.s2_port), ("S1", servers.s1_port)):
         if not wait_http(f"http://127.0.0.1:{port}/health", timeout_s):
             raise RuntimeError(f"{name} server did not come up on port {port}; see {procs.log_dir}")
@@ -119,7 +121,7 @@ class RunResult:
     sim_time_s: float
     wall_time_s: float
     path_length_m: float
-    contacts: int
+    contacts: int  # the robot drove into something
     target_distance_m: float
     s2_calls: int
     s1_calls: int
@@ -132,6 +134,7 @@ class RunResult:
     events: list[tuple[float, str, str]] = field(default_factory=list)  # mission state/reason changes
     bag_path: str = ""
     repeat: int = 0
+    hits_while_stopped: int = 0  # something walked into the standing robot: not the robot's doing
 
     def summary(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k not in ("trajectory", "s2_query_points",
@@ -298,6 +301,7 @@ def _collect(monitor: Monitor, opts: RunOptions, name: str, instruction: str, fi
             name=name, instruction=instruction, final_state=final, reason=reason,
             success=False, sim_time_s=float(sim.get("t", 0.0)), wall_time_s=time.monotonic() - t_wall0,
             path_length_m=float(sim.get("distance_m", 0.0)), contacts=int(sim.get("contacts", 0)),
+            hits_while_stopped=int(sim.get("hits_while_stopped", 0)),
             target_distance_m=float(sim.get("target_distance_m", float("nan"))),
             s2_calls=int(st.s2_calls) if st else 0, s1_calls=int(st.s1_calls) if st else 0,
             s2_latency_ms=list(monitor.s2_latency_ms), s1_latency_ms=list(monitor.s1_latency_ms),
