@@ -118,3 +118,38 @@ def test_bad_world_numbers_are_refused_with_the_key(bad, why):
 def test_robot_params_refuse_bad_height():
     with pytest.raises(ValueError, match="height_m"):
         RobotParams(height_m=float("nan"))
+
+
+def _fleet(robots, objects=()):
+    world = from_dict({"room": [-1.0, -3.0, 6.0, 3.0], "objects": list(objects), "robots": robots})
+    return Simulator(world, CameraParams(width=160, height=120, height_m=0.35, pitch_rad=0.0, x_m=0.1))
+
+
+def test_fleet_robots_see_and_touch_each_other():
+    sim = _fleet([{"name": "robot1", "start": [0.0, 0.0, 0.0], "target": "red box"},
+                  {"name": "robot2", "start": [2.0, 0.0, math.pi]}],
+                 [{"label": "red box", "x": 5.0, "y": 0.0, "color": "red"}])
+    assert [a.name for a in sim.agents] == ["robot1", "robot2"]
+    _, depth = sim.render(0)
+    # robot2 (radius 0.2) stands 2 m ahead: its near surface at 1.8 m, camera at 0.1
+    assert depth[60, 80] == pytest.approx(1.7, abs=0.02)
+    assert sim.state(0)["target_distance_m"] == pytest.approx(4.8, abs=0.01)
+    for _ in range(300):  # robot1 drives into the standing robot2
+        sim.command(0.4, 0.0, 0)
+        sim.step(0.02)
+    assert sim.robot.contacts == 1, "the robot that drove into the other made the contact"
+    assert sim.agents[1].robot.contacts == 0
+    assert sim.robot.x_m == pytest.approx(1.6, abs=0.03)  # stopped at touching distance
+
+
+@pytest.mark.parametrize("robots, why", [
+    ([{"name": "robot 1", "start": [0, 0, 0]}], "ROS name"),
+    ([{"name": "a", "start": [0, 0, 0]}, {"name": "a", "start": [1, 0, 0]}], "unique"),
+    ([{"name": "a", "start": [0, float("nan"), 0]}], "robots[0].start[1] must be finite"),
+    ([{"name": "a"}], "name, start"),
+    ([], "non-empty"),
+])
+def test_bad_fleets_are_refused(robots, why):
+    with pytest.raises(ValueError) as err:
+        from_dict({"robots": robots})
+    assert why in str(err.value)

@@ -41,20 +41,22 @@ class Renderer:
         cyls = [s for s in shapes if s.kind == "cylinder"]
         # segments() lists the walls, then four faces per box, in shape order
         seg_absorbing = np.array([False] * len(w.walls) + [s.ir_absorbing for s in boxes for _ in range(4)])
-        cyl_absorbing = np.array([c.ir_absorbing for c in cyls], dtype=bool)
-        return segs, bottoms, tops, colours, cyls, boxes, seg_absorbing, cyl_absorbing
+        return segs, bottoms, tops, colours, cyls, boxes, seg_absorbing
 
-    def render(self, x_m: float, y_m: float, theta_rad: float, t_s: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-        """RGB (H, W, 3) uint8 and depth (H, W) float32 metres for the robot at (x, y, theta)."""
-        rgb, depth, _ = self.render_layers(x_m, y_m, theta_rad, t_s)
+    def render(self, x_m: float, y_m: float, theta_rad: float, t_s: float = 0.0,
+               extra: list[Shape] | tuple = ()) -> tuple[np.ndarray, np.ndarray]:
+        """RGB (H, W, 3) uint8 and depth (H, W) float32 metres for the robot at (x, y, theta);
+        `extra` cylinders (other robots) are drawn too."""
+        rgb, depth, _ = self.render_layers(x_m, y_m, theta_rad, t_s, extra)
         return rgb, depth
 
-    def render_layers(self, x_m: float, y_m: float, theta_rad: float,
-                      t_s: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def render_layers(self, x_m: float, y_m: float, theta_rad: float, t_s: float = 0.0,
+                      extra: list[Shape] | tuple = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """`render` plus a bool (H, W) mask of pixels on IR-absorbing material (the camera model
         turns their depth into nothing, as a real RGB-D camera reads black surfaces)."""
         geometry = self._static if self._static is not None else self._geometry(t_s)
-        segs, bottoms, tops, colours, cyls, boxes, seg_absorbing, cyl_absorbing = geometry
+        segs, bottoms, tops, colours, cyls, boxes, seg_absorbing = geometry
+        cyls = cyls + [e for e in extra if e.kind == "cylinder"]
         h, w = self.intr.height, self.intr.width
         c, s = math.cos(theta_rad), math.sin(theta_rad)
         rb = self.rays_base

@@ -8,6 +8,7 @@ to see furniture-like targets, obstacles it may pass under, and things that move
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -56,6 +57,16 @@ class Shape:
         return local @ np.array([[c, s], [-s, c]]) + [self.x_m, self.y_m]
 
 
+@dataclass(frozen=True)
+class RobotSpec:
+    """One robot of a fleet world: its namespace, start pose and task."""
+
+    name: str
+    start: tuple[float, float, float]
+    instruction: str = ""
+    target_label: str = ""
+
+
 @dataclass
 class World:
     walls: list[tuple[float, float, float, float]]  # segments x0, y0, x1, y1
@@ -66,6 +77,7 @@ class World:
     target_label: str = ""
     name: str = ""
     extra: dict = field(default_factory=dict)
+    robots: list[RobotSpec] = field(default_factory=list)  # a fleet; empty: one robot at `start`
 
     def shapes_at(self, t_s: float) -> list[Shape]:
         return [s.at(t_s) for s in self.shapes]
@@ -110,7 +122,31 @@ def _colour(spec, key: str) -> tuple[int, int, int]:
 
 
 MAX_COORD_M = 1000.0
-WORLD_KEYS = ("walls", "room", "objects", "start", "instruction", "target", "wall_height", "name")
+WORLD_KEYS = ("walls", "room", "objects", "start", "instruction", "target", "wall_height", "name", "robots")
+ROBOT_KEYS = {"name", "start", "instruction", "target"}
+ROBOT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
+
+
+def robots_from_list(items) -> list[RobotSpec]:
+    """The `robots:` list: unique ROS-safe names (they become namespaces), checked start poses."""
+    if items is None:
+        return []
+    if not isinstance(items, list) or not items:
+        raise ValueError(f"robots must be a non-empty list, got {items!r}")
+    out = []
+    for i, r in enumerate(items):
+        key = f"robots[{i}]"
+        if not isinstance(r, dict) or set(r) - ROBOT_KEYS or "name" not in r or "start" not in r:
+            raise ValueError(f"{key} must be a mapping with name, start (and instruction, target), got {r!r}")
+        name = str(r["name"])
+        if not ROBOT_NAME.fullmatch(name):
+            raise ValueError(f"{key}.name must be a ROS name (letter, then letters, digits, _), got {name!r}")
+        out.append(RobotSpec(name, numbers(r["start"], f"{key}.start", 3, -MAX_COORD_M, MAX_COORD_M),
+                             str(r.get("instruction", "")), str(r.get("target", ""))))
+    names = [r.name for r in out]
+    if len(set(names)) != len(names):
+        raise ValueError(f"robot names must be unique, got {names}")
+    return out
 OBJECT_KEYS = {"type", "x", "y", "size", "yaw", "radius", "height", "z_min", "color", "label", "ir_absorbing",
                "path", "speed_mps", "start_s", "loop"}
 
@@ -179,7 +215,8 @@ def from_dict(data: dict, name: str = "") -> World:
                  wall_height_m=number(data.get("wall_height", 2.0), "wall_height", 0.0, 100.0, lo_open=True),
                  start=start, instruction=str(data.get("instruction", "")), target_label=str(data.get("target", "")),
                  name=name or str(data.get("name", "")),
-                 extra={k: v for k, v in data.items() if k not in WORLD_KEYS})
+                 extra={k: v for k, v in data.items() if k not in WORLD_KEYS},
+                 robots=robots_from_list(data.get("robots")))
 
 
 def load(path: str | Path) -> World:

@@ -102,13 +102,18 @@ def start_servers(procs: Processes, env: dict, timeout_s: float = 60.0) -> Serve
     servers = Servers(free_port(), free_port())
     procs.start("s2_server", [sys.executable, "-m", "s2_server", "--backend", "color",
                               "--port", str(servers.s2_port)], env)
-    # the simulated robot's height: the planner drives under what passes over it
-    procs.start("s1_server", [sys.executable, "-m", "s1_server", "--backend", "geometric",
-                              "--port", str(servers.s1_port), "--robot_height_m", str(RobotParams().height_m)], env)
+    start_s1_server(procs, env, servers.s1_port, "s1_server")
     for name, port in (("S2", servers.s2_port), ("S1", servers.s1_port)):
         if not wait_http(f"http://127.0.0.1:{port}/health", timeout_s):
             raise RuntimeError(f"{name} server did not come up on port {port}; see {procs.log_dir}")
     return servers
+
+
+def start_s1_server(procs: Processes, env: dict, port: int, name: str) -> subprocess.Popen:
+    """The geometric S1 server on `port`, planning for the simulated robot's height (it drives
+    under what passes over it)."""
+    return procs.start(name, [sys.executable, "-m", "s1_server", "--backend", "geometric", "--port", str(port),
+                              "--robot_height_m", str(RobotParams().height_m)], env)
 
 
 @dataclass
@@ -153,8 +158,8 @@ def _median(values: list[float]) -> float:
 class Monitor(Node):
     """Watches the run from the outside (topics only) and optionally records a bag."""
 
-    def __init__(self, context: Context, bag_path: Path | None):
-        super().__init__("lingnav_run_monitor", context=context,
+    def __init__(self, context: Context, bag_path: Path | None, namespace: str = ""):
+        super().__init__("lingnav_run_monitor", context=context, namespace=namespace,
                          parameter_overrides=[rclpy.parameter.Parameter("use_sim_time", value=True)])
         self.lock = threading.Lock()
         self.sim_state: dict = {}
