@@ -127,6 +127,8 @@ class NavigatorParams:
     local_map_size_m: float = _p(6.0, "Side of the rolling grid, centred on the robot")
     local_map_resolution_m: float = _p(0.05, "Cell size of the rolling grid")
     local_map_obstacle_timeout_s: float = _p(30.0, "Forget an obstacle cell not seen again for this long")
+    local_map_moving_obstacle_timeout_s: float = _p(4.0, "Forget an obstacle that moved into space seen free "
+                                                    "(a person) once unseen for this long")
     local_map_free_timeout_s: float = _p(15.0, "Free space not seen again for this long becomes unknown")
     local_map_clear_max_height_m: float = _p(0.3, "A depth ray clears the cells it passes below this "
                                              "height (keep it below the camera height)")
@@ -239,7 +241,8 @@ POSITIVE = ("control_rate_hz", "planning_period_s", "max_plan_age_s", "arrive_di
             "sync_slop_s", "odom_timeout_s", "depth_timeout_s", "mpc_dt_s", "mission_timeout_s",
             "search_timeout_s", "fx", "fy", "diagnostics_period_s", "server_outage_timeout_s",
             "collision_brake_decel_mps2", "local_map_size_m", "local_map_resolution_m",
-            "local_map_obstacle_timeout_s", "local_map_free_timeout_s", "local_map_clear_max_height_m",
+            "local_map_obstacle_timeout_s", "local_map_moving_obstacle_timeout_s", "local_map_free_timeout_s",
+            "local_map_clear_max_height_m",
             "local_map_publish_rate_hz", "progress_timeout_s", "min_progress_m", "backout_m", "side_step_m",
             "recovery_reverse_mps")
 AT_LEAST_ONE = ("sync_queue_size", "camera_qos_depth", "collision_depth_stride", "image_width",

@@ -157,3 +157,18 @@ def test_without_the_wait_the_same_blockage_fails_at_the_timer():
         h.tick()
         h.t += 0.1
     assert h.mission.state == MissionState.FAILED and h.t < 3.5
+
+
+def test_a_person_who_left_unseen_is_forgotten_sooner_than_furniture():
+    person = {"type": "cylinder", "radius": 0.25, "height": 1.7, "path": [[1.5, 2.5], [1.5, 0.0]],
+              "speed_mps": 2.0, "start_s": 0.3}
+    sim = _sim([person, {"x": 1.5, "y": -1.2, "size": [0.4, 0.4], "height": 0.8}])
+    m = LocalMap(LocalMapConfig(max_height_m=ROBOT_HEIGHT_M, moving_timeout_s=4.0))
+    _fuse(m, sim, 0.0)
+    while sim.time_s < 1.6:
+        sim.step(0.1)
+    _fuse(m, sim, 1.6)  # the person has stepped in front; the box has stood there all along
+    assert _occupied_near(m, 1.5, 0.0, 1.6) > 0 and _occupied_near(m, 1.5, -1.2, 1.6) > 0
+    # the camera looks away (no more frames here): 4 s later the person is gone, the box is not
+    assert _occupied_near(m, 1.5, 0.0, 6.0) == 0
+    assert _occupied_near(m, 1.5, -1.2, 6.0) > 0

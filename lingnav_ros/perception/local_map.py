@@ -14,7 +14,9 @@ sees it, after that frame's clearing, so rays passing under it do not unmark it 
 view, and out of view nothing clears it. A cell seen free is free at once, whatever it held before: a doorway a
 person has left opens with the next frame, while an obstacle that merely left the view is
 remembered until its timeout. A cell marked where the map knew free space a moment before
-"appeared": something moved there (a person), which the mission uses to wait instead of giving up.
+"appeared": something moved there (a person), which the mission uses to wait instead of giving up,
+and which is forgotten after `moving_timeout_s` unseen instead of `obstacle_timeout_s`: a person
+who left while the camera looked elsewhere does not close a doorway for half a minute.
 The grid recentres on the robot as it moves; whatever scrolls out is lost.
 
 The mission's dead-end memory shares the grid: `mark_visited` records where the robot has been.
@@ -37,6 +39,7 @@ from lingnav_ros.perception.planar_transforms import base_to_odom_xy, odom_to_ba
 from lingnav_ros.stamps import NS_PER_S, seconds_to_ns
 
 NEVER_NS = -(2 ** 62)
+MOVED_IN_GROW_CELLS = 4  # a moved-in mark flags the cells marked with it this close (cells)
 UNKNOWN, FREE, OCCUPIED = -1, 0, 100  # nav_msgs/OccupancyGrid values
 
 
@@ -50,6 +53,7 @@ class LocalMapConfig:
     mark_max_range_m: float = 4.0  # depth noise grows with z^2: do not mark beyond
     clear_max_range_m: float = 4.0
     obstacle_timeout_s: float = 30.0
+    moving_timeout_s: float = 4.0  # an obstacle that moved into seen-free space, unseen this long: gone
     free_timeout_s: float = 15.0
     target_columns: int = 80  # depth is decimated to about this many columns
     recentre_m: float = 1.0  # scroll when the robot is this far from the centre
@@ -59,7 +63,7 @@ class LocalMapConfig:
     dark_min_frames: int = 3  # looked at without a reading in this many frames running: dark
 
     def __post_init__(self) -> None:
-        for name in ("size_m", "resolution_m", "obstacle_timeout_s", "free_timeout_s", "recentre_m",
+        for name in ("size_m", "resolution_m", "obstacle_timeout_s", "moving_timeout_s", "free_timeout_s", "recentre_m",
                      "mark_max_range_m", "clear_max_range_m", "near_view_m"):
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0.0):
@@ -147,7 +151,10 @@ class LocalMap:
 
     def occupied_mask(self, now_ns: int) -> np.ndarray:
         c = self.config
-        return (self.occ_ns >= self.free_ns) & (now_ns - self.occ_ns <= seconds_to_ns(c.obstacle_timeout_s))
+        age = now_ns - self.occ_ns
+        moved_in = self.appear_ns != NEVER_NS
+        timeout = np.where(moved_in, seconds_to_ns(c.moving_timeout_s), seconds_to_ns(c.obstacle_timeout_s))
+        return (self.occ_ns >= self.free_ns) & (age <= timeout)
 
     def free_mask(self, now_ns: int) -> np.ndarray:
         c = self.config
@@ -223,6 +230,7 @@ class LocalMap:
         limit = np.where(was_occ[cx, cy], self.occ_h[cx, cy], c.clear_max_height_m)
         ok = inside & (sz <= limit)
         self.free_ns[cx[ok], cy[ok]] = stamp_ns
+        self.appear_ns[cx[ok], cy[ok]] = NEVER_NS  # free again: the next mark here has moved in
         self.dark_frames[cx[ok], cy[ok]] = 0
         return int(ok.sum())
 
@@ -259,11 +267,26 @@ class LocalMap:
         ux, uy = uniq // self.n, uniq % self.n
         # free until this frame (seen free before it, not by it): something moved in
         moved_in = self.free_mask(stamp_ns)[ux, uy] & (self.free_ns[ux, uy] < stamp_ns)
-        self.appear_ns[ux[moved_in], uy[moved_in]] = stamp_ns
+        self._flag_moved_in(ux, uy, moved_in, stamp_ns)
         self.occ_h[ux, uy] = np.where(still[ux, uy], self.occ_h[ux, uy], 0.0)
         np.maximum.at(self.occ_h, (ix, iy), z.astype(np.float32))
         self.occ_ns[ux, uy] = stamp_ns
         return int(uniq.size)
+
+    def _flag_moved_in(self, ux: np.ndarray, uy: np.ndarray, moved_in: np.ndarray, stamp_ns: int) -> None:
+        """Flag the cells marked now that were free, and the ones marked now next to them (within
+        MOVED_IN_GROW_CELLS): the rays are sparse, so not every cell of a person was seen free
+        before they stepped in, but all of the person's cells belong to the same blob."""
+        if not moved_in.any():
+            return
+        now = np.zeros((self.n, self.n), bool)
+        now[ux, uy] = True
+        seed = np.zeros_like(now)
+        seed[ux[moved_in], uy[moved_in]] = True
+        grown = ndimage.binary_dilation(seed, structure=np.ones((3, 3), bool), iterations=MOVED_IN_GROW_CELLS,
+                                        mask=now)
+        fresh = grown & (self.appear_ns == NEVER_NS)
+        self.appear_ns[fresh] = stamp_ns
 
     def clear_footprint(self, pose: Pose2D, stamp_ns: int) -> None:
         """The robot stands on these cells, so nothing else does (Nav2's footprint clearing)."""

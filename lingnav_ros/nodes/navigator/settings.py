@@ -176,6 +176,7 @@ def map_settings(p: NavigatorParams) -> MapSettings:
         size_m=p.local_map_size_m, resolution_m=p.local_map_resolution_m,
         min_height_m=p.collision_min_height_m, max_height_m=p.robot_height_m,
         clear_max_height_m=p.local_map_clear_max_height_m, obstacle_timeout_s=p.local_map_obstacle_timeout_s,
+        moving_timeout_s=p.local_map_moving_obstacle_timeout_s,
         free_timeout_s=p.local_map_free_timeout_s, footprint_radius_m=p.robot_radius_m)
     # The veto refuses what S1 itself would refuse: a candidate valued below the stop threshold.
     veto = VetoConfig(robot_radius_m=p.robot_radius_m, target_clearance_m=p.target_clearance_m,
