@@ -140,9 +140,10 @@ class RunResult:
     bag_path: str = ""
     repeat: int = 0
     hits_while_stopped: int = 0  # something walked into the standing robot: not the robot's doing
+    sim_states: list[dict] = field(default_factory=list)  # every ground-truth state, with wall_s (benches)
 
     def summary(self) -> dict:
-        d = {k: v for k, v in self.__dict__.items() if k not in ("trajectory", "s2_query_points",
+        d = {k: v for k, v in self.__dict__.items() if k not in ("trajectory", "s2_query_points", "sim_states",
                                                                   "s2_latency_ms", "s1_latency_ms", "events")}
         d["recoveries"] = sum(1 for _, _, reason in self.events if reason.startswith("recovery "))
         d["s2_latency_ms_median"] = _median(self.s2_latency_ms)
@@ -163,6 +164,7 @@ class Monitor(Node):
                          parameter_overrides=[rclpy.parameter.Parameter("use_sim_time", value=True)])
         self.lock = threading.Lock()
         self.sim_state: dict = {}
+        self.states: list[dict] = []
         self.status: NavStatus | None = None
         self.trajectory: list[tuple[float, float]] = []
         self.s2_points: list[tuple[float, float]] = []
@@ -186,8 +188,10 @@ class Monitor(Node):
 
     def _on_sim(self, msg: String) -> None:
         state = json.loads(msg.data)
+        state["wall_s"] = time.monotonic()
         with self.lock:
             self.sim_state = state
+            self.states.append(state)
             self.trajectory.append((state["x"], state["y"]))
 
     def _on_status(self, msg: NavStatus) -> None:
@@ -306,7 +310,7 @@ def _collect(monitor: Monitor, opts: RunOptions, name: str, instruction: str, fi
             name=name, instruction=instruction, final_state=final, reason=reason,
             success=False, sim_time_s=float(sim.get("t", 0.0)), wall_time_s=time.monotonic() - t_wall0,
             path_length_m=float(sim.get("distance_m", 0.0)), contacts=int(sim.get("contacts", 0)),
-            hits_while_stopped=int(sim.get("hits_while_stopped", 0)),
+            hits_while_stopped=int(sim.get("hits_while_stopped", 0)), sim_states=list(monitor.states),
             target_distance_m=float(sim.get("target_distance_m", float("nan"))),
             s2_calls=int(st.s2_calls) if st else 0, s1_calls=int(st.s1_calls) if st else 0,
             s2_latency_ms=list(monitor.s2_latency_ms), s1_latency_ms=list(monitor.s1_latency_ms),
@@ -349,6 +353,9 @@ def draw_map(world: World, result: RunResult, path: Path, px_per_m: float = 80.0
         cv2.line(img, px(wx0, wy0), px(wx1, wy1), (60, 60, 60), 3)
     for s in world.shapes:
         colour = tuple(int(c) for c in s.rgb[::-1])
+        if s.motion is not None:  # a walker: its path, drawn where it ends
+            cv2.polylines(img, [np.array([px(*p) for p in s.motion.points], np.int32)], False, (200, 200, 200), 1)
+            s = s.at(1e9)
         if s.kind == "box":
             cv2.fillPoly(img, [np.array([px(*c) for c in s.corners()], np.int32)], colour)
         else:
