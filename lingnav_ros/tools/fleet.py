@@ -105,6 +105,8 @@ def run_fleet(world: World, opts: RunOptions, servers: Servers, procs: Processes
     for robot in world.robots:
         final, reason = finals[robot.name]
         r = _collect(monitors[robot.name], opts, f"{name}/{robot.name}", robot.instruction, final, reason, t_wall0)
+        ended = [t for t, state, _ in r.events if state in TERMINAL.values()]
+        r.sim_time_s = ended[-1] if ended else r.sim_time_s  # this robot's end, not the fleet's
         _score(r, replace(world, start=robot.start, target_label=robot.target_label, robots=[]), opts)
         results.append(r)
     return results
