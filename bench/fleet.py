@@ -41,10 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         results = run_world(options_for(args.scenario, out, 1.0, False), servers, procs, args.scenario.stem)
     finally:
         procs.stop()
-    print(f"{'robot':<36} {'outcome':<9} {'S2 p50':>7} {'S2 p99':>7} {'S1 p50':>7} {'S1 p99':>7}  (ms)  RTF")
+    print(f"{'robot':<36} {'outcome':<9} {'time s':>6} {'contacts':>8} {'S2 p50':>7} {'S2 p99':>7} "
+          f"{'S1 p50':>7} {'S1 p99':>7}  (ms)  RTF")
     for r, (name, s) in zip(results, fleet_summary(results).items()):
-        print(f"{name:<36} {r.final_state:<9} {s['s2_p50_ms']:>7.0f} {s['s2_p99_ms']:>7.0f} "
-              f"{s['s1_p50_ms']:>7.0f} {s['s1_p99_ms']:>7.0f}        {real_time_factor(r.sim_states):.2f}")
+        print(f"{name:<36} {r.final_state:<9} {r.sim_time_s:>6.1f} {r.contacts:>8d} {s['s2_p50_ms']:>7.0f} "
+              f"{s['s2_p99_ms']:>7.0f} {s['s1_p50_ms']:>7.0f} {s['s1_p99_ms']:>7.0f}        "
+              f"{real_time_factor(r.sim_states):.2f}")
     print(f"logs: {out}")
     return 0
 
