@@ -63,8 +63,8 @@ def stop_figures(states: list[dict], person, ahead_m: float) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--person_x_m", type=float, nargs="*", default=[2.0, 2.4])
-    p.add_argument("--start_s", type=float, default=5.0, help="when the person starts walking (sim s)")
+    p.add_argument("--cases", nargs="*", default=["2.0:5.0", "2.0:5.6", "1.8:5.8"],
+                   help="X:START pairs: the person crosses at x = X m, starting to walk at START sim seconds")
     p.add_argument("--ahead_m", type=float, default=1.5, help="corridor length ahead that counts as the path")
     args = p.parse_args(argv)
     out = Path(tempfile.mkdtemp(prefix="lingnav-dynamic-bench-"))
@@ -72,16 +72,17 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     try:
         servers = start_servers(procs, child_env())
-        for x in args.person_x_m:
-            path = out / f"person_at_{x:.1f}.yaml"
-            path.write_text(yaml.safe_dump(world(x, args.start_s)))
+        for case in args.cases:
+            x, start_s = (float(v) for v in case.split(":"))
+            path = out / f"person_at_{x:.1f}_from_{start_s:.1f}s.yaml"
+            path.write_text(yaml.safe_dump(world(x, start_s)))
             result = run_scenario(RunOptions(world_path=path, max_sim_time_s=90.0, max_wall_time_s=240.0), servers,
                                   procs, name=path.stem)
-            rows.append((x, result, stop_figures(result.sim_states, load(path).find("person"), args.ahead_m)))
+            rows.append((case, result, stop_figures(result.sim_states, load(path).find("person"), args.ahead_m)))
     finally:
         procs.stop()
-    for x, result, f in rows:
-        line = f"person crossing at x={x:.1f} m: {result.final_state}, contacts {result.contacts}, "
+    for case, result, f in rows:
+        line = f"person crossing ({case}): {result.final_state}, contacts {result.contacts}, "
         if not f["entered"]:
             print(line + f"never entered the path (min gap {f['min_gap_m']:.2f} m)")
             continue
