@@ -92,6 +92,9 @@ class NavigatorParams:
     side_step_m: float = _p(1.5, "Sideways step of a recovery detour, from the back-out point")
     recovery_reverse_m: float = _p(0.3, "Reverse this far over driven ground to leave a wall; 0 = never")
     recovery_reverse_mps: float = _p(0.1, "Speed of that reverse")
+    moving_obstacle_wait_s: float = _p(20.0, "An obstacle that moved into space seen free (a person) and "
+                                       "blocks the way ahead holds the progress and no-safe-path timers "
+                                       "this long (twice this in all per mission): wait, do not recover")
     target_hold_queries: int = _p(12, "S2 misses tolerated while the 3D target is out of view or occluded")
 
     # --- control ------------------------------------------------------------------------------
@@ -115,7 +118,9 @@ class NavigatorParams:
                                               "within this path length")
     collision_slowdown_ratio: float = _p(0.4, "Speed scale inside the slowdown zone")
     collision_min_height_m: float = _p(0.05, "Depth points lower than this are floor")
-    collision_max_height_m: float = _p(1.5, "Depth points higher than this are overhead")
+    robot_height_m: float = _p(0.5, "Height of the robot's tallest part: depth points above it pass over "
+                               "the robot (a table top higher than this is driven under; lower, or its "
+                               "legs, is an obstacle)")
     collision_depth_stride: int = _p(4, "Depth pixel stride for obstacle back-projection")
     collision_predict_time_s: float = _p(1.5, "Horizon of the predicted path that is checked")
     target_clearance_m: float = _p(0.4, "Depth points this close to the target belong to it and "
@@ -130,6 +135,8 @@ class NavigatorParams:
     local_map_size_m: float = _p(6.0, "Side of the rolling grid, centred on the robot")
     local_map_resolution_m: float = _p(0.05, "Cell size of the rolling grid")
     local_map_obstacle_timeout_s: float = _p(30.0, "Forget an obstacle cell not seen again for this long")
+    local_map_moving_obstacle_timeout_s: float = _p(4.0, "Forget an obstacle that moved into space seen free "
+                                                    "(a person) once unseen for this long")
     local_map_free_timeout_s: float = _p(15.0, "Free space not seen again for this long becomes unknown")
     local_map_clear_max_height_m: float = _p(0.3, "A depth ray clears the cells it passes below this "
                                              "height (keep it below the camera height)")
@@ -247,13 +254,13 @@ POSITIVE = ("control_rate_hz", "planning_period_s", "max_plan_age_s", "arrive_di
             "sync_slop_s", "odom_timeout_s", "depth_timeout_s", "mpc_dt_s", "mission_timeout_s",
             "search_timeout_s", "fx", "fy", "diagnostics_period_s", "server_outage_timeout_s",
             "collision_brake_decel_mps2", "local_map_size_m", "local_map_resolution_m",
-            "local_map_obstacle_timeout_s", "local_map_free_timeout_s", "local_map_clear_max_height_m",
-            "local_map_publish_rate_hz", "mount_check_height_tolerance_m", "mount_check_pitch_tolerance_rad",
-            "progress_timeout_s", "min_progress_m", "backout_m", "side_step_m",
+            "local_map_obstacle_timeout_s", "local_map_moving_obstacle_timeout_s", "local_map_free_timeout_s",
+            "local_map_clear_max_height_m", "local_map_publish_rate_hz", "mount_check_height_tolerance_m",
+            "mount_check_pitch_tolerance_rad", "progress_timeout_s", "min_progress_m", "backout_m", "side_step_m",
             "recovery_reverse_mps")
 AT_LEAST_ONE = ("sync_queue_size", "camera_qos_depth", "collision_depth_stride", "image_width",
                 "image_height", "mpc_horizon_steps", "search_turn_steps")
-NON_NEGATIVE = ("max_recoveries", "target_hold_queries", "collision_reaction_s")
+NON_NEGATIVE = ("max_recoveries", "target_hold_queries", "collision_reaction_s", "moving_obstacle_wait_s")
 
 
 def validate(p: NavigatorParams) -> None:
@@ -277,6 +284,8 @@ def _validate_relations(p: NavigatorParams) -> None:
         raise ParamError("collision_slowdown_distance_m must be >= collision_stop_distance_m")
     if not 0.0 < p.collision_slowdown_ratio <= 1.0:
         raise ParamError("collision_slowdown_ratio must be in (0, 1]")
+    if not p.collision_min_height_m < p.robot_height_m:
+        raise ParamError("robot_height_m must be above collision_min_height_m")
     if p.v_min_mps > p.v_max_mps:
         raise ParamError("v_min_mps must be <= v_max_mps")
     if p.local_map_size_m / p.local_map_resolution_m > 2000:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
+import math
 import sys
 
 from lingnav_core import cli
@@ -31,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stop_threshold", type=float, default=DEFAULT_STOP_THRESHOLD,
                    help="critic value below which a plan means no safe path, until a client's reset sets its own")
     p.add_argument("--seed", type=int, default=None, help="seed of the sampler's noise (None: random)")
+    p.add_argument("--robot_height_m", type=float, default=None,
+                   help="geometric backend: depth points above this pass over the robot (None: 1.5 m)")
     add_server_arguments(p)
     return p
 
@@ -43,8 +46,12 @@ def make_app(args):
     if args.backend == "geometric":
         from s1_server.geometric import GeometricParams, GeometricPlanner
 
+        height = GeometricParams().max_obstacle_height_m if args.robot_height_m is None else args.robot_height_m
+        if not (math.isfinite(height) and height > GeometricParams().min_obstacle_height_m):
+            raise SystemExit(f"--robot_height_m must be finite and above the floor band, got {height}")
+
         def factory(threshold: float):
-            return GeometricPlanner(GeometricParams(stop_threshold=threshold))
+            return GeometricPlanner(GeometricParams(stop_threshold=threshold, max_obstacle_height_m=height))
 
         return create_app(factory, "geometric", supports_pixel_goal=True, supports_image_goal=False,
                           settings=settings, default_stop_threshold=args.stop_threshold)

@@ -38,6 +38,7 @@ class MissionConfig:
     min_plan_length_m: float = 0.25  # the tracker's goal tolerance: shorter plans cannot move it
     recovery_reverse_m: float = 0.3
     robot_radius_m: float = 0.2  # the dead-end memory's free-distance sweep in the local map
+    moving_obstacle_wait_s: float = 20.0  # hold the stall timers behind a person this long (blocker_wait.py)
 
     @classmethod
     def from_params(cls, params: Any) -> MissionConfig:

@@ -24,6 +24,7 @@ import threading
 from lingnav_core.s2_decision import TURN_STEP_RAD
 from lingnav_ros.control.types import Command, Pose2D
 from lingnav_ros.mission.approach import ApproachMixin
+from lingnav_ros.mission.blocker_wait import BlockerWait
 from lingnav_ros.mission.dead_end_memory import LocalMapMemory, TrailMemory
 from lingnav_ros.mission.episode import (  # noqa: F401 (re-exported: the node and tests import them here)
     ControlOutput,
@@ -42,6 +43,8 @@ from lingnav_ros.mission.target import TargetEstimate, expected_in_view, horizon
 from lingnav_ros.perception.rgbd_frame import RgbdFrame
 
 FULL_TURN_RAD = 2.0 * math.pi
+MOVER_HORIZON_M = 1.5  # a moving obstacle this far ahead of the robot blocks it
+MOVER_MARGIN_M = 0.15  # ... within the robot's radius plus this on each side
 
 
 class Mission(ApproachMixin):
@@ -69,6 +72,7 @@ class Mission(ApproachMixin):
         self.last_decision = None
         self.last_decision_frame: RgbdFrame | None = None
         self.transitions: list[tuple[MissionState, str]] = []
+        self._blocker = BlockerWait(config.moving_obstacle_wait_s, 2.0 * config.moving_obstacle_wait_s)
 
     # ------------------------------------------------------------------ commands in
     def start(self, instruction: str, now_s: float, timeout_s: float = 0.0) -> bool:
@@ -84,6 +88,7 @@ class Mission(ApproachMixin):
             self.s2_calls = self.s1_calls = 0
             self.s2_latency_s = self.s1_latency_s = math.nan
             self.last_decision = None
+            self._blocker = BlockerWait(self.config.moving_obstacle_wait_s, 2.0 * self.config.moving_obstacle_wait_s)
             self._reset_tracker()
             self._set(MissionState.QUERYING, "")
             return True
@@ -289,10 +294,26 @@ class Mission(ApproachMixin):
             if ep.moves or ep.primitive is not None:
                 return self._step_moves(now_s, pose, last_cmd, dt_s)
             if self.state == MissionState.APPROACHING:
+                self._hold_timers_behind_mover(now_s, pose)
                 if not self._check_progress(now_s, pose):
                     return _idle() if self.state in TERMINAL_STATES else _hold()
                 return self._track(now_s, pose, last_cmd)
             return _hold()
+
+    def _hold_timers_behind_mover(self, now_s: float, pose: Pose2D) -> None:
+        """Waiting behind someone who walked into the way is not a stall (mission/blocker_wait.py)."""
+        ep = self._ep
+        was = self._blocker.waiting()
+        blocked = ep.memory.moving_obstacle_ahead(pose.x_m, pose.y_m, pose.theta_rad, MOVER_HORIZON_M,
+                                                  self.config.robot_radius_m + MOVER_MARGIN_M,
+                                                  self.config.moving_obstacle_wait_s)
+        if self._blocker.update(blocked, now_s):
+            if ep.monitor is not None:
+                ep.monitor.reset(now_s)
+            if ep.no_safe_since_s is not None:
+                ep.no_safe_since_s = now_s
+            if not was:
+                self._set(MissionState.APPROACHING, Reason.WAITING_FOR_MOVER)
 
     def _step_moves(self, now_s: float, pose: Pose2D, last_cmd: Command, dt_s: float) -> ControlOutput:
         ep = self._ep

@@ -21,13 +21,13 @@ import yaml
 
 from lingnav_core import cli
 from lingnav_ros.sim.world import load
+from lingnav_ros.tools.fleet import run_world
 from lingnav_ros.tools.harness import (
     Processes,
     RunOptions,
     RunResult,
     child_env,
     draw_map,
-    run_scenario,
     start_servers,
 )
 
@@ -78,6 +78,18 @@ def _mean(values) -> float:
     return sum(vals) / len(vals) if vals else float("nan")
 
 
+def _report_run(r: RunResult, repeat: int, path: Path, rep_dir: Path, index: int) -> None:
+    """The run's map, its event log and one line on the console."""
+    r.repeat = repeat
+    tag = r.name.replace("/", "-")
+    draw_map(load(path), r, rep_dir / f"{tag}.png")
+    (rep_dir / f"{tag}-events.txt").write_text(
+        "".join(f"{t:7.1f}  {state:<15} {reason}\n" for t, state, reason in r.events))
+    print(f"[{index}] {r.name}: {'ok ' if r.success else 'FAIL'} {r.final_state} ({r.reason[:60]}) "
+          f"{r.sim_time_s:.1f} s, {r.path_length_m:.1f} m, contacts {r.contacts}"
+          f"{f' (+{r.hits_while_stopped} hit while stopped)' if r.hits_while_stopped else ''}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = cli.parser("lingnav-eval", __doc__.splitlines()[0])
     p.add_argument("scenario_dir", type=Path, help="folder of scenario YAML files (e.g. scenarios)")
@@ -102,16 +114,10 @@ def main(argv: list[str] | None = None) -> int:
             rep_dir.mkdir(parents=True, exist_ok=True)
             procs.log_dir = rep_dir  # each repeat's logs apart
             for path in files:
-                r = run_scenario(options_for(path, rep_dir, args.real_time_factor, args.record), servers, procs,
-                                 name=path.stem)
-                r.repeat = i
-                draw_map(load(path), r, rep_dir / f"{path.stem}.png")
-                (rep_dir / f"{path.stem}-events.txt").write_text(
-                    "".join(f"{t:7.1f}  {state:<15} {reason}\n" for t, state, reason in r.events))
-                results.append(r)
-                print(f"[{len(results)}/{len(files) * args.repeat}] {path.stem}: "
-                      f"{'ok ' if r.success else 'FAIL'} {r.final_state} ({r.reason[:60]}) "
-                      f"{r.sim_time_s:.1f} s, {r.path_length_m:.1f} m, contacts {r.contacts}", flush=True)
+                opts = options_for(path, rep_dir, args.real_time_factor, args.record)
+                for r in run_world(opts, servers, procs, name=path.stem):  # one result per robot
+                    _report_run(r, i, path, rep_dir, len(results) + 1)
+                    results.append(r)
     except KeyboardInterrupt:
         print("\ninterrupted: stopping everything")
     except RuntimeError as err:

@@ -28,6 +28,7 @@ from std_msgs.msg import String
 
 from lingnav_ros import topics
 from lingnav_ros.launch_description import BringupArgs, describe, ros_args
+from lingnav_ros.sim.robot import RobotParams
 from lingnav_ros.sim.world import World, load
 
 TERMINAL = {NavStatus.ARRIVED: "ARRIVED", NavStatus.FAILED: "FAILED", NavStatus.STOPPED: "STOPPED",
@@ -97,12 +98,18 @@ def start_servers(procs: Processes, env: dict, timeout_s: float = 60.0) -> Serve
     servers = Servers(free_port(), free_port())
     procs.start("s2_server", [sys.executable, "-m", "s2_server", "--backend", "color",
                               "--port", str(servers.s2_port)], env)
-    procs.start("s1_server", [sys.executable, "-m", "s1_server", "--backend", "geometric",
-                              "--port", str(servers.s1_port)], env)
+    start_s1_server(procs, env, servers.s1_port, "s1_server")
     for name, port in (("S2", servers.s2_port), ("S1", servers.s1_port)):
         if not wait_http(f"http://127.0.0.1:{port}/health", timeout_s):
             raise RuntimeError(f"{name} server did not come up on port {port}; see {procs.log_dir}")
     return servers
+
+
+def start_s1_server(procs: Processes, env: dict, port: int, name: str) -> subprocess.Popen:
+    """The geometric S1 server on `port`, planning for the simulated robot's height (it drives
+    under what passes over it)."""
+    return procs.start(name, [sys.executable, "-m", "s1_server", "--backend", "geometric", "--port", str(port),
+                              "--robot_height_m", str(RobotParams().height_m)], env)
 
 
 @dataclass
@@ -115,7 +122,7 @@ class RunResult:
     sim_time_s: float
     wall_time_s: float
     path_length_m: float
-    contacts: int
+    contacts: int  # the robot drove into something
     target_distance_m: float
     s2_calls: int
     s1_calls: int
@@ -128,9 +135,11 @@ class RunResult:
     events: list[tuple[float, str, str]] = field(default_factory=list)  # mission state/reason changes
     bag_path: str = ""
     repeat: int = 0
+    hits_while_stopped: int = 0  # something walked into the standing robot: not the robot's doing
+    sim_states: list[dict] = field(default_factory=list)  # every ground-truth state, with wall_s (benches)
 
     def summary(self) -> dict:
-        d = {k: v for k, v in self.__dict__.items() if k not in ("trajectory", "s2_query_points",
+        d = {k: v for k, v in self.__dict__.items() if k not in ("trajectory", "s2_query_points", "sim_states",
                                                                   "s2_latency_ms", "s1_latency_ms", "events")}
         d["recoveries"] = sum(1 for _, _, reason in self.events if reason.startswith("recovery "))
         d["s2_latency_ms_median"] = _median(self.s2_latency_ms)
@@ -146,11 +155,12 @@ def _median(values: list[float]) -> float:
 class Monitor(Node):
     """Watches the run from the outside (topics only) and optionally records a bag."""
 
-    def __init__(self, context: Context, bag_path: Path | None):
-        super().__init__("lingnav_run_monitor", context=context,
+    def __init__(self, context: Context, bag_path: Path | None, namespace: str = ""):
+        super().__init__("lingnav_run_monitor", context=context, namespace=namespace,
                          parameter_overrides=[rclpy.parameter.Parameter("use_sim_time", value=True)])
         self.lock = threading.Lock()
         self.sim_state: dict = {}
+        self.states: list[dict] = []
         self.status: NavStatus | None = None
         self.trajectory: list[tuple[float, float]] = []
         self.s2_points: list[tuple[float, float]] = []
@@ -170,8 +180,10 @@ class Monitor(Node):
 
     def _on_sim(self, msg: String) -> None:
         state = json.loads(msg.data)
+        state["wall_s"] = time.monotonic()
         with self.lock:
             self.sim_state = state
+            self.states.append(state)
             self.trajectory.append((state["x"], state["y"]))
 
     def _on_status(self, msg: NavStatus) -> None:
@@ -290,6 +302,7 @@ def _collect(monitor: Monitor, opts: RunOptions, name: str, instruction: str, fi
             name=name, instruction=instruction, final_state=final, reason=reason,
             success=False, sim_time_s=float(sim.get("t", 0.0)), wall_time_s=time.monotonic() - t_wall0,
             path_length_m=float(sim.get("distance_m", 0.0)), contacts=int(sim.get("contacts", 0)),
+            hits_while_stopped=int(sim.get("hits_while_stopped", 0)), sim_states=list(monitor.states),
             target_distance_m=float(sim.get("target_distance_m", float("nan"))),
             s2_calls=int(st.s2_calls) if st else 0, s1_calls=int(st.s1_calls) if st else 0,
             s2_latency_ms=list(monitor.s2_latency_ms), s1_latency_ms=list(monitor.s1_latency_ms),
@@ -332,6 +345,9 @@ def draw_map(world: World, result: RunResult, path: Path, px_per_m: float = 80.0
         cv2.line(img, px(wx0, wy0), px(wx1, wy1), (60, 60, 60), 3)
     for s in world.shapes:
         colour = tuple(int(c) for c in s.rgb[::-1])
+        if s.motion is not None:  # a walker: its path, drawn where it ends
+            cv2.polylines(img, [np.array([px(*p) for p in s.motion.points], np.int32)], False, (200, 200, 200), 1)
+            s = s.at(1e9)
         if s.kind == "box":
             cv2.fillPoly(img, [np.array([px(*c) for c in s.corners()], np.int32)], colour)
         else:

@@ -98,7 +98,7 @@ def _make_planner(s: PlannerSettings, mount: CameraMount):
             return inprocess.navdp_planner(navdp_settings(s))
         except inprocess.StartFailure as exc:
             raise StartError(str(exc)) from exc
-    return inprocess.geometric_planner(s.robot_radius_m, s.stop_threshold)
+    return inprocess.geometric_planner(s.robot_radius_m, s.stop_threshold, s.robot_height_m)
 
 
 def make_recorded_clients(bag: str):
