@@ -120,6 +120,11 @@ REASONS: tuple[ReasonKind, ...] = (
                "S1's best candidate is below s1_stop_threshold (blocked, or depth too poor to see the floor: "
                "check the camera height/pitch and depth); the robot holds, asks S2 again and recovers after "
                "no_safe_path_timeout_s"),
+    ReasonKind("waiting for a moving obstacle to clear the way", "mission (local map)",
+               "ros2 topic echo /lingnav/local_map --once",
+               "something that moved into space the camera had just seen free (a person, another robot) "
+               "blocks the path; the robot waits without counting toward recovery, up to moving_obstacle_wait_s "
+               "per blockage"),
     ReasonKind("at the end of the plan", "mission (tracker)", STATUS_ECHO,
                "the tracker reached the end of its plan and holds for the next one"),
     ReasonKind("no progress", "mission", STATUS_ECHO,
