@@ -27,6 +27,8 @@ setup(
     extras_require={
         # Robot extras that apt does not ship (pip install -e .[robot]).
         "robot": ["casadi>=3.6", "rosbags>=0.10", "onnxruntime>=1.18"],
+        # lingnav-diagnose: the report's figures.
+        "diagnose": ["rosbags>=0.10", "matplotlib>=3.7"],
         "s2": ["fastapi>=0.110", "uvicorn>=0.29", "python-multipart>=0.0.9", "pillow>=10",
                "transformers>=5.0", "requests>=2.31"],
         "s1": ["torch>=2.1", "fastapi>=0.110", "uvicorn>=0.29", "python-multipart>=0.0.9",
@@ -50,6 +52,7 @@ setup(
             "lingnav-demo = lingnav_ros.tools.demo:main",
             "lingnav-eval = lingnav_ros.tools.evaluate:main",
             "lingnav-replay = lingnav_ros.tools.replay:main",
+            "lingnav-diagnose = lingnav_ros.tools.diagnosis.cli:main",
         ],
     },
 )

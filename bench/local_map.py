@@ -1,4 +1,4 @@
-"""Cost of one local-map update per depth frame (issue 19 target: <= 5 ms at 320x240 and
+"""Cost of one local-map update per depth frame (target: <= 5 ms at 320x240 and
 <= 10 ms at 640x480 on one core), and of the collision monitor's map queries.
 
 Frames come from the simulator's demo world along a drive, with perfect depth and with the

@@ -1,6 +1,6 @@
-"""Tracker benchmark: our LTV-MPC (one QP per step) against the field's Opti+IPOPT controller.
+"""Tracker benchmark: our LTV-MPC (one QP per step) against the deployed pipeline's Opti+IPOPT controller.
 
-The field's controller is rebuilt here only, from the facts in FIELD_NOTES: CasADi Opti +
+The deployed pipeline's controller is rebuilt here only, from its known settings: CasADi Opti +
 IPOPT, N 20, dt 0.1, Q diag(10,10,0), R diag(0.05,0.2), tracking only every 4th step, no
 heading or terminal cost, warm start from the previous solution without shifting, v in
 [0, 0.25], |w| <= 0.30, no acceleration limits. Both controllers get the same time-parametrised
@@ -10,7 +10,7 @@ Closed loop on the kinematic unicycle, integrated at 5 ms, at 10 Hz and 20 Hz co
 50 ms actuation delay and small odometry noise. References: straight line, arc, S-curve, sharp
 90 degree corner and seeded random smooth 24-waypoint NavDP-like paths. Printed per controller
 and rate: solve time median/p99, cross-track RMS/max, final position error, constraint
-violations (against our limits: v, w, dv, dw per control period; the field has no acceleration
+violations (against our limits: v, w, dv, dw per control period; the deployed pipeline has no acceleration
 limits, so its dv/dw violations are listed for information).
 
     .venv/bin/python bench/mpc.py [--random 20] [--png runs/mpc_bench.png] [--solver osqp]
@@ -41,8 +41,8 @@ SIM_DT_S = 0.005
 DELAY_S = 0.05
 ODOM_NOISE_M = 0.005
 ODOM_NOISE_RAD = 0.005
-FIELD_V_MAX, FIELD_W_MAX = 0.25, 0.30
-# Ours runs with the field's velocity box so that tracking is compared like for like.
+DEPLOYED_V_MAX, DEPLOYED_W_MAX = 0.25, 0.30
+# Ours runs with the deployed pipeline's velocity box so that tracking is compared like for like.
 OUR_LIMITS = VelocityLimits(v_max_mps=0.25, v_min_mps=0.0, w_max_radps=0.30, a_max_mps2=0.5,
                             alpha_max_radps2=1.5)
 
@@ -77,8 +77,8 @@ def references(n_random: int, seed: int = 7) -> dict[str, np.ndarray]:
     return refs
 
 
-# --------------------------------------------------------------------------- field baseline
-class FieldMpc:
+# --------------------------------------------------------------------------- deployed pipeline baseline
+class DeployedMpc:
     """The deployed formulation, kept faithful (including what it lacks)."""
 
     def __init__(self, n: int = 20, dt: float = 0.1):
@@ -100,8 +100,8 @@ class FieldMpc:
             opti.subject_to(x[:, k + 1] == x[:, k] + dt * ca.vertcat(u[0, k] * ca.cos(th), u[0, k] * ca.sin(th),
                                                                      u[1, k]))
         opti.subject_to(x[:, 0] == x0)
-        opti.subject_to(opti.bounded(0.0, u[0, :], FIELD_V_MAX))
-        opti.subject_to(opti.bounded(-FIELD_W_MAX, u[1, :], FIELD_W_MAX))
+        opti.subject_to(opti.bounded(0.0, u[0, :], DEPLOYED_V_MAX))
+        opti.subject_to(opti.bounded(-DEPLOYED_W_MAX, u[1, :], DEPLOYED_W_MAX))
         opti.minimize(cost)
         opti.solver("ipopt", {"print_time": False}, {"print_level": 0, "sb": "yes", "max_iter": 100})
         self.opti, self.x, self.u, self.x0, self.ref = opti, x, u, x0, ref
@@ -109,7 +109,7 @@ class FieldMpc:
         self.prev_u: np.ndarray | None = None
 
     def compute(self, pose: Pose2D, path: np.ndarray) -> tuple[Command, float, bool]:
-        r = build_reference(path, np.array([pose.x_m, pose.y_m]), self.n, self.dt, FIELD_V_MAX)
+        r = build_reference(path, np.array([pose.x_m, pose.y_m]), self.n, self.dt, DEPLOYED_V_MAX)
         self.opti.set_value(self.x0, [pose.x_m, pose.y_m, pose.theta_rad])
         self.opti.set_value(self.ref, r.states.T)
         if self.prev_x is not None:  # warm start, not shifted (as deployed)
@@ -138,7 +138,7 @@ def run_episode(controller: str, path: np.ndarray, rate_hz: float, seed: int, so
     if controller == "ours":
         tracker = MpcTracker(MpcParams(solver=solver, control_period_s=period), OUR_LIMITS)
     else:
-        field = FieldMpc()
+        deployed = DeployedMpc()
     # start slightly off the path
     state = np.array([path[0, 0] + rng.normal(0, 0.03), path[0, 1] + rng.normal(0, 0.03),
                       path[0, 2] + rng.normal(0, 0.05)])
@@ -163,7 +163,7 @@ def run_episode(controller: str, path: np.ndarray, rate_hz: float, seed: int, so
                 fallbacks += out.controller == "pure_pursuit"
                 done = out.goal_reached
             else:
-                cmd, st, _ok = field.compute(odom, path)
+                cmd, st, _ok = deployed.compute(odom, path)
                 solve_ms.append(st * 1e3)
                 done = math.hypot(path[-1, 0] - odom.x_m, path[-1, 1] - odom.y_m) <= 0.15
             cmds.append(cmd)
@@ -204,7 +204,7 @@ def draw_png(path_png: Path, refs: dict, results: dict) -> None:
     img = np.full((rows * tile, cols * tile, 3), 255, np.uint8)
     for i, name in enumerate(names):
         ox, oy = (i % cols) * tile, (i // cols) * tile
-        pts = [refs[name][:, :2]] + [results[(c, 10.0, name)]["traj"][:, :2] for c in ("ours", "field")]
+        pts = [refs[name][:, :2]] + [results[(c, 10.0, name)]["traj"][:, :2] for c in ("ours", "deployed")]
         allp = np.vstack(pts)
         lo, span = allp.min(0) - 0.2, max(float(np.ptp(allp, 0).max()) + 0.4, 1e-3)
 
@@ -215,7 +215,7 @@ def draw_png(path_png: Path, refs: dict, results: dict) -> None:
         for p, colour, th in zip(pts, [(0, 0, 0), (0, 160, 0), (0, 0, 220)], [3, 2, 1]):
             cv2.polylines(img, [px(p)], False, colour, th, cv2.LINE_AA)
         cv2.putText(img, name, (ox + 8, oy + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1)
-    cv2.putText(img, "black: reference  green: ours  red: field (10 Hz)", (8, rows * tile - 8),
+    cv2.putText(img, "black: reference  green: ours  red: deployed (10 Hz)", (8, rows * tile - 8),
                 cv2.FONT_HERSHEY_SIMPLEX, 0.45, (60, 60, 60), 1)
     path_png.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(path_png), img)
@@ -233,17 +233,17 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     for rate in (10.0, 20.0):
         for i, (name, path) in enumerate(refs.items()):
-            for ctl in ("ours", "field"):
+            for ctl in ("ours", "deployed"):
                 results[(ctl, rate, name)] = run_episode(ctl, path, rate, seed=1000 + i, solver=args.solver)
     print(f"{len(refs)} references x 2 rates x 2 controllers in {time.perf_counter() - t0:.0f} s "
-          f"(ours: LTV-MPC QP via {args.solver}; field: Opti+IPOPT)\n")
+          f"(ours: LTV-MPC QP via {args.solver}; deployed: Opti+IPOPT)\n")
     hdr = (f"{'ctrl':6} {'Hz':>3} {'solve med ms':>12} {'p99 ms':>8} {'cte rms m':>10} {'cte max m':>10} "
            f"{'final err m':>11} {'viol v/w':>8} {'viol acc':>8} {'fallback':>8}")
     print(hdr)
     print("-" * len(hdr))
     summary = {}
     for rate in (10.0, 20.0):
-        for ctl in ("ours", "field"):
+        for ctl in ("ours", "deployed"):
             rs = [results[(ctl, rate, n)] for n in refs]
             sm = np.concatenate([r["solve_ms"] for r in rs])
             cte = np.concatenate([r["cte"] for r in rs])
@@ -256,15 +256,16 @@ def main(argv: list[str] | None = None) -> int:
             summary[(ctl, rate)] = row
             print(f"{ctl:6} {rate:3.0f} {row['med']:12.2f} {row['p99']:8.2f} {row['rms']:10.3f} {row['max']:10.3f} "
                   f"{row['final']:6.3f}/{row['final_max']:4.2f} {row['vw']:8d} {row['acc']:8d} {row['fb']:8d}")
-    print("\nfinal err: mean/max over references. viol acc for the field is against our limits (it has none).")
-    print("\nper reference (10 Hz): cte rms ours/field, final err ours/field")
+    print("\nfinal err: mean/max over references. viol acc for the deployed pipeline is against our limits "
+          "(it has none).")
+    print("\nper reference (10 Hz): cte rms ours/deployed, final err ours/deployed")
     for n in list(refs)[:4]:
-        o, f = results[("ours", 10.0, n)], results[("field", 10.0, n)]
+        o, f = results[("ours", 10.0, n)], results[("deployed", 10.0, n)]
         print(f"  {n:10} {np.sqrt(np.mean(o['cte'] ** 2)):.3f}/{np.sqrt(np.mean(f['cte'] ** 2)):.3f}  "
               f"{o['final_err']:.3f}/{f['final_err']:.3f}")
     print("\ntargets:")
     for rate in (10.0, 20.0):
-        o, f = summary[("ours", rate)], summary[("field", rate)]
+        o, f = summary[("ours", rate)], summary[("deployed", rate)]
         print(f"  {rate:.0f} Hz: median {o['med']:.2f} ms <= 2: {o['med'] <= 2.0}; p99 {o['p99']:.2f} ms <= 10: "
               f"{o['p99'] <= 10.0}; speed-up {f['med'] / o['med']:.1f}x >= 10: {f['med'] / o['med'] >= 10}; "
               f"cte rms {o['rms']:.3f} <= {f['rms']:.3f}: {o['rms'] <= f['rms']}; "

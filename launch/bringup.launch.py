@@ -27,8 +27,9 @@ def _launch_nodes(context, *_args, **_kwargs):
 
         rviz_config = f"{get_package_share_directory(PACKAGE)}/config/lingnav.rviz"
         sim_time = args.sim if args.use_sim_time is None else args.use_sim_time
+        fixed_frame = ["-f", args.odom_frame] if args.odom_frame else []  # the config's is `odom`
         actions.append(Node(package="rviz2", executable="rviz2", namespace=args.namespace,
-                            arguments=["-d", rviz_config], remappings=namespace_remaps(args),
+                            arguments=["-d", rviz_config, *fixed_frame], remappings=namespace_remaps(args),
                             parameters=[{"use_sim_time": sim_time}]))
     return actions
 

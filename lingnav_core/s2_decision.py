@@ -1,6 +1,6 @@
 """What S2 decided for one image: the typed answer every backend, the server and the robot share.
 
-Names and meanings are the field's, exactly (FIELD_NOTES "Interfaces users already have"), so
+Names and meanings are those of the deployed interface, exactly, so
 the robots already deployed read our answers unchanged and our own client reads theirs:
 - `point_2d` is always the model's relative 0..1000 point, `point_2d_pixel` a pixel of the
   image the robot sent (its real size), `point_2d_norm` the top-level 0..1000 point;
@@ -36,7 +36,7 @@ class S2BadRequest(S2Error):
 
 @dataclass
 class S2Task:
-    """One step of S2's decomposed plan, in the field's task format."""
+    """One step of S2's decomposed plan, in the deployed task format."""
 
     task: str  # "pixel_point" | "move"
     target: str | None = None
@@ -51,7 +51,7 @@ class S2Task:
 
     @property
     def is_move(self) -> bool:
-        """A motion (an arrow); a stop is a move task too in the field's format, but not a motion."""
+        """A motion (an arrow); a stop is a move task too in the deployed format, but not a motion."""
         return self.task == "move" and self.action in MOVE_SYMBOLS
 
     @property
@@ -82,7 +82,7 @@ def stop_task() -> S2Task:
 
 @dataclass
 class S2Decision:
-    """S2's answer: the field's top-level keys plus ours (`kind`, `visible`, `model`, `reason`...)."""
+    """S2's answer: the deployed top-level keys plus ours (`kind`, `visible`, `model`, `reason`...)."""
 
     kind: str  # ours: "pixel" | "move" | "stop" | "none"
     target: str | None = None
@@ -106,7 +106,7 @@ class S2Decision:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> S2Decision:
-        """Reads the field's response format (ours or the field server's); `kind` is inferred when absent."""
+        """Reads the deployed response format (ours or the official server's); `kind` is inferred when absent."""
         tasks = [t for t in (_task_from_json(t) for t in data.get("tasks") or [] if isinstance(t, dict)) if t]
         pixel = _pair(data.get("point_2d_pixel"), int)
         nav = str(data.get("navigation") or "")
@@ -159,7 +159,7 @@ def _task_from_json(t: dict[str, Any]) -> S2Task | None:
 
 
 def navigation_string(tasks: list[S2Task]) -> str:
-    """The field's arrow string for a task list ("↑↑←", "stop" or "")."""
+    """The deployed arrow string for a task list ("↑↑←", "stop" or "")."""
     if any(t.is_stop for t in tasks) and not any(t.is_move for t in tasks):
         return STOP_ACTION
     return "".join((t.action or "") * t.number for t in tasks if t.is_move)

@@ -3,7 +3,7 @@
 Every request from a robot or from the network goes through the same doors: a body read with a
 byte limit enforced while it streams, an image whose pixel count is checked from its header
 before anything is decoded, JSON parsed with a nesting limit, a constant-time bearer token, and
-one error shape, `{"error": reason, "detail": reason}`, that field clients print.
+one error shape, `{"error": reason, "detail": reason}`, that deployed clients print.
 
 Names are imported lazily, so robot-side code can use `load_token` / `TokenAuth` without
 FastAPI or Pillow installed.

@@ -1,6 +1,6 @@
 """One error shape for both servers: `{"error": reason, "detail": reason}` with a 4xx/5xx status.
 
-The field's test client prints `error`; older clients of ours read `detail`. Client mistakes are
+The deployed test client prints `error`; older clients of ours read `detail`. Client mistakes are
 4xx; a 5xx always means the server (or what it stands in front of) failed, because robots count
 a 5xx as "server down" and retry or stop. This module is plain Python (the robot side imports
 it); the FastAPI responses and handlers are in lingnav_http.responses.

@@ -13,12 +13,13 @@ import subprocess
 import sys
 import time
 
+from lingnav_core import cli
 from lingnav_ros.launch_description import BringupArgs, NodeSpec, argument_specs, describe, ros_args
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The launch file's arguments as --options, with the same defaults and descriptions."""
-    p = argparse.ArgumentParser(prog="lingnav-bringup", description=__doc__.splitlines()[0])
+    p = cli.parser("lingnav-bringup", __doc__.splitlines()[0])
     for spec in argument_specs():
         p.add_argument(f"--{spec.name}", default=spec.default, help=spec.description,
                        choices=list(spec.choices) or None)

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from lingnav_ros import topics
-from lingnav_ros.navigator_params import PARAMS_FILE_KEY
+from lingnav_ros.navigator_params import PARAMS_FILE_KEY, S1_RUNTIMES
 from lingnav_ros.paths import config_file
 
 PACKAGE = "lingnav"
@@ -36,7 +36,9 @@ EXECUTABLE_MODULES = {
 NAVIGATOR_OVERRIDES = {
     "s2_host": "s2_host", "s2_port": "s2_port", "s1_host": "s1_host", "s1_port": "s1_port",
     "s1_checkpoint": "s1_checkpoint", "s1_device": "s1_device", "s1_half": "s1_half",
-    "instruction": "initial_instruction",
+    "s1_runtime": "s1_runtime", "instruction": "initial_instruction",
+    "odom_frame": "odom_frame", "base_frame": "base_frame",
+    "s2_token_file": "s2_token_file", "s1_token_file": "s1_token_file",
 }
 
 
@@ -89,12 +91,29 @@ def argument_specs() -> tuple[ArgumentSpec, ...]:
         ArgumentSpec("s1_device", "str", "", "torch device for NavDP in mode B (cpu, cuda:0); "
                      + _from_yaml("s1_device")),
         ArgumentSpec("s1_half", "bool", "", "NavDP in float16 in mode B (true/false); " + _from_yaml("s1_half")),
+        ArgumentSpec("s1_runtime", "str", "",
+                     f"NavDP runtime in mode B ({', '.join(S1_RUNTIMES)}; onnxruntime takes a lingnav-s1-export "
+                     "directory or exports a .ckpt at start); " + _from_yaml("s1_runtime"), ("", *S1_RUNTIMES)),
+        ArgumentSpec("s2_token_file", "str", "",
+                     "file whose first line is the S2 bearer token (keeps it off the command line); "
+                     "unset: $LINGNAV_S2_TOKEN in the navigator's environment, else no token"),
+        ArgumentSpec("s1_token_file", "str", "",
+                     "file whose first line is the S1 bearer token (mode A); "
+                     "unset: $LINGNAV_S1_TOKEN in the navigator's environment, else no token"),
         ArgumentSpec("instruction", "str", "",
                      "instruction to start with; " + _from_yaml("initial_instruction")
                      + ": wait for one on lingnav/instruction or the lingnav/navigate action"),
         ArgumentSpec("camera", "str", "",
-                     f"camera profile in config/cameras ({', '.join(CAMERA_PROFILES)}); "
-                     f"unset: sim with sim:=true, else {ROBOT_CAMERA}", ("", *CAMERA_PROFILES)),
+                     f"camera profile in config/cameras ({', '.join(CAMERA_PROFILES)}) or the path of "
+                     f"your own profile YAML; unset: sim with sim:=true, else {ROBOT_CAMERA}"),
+        ArgumentSpec("odom_frame", "str", "",
+                     "odometry frame of the base driver (Wheeltec: odom_combined); " + _from_yaml("odom_frame")),
+        ArgumentSpec("base_frame", "str", "",
+                     "robot base frame (base_link, base_footprint); " + _from_yaml("base_frame")),
+        ArgumentSpec("params_file", "str", "",
+                     "your navigator parameter YAML (/**/lingnav_navigator: ros__parameters: ...), "
+                     "applied after config/mode_*.yaml and the camera profile (launch arguments you "
+                     "give still win); unset: none"),
         ArgumentSpec("use_sim_time", "bool", "",
                      "navigator follows /clock (true/false); unset: true with sim:=true, else false"),
         ArgumentSpec("sim", "bool", "false",
@@ -123,8 +142,14 @@ class BringupArgs:
     s1_checkpoint: str | None = None
     s1_device: str | None = None
     s1_half: bool | None = None
+    s1_runtime: str | None = None
+    s2_token_file: str | None = None
+    s1_token_file: str | None = None
     instruction: str | None = None
     camera: str | None = None
+    odom_frame: str | None = None
+    base_frame: str | None = None
+    params_file: str | None = None
     use_sim_time: bool | None = None
     sim: bool = False
     world: str | None = None
@@ -204,6 +229,29 @@ def camera_profile(args: BringupArgs) -> str:
     return args.camera or ("sim" if args.sim else ROBOT_CAMERA)
 
 
+def camera_file(camera: str) -> Path:
+    """A shipped profile by name, or the user's own profile YAML by path; ValueError says which
+    names exist when it is neither."""
+    if camera in CAMERA_PROFILES:
+        return config_file("cameras", f"{camera}.yaml")
+    path = Path(camera).expanduser()
+    if camera.endswith((".yaml", ".yml")) or "/" in camera:
+        if not path.is_file():
+            raise ValueError(f"camera profile file '{camera}' is not a file")
+        return path.resolve()
+    raise ValueError(f"camera must be one of {CAMERA_PROFILES} or a profile YAML path, got '{camera}'")
+
+
+def _check_files(args: BringupArgs) -> None:
+    """Files the user named must exist before any node starts."""
+    for name in ("params_file", "s2_token_file", "s1_token_file", "world"):
+        value = getattr(args, name)
+        if value is not None and not Path(value).expanduser().is_file():
+            raise ValueError(f"{name} '{value}' is not a file")
+    if args.s1_runtime is not None and args.s1_runtime not in S1_RUNTIMES:
+        raise ValueError(f"s1_runtime must be one of {S1_RUNTIMES}, got '{args.s1_runtime}'")
+
+
 def navigator_overrides(args: BringupArgs) -> dict:
     """The parameters the launch passes on top of the YAML files: only what the user gave."""
     out = {"s1_mode": args.mode}
@@ -231,9 +279,8 @@ def describe(args: BringupArgs) -> list[NodeSpec]:
     """The nodes a bring-up starts for `args`. Raises ValueError with the reason on bad input."""
     if args.mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got '{args.mode}'")
-    camera = camera_profile(args)
-    if camera not in CAMERA_PROFILES:
-        raise ValueError(f"camera must be one of {CAMERA_PROFILES}, got '{camera}'")
+    camera = camera_file(camera_profile(args))
+    _check_files(args)
     for name in ("s2_port", "s1_port"):
         if getattr(args, name) is not None:
             parse_port(name, getattr(args, name))
@@ -243,15 +290,14 @@ def describe(args: BringupArgs) -> list[NodeSpec]:
             raise ValueError("mode B runs NavDP on this computer: give s1_checkpoint, the NavDP .ckpt file")
         if not Path(checkpoint).is_file():
             raise ValueError(f"mode B: s1_checkpoint '{checkpoint}' is not a file")
-    if args.world is not None and not Path(args.world).is_file():
-        raise ValueError(f"world '{args.world}' is not a file")
     namespace = args.namespace.strip("/")
     ns_remaps = namespace_remaps(args)
     navigator = NodeSpec(
         executable="lingnav-navigator",
         name="lingnav_navigator",
         namespace=namespace,
-        parameters=[str(mode_file(args.mode)), str(config_file("cameras", f"{camera}.yaml")),
+        parameters=[str(mode_file(args.mode)), str(camera),
+                    *([str(Path(args.params_file).expanduser().resolve())] if args.params_file else []),
                     navigator_overrides(args)],
         remappings=[*ns_remaps, *args.remaps],
     )

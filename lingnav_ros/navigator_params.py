@@ -1,10 +1,11 @@
 """Every parameter of the `lingnav_navigator` node, described once.
 
-The node declares its parameters from this table, `config/mode_a.yaml` and `config/mode_b.yaml`
-are written from it, the README table is generated from it and a test checks that all of them
-agree. Names follow Nav2 habits: snake case with the unit as a suffix.
+The node declares its parameters from this table; `config/mode_a.yaml`, `config/mode_b.yaml`
+(each key under a comment with its unit and meaning) and `docs/parameters.md` are written from it
+(`lingnav_ros.param_docs` formats them), and a test checks that all of them agree. Names follow
+Nav2 habits: snake case with the unit as a suffix.
 
-Regenerate the YAML files with `python -m lingnav_ros.navigator_params --write-config`.
+Regenerate the YAML files and the page with `python -m lingnav_ros.navigator_params --write-config`.
 """
 from __future__ import annotations
 
@@ -35,20 +36,27 @@ def _p(default: Any, description: str, choices: tuple[str, ...] | None = None) -
 
 @dataclass(frozen=True)
 class NavigatorParams:
-    """Typed parameters; the field type is the ROS parameter type."""
+    """Typed parameters; each attribute's type is the ROS parameter type."""
 
     # --- S1 / S2 services -------------------------------------------------------------------
     s1_mode: str = _p("A", "S1 placement: A = remote HTTP (s1_host:s1_port), B = local NavDP "
                       "(s1_checkpoint), geometric = in-process depth planner without weights", S1_MODES)
     s2_host: str = _p(endpoints.S2_DEFAULT_HOST, "S2 (VLM grounding) server host")
     s2_port: int = _p(endpoints.S2_DEFAULT_PORT, "S2 server port")
-    s2_token: str = _p("", "Bearer token for the S2 server, empty for none")
+    s2_token: str = _p("", "Bearer token for the S2 server; prefer s2_token_file or $LINGNAV_S2_TOKEN "
+                       "(a parameter shows in `ros2 param get`); empty: from those, else none")
+    s2_token_file: str = _p("", "File whose first line is the S2 bearer token; empty: s2_token, else "
+                            "$LINGNAV_S2_TOKEN, else none")
+    recorded_answers_bag: str = _p("", "Offline replay: answer S2 and S1 from this rosbag2's recorded "
+                                   "S2 results and S1 answers instead of calling servers; empty = servers")
     s2_connect_timeout_s: float = _p(1.0, "S2 HTTP connect timeout")
     s2_timeout_s: float = _p(15.0, "S2 HTTP read timeout (a VLM answer can take seconds)")
     s2_retries: int = _p(1, "S2 retries before the server counts as unreachable")
     s1_host: str = _p(endpoints.S1_DEFAULT_HOST, "S1 server host (mode A)")
     s1_port: int = _p(endpoints.S1_DEFAULT_PORT, "S1 server port (mode A)")
     s1_timeout_s: float = _p(3.0, "S1 HTTP timeout (mode A)")
+    s1_token_file: str = _p("", "File whose first line is the S1 bearer token (mode A); empty: "
+                            "$LINGNAV_S1_TOKEN, else none")
     s1_checkpoint: str = _p("", "NavDP checkpoint path (mode B)")
     s1_device: str = _p("cpu", "Torch device for local NavDP (mode B), e.g. cuda:0")
     s1_half: bool = _p(False, "Run local NavDP in fp16 (mode B, CUDA only)")
@@ -81,7 +89,7 @@ class NavigatorParams:
     turn_tolerance_rad: float = _p(0.05, "Tolerance of closed-loop turns (move tasks, search)")
     move_tolerance_m: float = _p(0.05, "Tolerance of closed-loop forward/back moves")
     primitive_timeout_s: float = _p(20.0, "Abort one turn/move step after this long")
-    # mission recovery (issue 14; mission helper's block)
+    # mission recovery
     progress_timeout_s: float = _p(15.0, "Recover when the distance to the target (or detour waypoint) "
                                    "has not dropped by min_progress_m for this long")
     min_progress_m: float = _p(0.3, "Distance gain that counts as progress")
@@ -90,6 +98,9 @@ class NavigatorParams:
     side_step_m: float = _p(1.5, "Sideways step of a recovery detour, from the back-out point")
     recovery_reverse_m: float = _p(0.3, "Reverse this far over driven ground to leave a wall; 0 = never")
     recovery_reverse_mps: float = _p(0.1, "Speed of that reverse")
+    moving_obstacle_wait_s: float = _p(20.0, "An obstacle that moved into space seen free (a person) and "
+                                       "blocks the way ahead holds the progress and no-safe-path timers "
+                                       "this long (twice this in all per mission): wait, do not recover")
     target_hold_queries: int = _p(12, "S2 misses tolerated while the 3D target is out of view or occluded")
 
     # --- control ------------------------------------------------------------------------------
@@ -113,7 +124,9 @@ class NavigatorParams:
                                               "within this path length")
     collision_slowdown_ratio: float = _p(0.4, "Speed scale inside the slowdown zone")
     collision_min_height_m: float = _p(0.05, "Depth points lower than this are floor")
-    collision_max_height_m: float = _p(1.5, "Depth points higher than this are overhead")
+    robot_height_m: float = _p(0.5, "Height of the robot's tallest part: depth points above it pass over "
+                               "the robot (a table top higher than this is driven under; lower, or its "
+                               "legs, is an obstacle)")
     collision_depth_stride: int = _p(4, "Depth pixel stride for obstacle back-projection")
     collision_predict_time_s: float = _p(1.5, "Horizon of the predicted path that is checked")
     target_clearance_m: float = _p(0.4, "Depth points this close to the target belong to it and "
@@ -128,6 +141,8 @@ class NavigatorParams:
     local_map_size_m: float = _p(6.0, "Side of the rolling grid, centred on the robot")
     local_map_resolution_m: float = _p(0.05, "Cell size of the rolling grid")
     local_map_obstacle_timeout_s: float = _p(30.0, "Forget an obstacle cell not seen again for this long")
+    local_map_moving_obstacle_timeout_s: float = _p(4.0, "Forget an obstacle that moved into space seen free "
+                                                    "(a person) once unseen for this long")
     local_map_free_timeout_s: float = _p(15.0, "Free space not seen again for this long becomes unknown")
     local_map_clear_max_height_m: float = _p(0.3, "A depth ray clears the cells it passes below this "
                                              "height (keep it below the camera height)")
@@ -157,6 +172,11 @@ class NavigatorParams:
     camera_x_m: float = _p(0.0, "Fallback camera position ahead of the base origin")
     camera_y_m: float = _p(0.0, "Fallback camera position left of the base origin")
     odom_buffer_s: float = _p(5.0, "Odometry history kept for interpolation at image stamps")
+    mount_check_on_start: bool = _p(True, "Fit the floor in the first depth frames and warn when the camera "
+                                    "height or pitch disagrees with the mount in use (also on the "
+                                    "lingnav/check_mount service)")
+    mount_check_height_tolerance_m: float = _p(0.03, "Camera height difference the mount self-check tolerates")
+    mount_check_pitch_tolerance_rad: float = _p(0.035, "Camera pitch difference the mount self-check tolerates")
 
     # --- frames -------------------------------------------------------------------------------
     odom_frame: str = _p(topics.ODOM_FRAME, "Odometry frame (plans are shown in it)")
@@ -242,12 +262,14 @@ POSITIVE = ("control_rate_hz", "planning_period_s", "max_plan_age_s", "arrive_di
             "search_timeout_s", "explore_max_area_m2", "explore_max_distance_m",
             "fx", "fy", "diagnostics_period_s", "server_outage_timeout_s",
             "collision_brake_decel_mps2", "local_map_size_m", "local_map_resolution_m",
-            "local_map_obstacle_timeout_s", "local_map_free_timeout_s", "local_map_clear_max_height_m",
-            "local_map_publish_rate_hz", "progress_timeout_s", "min_progress_m", "backout_m", "side_step_m",
+            "local_map_obstacle_timeout_s", "local_map_moving_obstacle_timeout_s", "local_map_free_timeout_s",
+            "local_map_clear_max_height_m", "local_map_publish_rate_hz", "mount_check_height_tolerance_m",
+            "mount_check_pitch_tolerance_rad", "progress_timeout_s", "min_progress_m", "backout_m", "side_step_m",
             "recovery_reverse_mps")
 AT_LEAST_ONE = ("sync_queue_size", "camera_qos_depth", "collision_depth_stride", "image_width",
                 "image_height", "mpc_horizon_steps", "search_turn_steps")
-NON_NEGATIVE = ("max_recoveries", "target_hold_queries", "collision_reaction_s", "explore_timeout_s")
+NON_NEGATIVE = ("max_recoveries", "target_hold_queries", "collision_reaction_s", "explore_timeout_s",
+                "moving_obstacle_wait_s")
 
 
 def validate(p: NavigatorParams) -> None:
@@ -271,6 +293,8 @@ def _validate_relations(p: NavigatorParams) -> None:
         raise ParamError("collision_slowdown_distance_m must be >= collision_stop_distance_m")
     if not 0.0 < p.collision_slowdown_ratio <= 1.0:
         raise ParamError("collision_slowdown_ratio must be in (0, 1]")
+    if not p.collision_min_height_m < p.robot_height_m:
+        raise ParamError("robot_height_m must be above collision_min_height_m")
     if p.v_min_mps > p.v_max_mps:
         raise ParamError("v_min_mps must be <= v_max_mps")
     if p.local_map_size_m / p.local_map_resolution_m > 2000:
@@ -291,12 +315,17 @@ def mode_yaml(mode: str) -> dict[str, Any]:
 
 
 def markdown_table() -> str:
-    """The README's parameter table."""
-    rows = ["| parameter | type | default | description |", "|---|---|---|---|"]
-    for s in param_specs():
-        desc = s.description + (f" ({' / '.join(s.choices)})" if s.choices else "")
-        rows.append(f"| `{s.name}` | {s.type_name} | `{s.default!r}` | {desc} |")
-    return "\n".join(rows)
+    """The parameter table of docs/parameters.md."""
+    from lingnav_ros.param_docs import parameters_markdown
+
+    return parameters_markdown(param_specs(), {m: ros_parameters(o) for m, o in MODE_OVERRIDES.items()})
+
+
+def mode_yaml_text(mode: str) -> str:
+    """config/mode_<mode>.yaml with a comment (unit, meaning) above every key."""
+    from lingnav_ros.param_docs import mode_yaml_text as text
+
+    return text(mode, PARAMS_FILE_KEY, param_specs(), ros_parameters(MODE_OVERRIDES[mode]))
 
 
 def mode_yaml_path(mode: str) -> Path:
@@ -305,23 +334,30 @@ def mode_yaml_path(mode: str) -> Path:
     return config_file(f"mode_{mode.lower()}.yaml")
 
 
-def write_mode_files() -> list[Path]:
-    import yaml
+def docs_path() -> Path:
+    from lingnav_ros.paths import share_dir
 
+    return share_dir() / "docs" / "parameters.md"
+
+
+def write_mode_files() -> list[Path]:
+    """config/mode_*.yaml and docs/parameters.md, rewritten from the table above."""
     written = []
     for mode in MODE_OVERRIDES:
         path = mode_yaml_path(mode)
-        header = (f"# lingnav_navigator parameters for mode {mode}. Generated by\n"
-                  "# `python -m lingnav_ros.navigator_params --write-config`; edit navigator_params.py.\n")
-        path.write_text(header + yaml.safe_dump(mode_yaml(mode), sort_keys=False, allow_unicode=True))
+        path.write_text(mode_yaml_text(mode))
         written.append(path)
-    return written
+    docs = docs_path()
+    docs.parent.mkdir(exist_ok=True)
+    docs.write_text(markdown_table())
+    return [*written, docs]
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--write-config", action="store_true", help="rewrite config/mode_*.yaml")
-    parser.add_argument("--markdown", action="store_true", help="print the README parameter table")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--write-config", action="store_true",
+                        help="rewrite config/mode_*.yaml and docs/parameters.md")
+    parser.add_argument("--markdown", action="store_true", help="print docs/parameters.md")
     args = parser.parse_args(argv)
     if args.write_config:
         for path in write_mode_files():

@@ -46,11 +46,21 @@ CANDIDATES = "lingnav/candidates"
 CANDIDATE_MARKERS = "lingnav/candidate_markers"
 TARGET_MARKER = "lingnav/target_marker"
 DEBUG_IMAGE = "lingnav/debug_image"
+# What a diagnosis reads from a bag (lingnav-diagnose): safety interventions, S1 answers as the
+# planner gave them, and where the time went from an image to its first cmd_vel.
+SAFETY_EVENTS = "lingnav/safety_events"
+S1_ANSWER = "lingnav/s1_answer"
+STAGE_TIMES = "lingnav/stage_times"
 LOCAL_MAP = "lingnav/local_map"
 DIAGNOSTICS = "/diagnostics"
+STATUS_MARKER = "lingnav/status_marker"  # the status as a text marker over the robot, for RViz
+
+# Services
+CHECK_MOUNT = "lingnav/check_mount"  # std_srvs/Trigger: fit the floor in depth, compare with the mount
 
 # Simulator ground truth (not used by the navigator)
 SIM_STATE = "sim/state"
+SIM_WORLD = "sim/world"  # latched: the objects and which one is the target
 
 # Frames
 ODOM_FRAME = "odom"

@@ -1,7 +1,7 @@
-"""Wire format of the field's S1 API: JPEG colour and uint16 PNG depth (metres x 10000), B frames
+"""Wire format of the official S1 (NavDP) API: JPEG colour and uint16 PNG depth (metres x 10000), B frames
 stacked vertically. Shared by the server and the client so both sides agree byte for byte.
 
-Colour: the field's clients call `cv2.imencode` on whatever array they hold, and the official
+Colour: existing robot clients call `cv2.imencode` on whatever array they hold, and the official
 server hands its agent exactly the array the client encoded. NavDP's own clients hold RGB arrays,
 so with `client_color="rgb"` (the default) the planner gets the decoded array as it is and sees
 RGB, as the model was trained. The LingNav Jetson client encodes BGR camera arrays; those bytes
@@ -35,9 +35,12 @@ def encode_rgb_jpeg(rgb: np.ndarray, quality: int = 90) -> bytes:
 
 
 def encode_depth_png(depth_m: np.ndarray) -> bytes:
-    d = np.nan_to_num(np.asarray(depth_m, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-    d = np.clip(d * DEPTH_SCALE, 0, 65535).astype(np.uint16)
-    ok, buf = cv2.imencode(".png", d)
+    """uint16 PNG of depth x DEPTH_SCALE; NaN and infinities (unknown) become 0. OpenCV's default
+    PNG settings (level 1, run-length strategy) are its fastest that still compress."""
+    d = np.asarray(depth_m, dtype=np.float32) * np.float32(DEPTH_SCALE)  # the one float copy
+    d[~np.isfinite(d)] = 0.0
+    np.clip(d, 0.0, 65535.0, out=d)
+    ok, buf = cv2.imencode(".png", d.astype(np.uint16))
     if not ok:
         raise CodecError("PNG encoding failed")
     return buf.tobytes()

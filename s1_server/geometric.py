@@ -12,7 +12,7 @@ It scores a larger pool (forward arcs and curvature ramps, two in-place turns, o
 and returns the 16 best, so a client that assumes NavDP's shapes works unchanged.
 
 Values live on the NavDP critic's scale, so one `stop_threshold` means the same for both
-backends (-0.5 in NavDP's client, -3 in the field pipeline). NavDP's critic learns the label
+backends (-0.5 in NavDP's client, -3 in the deployed pipeline). NavDP's critic learns the label
 `-5 * (fraction of waypoints in collision) + 0.5 * (sum of clearance increments)`; here:
 
     value = -5 * f_blocked + 0.5 * (clear_end - clear_start) + goal_bonus
@@ -38,7 +38,7 @@ permissive client (-3) therefore turns away from, or backs off, a wall it faces,
 strict client (-0.5) stops there, as it would with NavDP.
 
 Arrival (s1_server/geometric_arrival.py): once the goal is reached, a "stay" candidate (all
-zeros) is worth -4 and everything that moves -5..-4.5, so both field thresholds end the approach.
+zeros) is worth -4 and everything that moves -5..-4.5, so both common thresholds end the approach.
 
 No safe candidate: as the official server, it still answers all 16 candidates and the best
 one as `trajectory`; the best value is then below the threshold, which is the client's stop
@@ -175,7 +175,7 @@ class GeometricPlanner:
         cands, values = pool[keep].astype(np.float32), values[keep]
         best = int(np.argmax(values))
         # arrived is no dead end: our own clients read a "stay" plan with no_safe_path false as
-        # "as close as it gets" (a plan too short to move), field clients compare the value
+        # "as close as it gets" (a plan too short to move), existing robot clients compare the value
         no_safe = bool(values[best] < self.params.stop_threshold) and not arrived
         info = {"goal_base": None if goal_xy is None else [float(goal_xy[0]), float(goal_xy[1])],
                 "arrived": arrived,

@@ -1,7 +1,7 @@
 """When has the geometric planner's goal been reached, and what does it answer then.
 
 NavDP's clients end an approach when the best critic value falls below their `stop_threshold`
-(-0.5 in NavDP's client, -3 in the field pipeline), so arrival must show on that scale.
+(-0.5 in NavDP's client, -3 in the deployed pipeline), so arrival must show on that scale.
 
 The goal (a point goal, or a pixel goal's 3D point) is reached when it is closer than
 `arrive_radius_m`; when it is within `reach_m`, roughly ahead (within `toward_cone_rad`: a
@@ -9,7 +9,7 @@ goal beside or behind needs a turn, not a stop), and no safe stretch of any cand
 `min_approach_m` closer (a target faced at the robot's clearance, a wall under a pixel goal); or,
 for a pixel goal (however far its 3D point), when every candidate heading toward it
 (final bearing within `toward_cone_rad`) is safe for less than `blocked_reach_m` (NavDP's 0.5 m:
-shorter paths move nothing). The field pipeline keeps S2's first pixel while the robot moves, so
+shorter paths move nothing). The deployed pipeline keeps S2's first pixel while the robot moves, so
 its ray soon passes beside the object it named: what blocks the way toward the pixel is that
 object. (Our own navigator sends fresh pixels; in a dead end this holds it in front of the
 barrier, and its no-safe-path timer backs it out along a detour of point goals, as before.)

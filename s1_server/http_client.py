@@ -1,12 +1,13 @@
 """S1 over HTTP with the same Planner interface as the local models (mode A).
 
 Every call is bounded by connect/read timeouts; any failure is an S1Unavailable the navigator
-turns into a stop, instead of the field's "log a warning and keep executing the old plan".
+turns into a stop, instead of the deployed pipeline's "log a warning and keep executing the old plan".
 """
 from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import requests
@@ -49,6 +50,7 @@ class S1Client:
         self.session = client_session(token, S1_TOKEN_ENV, keep_alive)
         self._reset_key = None
         self.intrinsics, self.mount = intrinsics, mount
+        self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s1-encode")
 
     def reset(self) -> None:
         """Forget the server-side episode (memory); the next plan() resets it again."""
@@ -65,8 +67,10 @@ class S1Client:
                                                  "camera_height_m": mount.height_m,
                                                  "camera_pitch_rad": mount.pitch_rad})
             self._reset_key = key
+        # JPEG and PNG encode at once: OpenCV releases the GIL, so the two take the time of one
+        depth_png = self._encoder.submit(encode_depth_png, depth_m)
         files = {"image": ("rgb.jpg", self._jpeg(rgb), "image/jpeg"),
-                 "depth": ("depth.png", encode_depth_png(depth_m), "image/png")}
+                 "depth": ("depth.png", depth_png.result(), "image/png")}
         data = {}
         if isinstance(goal, PointGoal):
             path, data["goal_data"] = "/pointgoal_step", json.dumps({"goal_x": [goal.x_m], "goal_y": [goal.y_m]})

@@ -72,8 +72,10 @@ def navdp_planner(s: NavDPSettings) -> Planner:
                               stop_threshold=s.stop_threshold)
 
 
-def geometric_planner(robot_radius_m: float, stop_threshold: float) -> Planner:
-    """The weight-free depth-arc planner, on the same `Planner` contract as NavDP."""
+def geometric_planner(robot_radius_m: float, stop_threshold: float, robot_height_m: float = 1.5) -> Planner:
+    """The weight-free depth-arc planner, on the same `Planner` contract as NavDP; depth points
+    above `robot_height_m` pass over the robot."""
     from s1_server.geometric import GeometricParams, GeometricPlanner
 
-    return GeometricPlanner(GeometricParams(robot_radius_m=robot_radius_m, stop_threshold=stop_threshold))
+    return GeometricPlanner(GeometricParams(robot_radius_m=robot_radius_m, stop_threshold=stop_threshold,
+                                            max_obstacle_height_m=robot_height_m))

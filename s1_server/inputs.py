@@ -94,7 +94,7 @@ def parse_reset(body: object, default_stop_threshold: float, max_batch: int = MA
                 default_mount: CameraMount | None = None) -> ResetRequest:
     """`/navigator_reset` JSON: intrinsic (3x3 or 4x4), stop_threshold, batch_size, optional mount.
 
-    Field clients send no mount: they get the server's (`--camera_height_m` and friends); a
+    Existing robot clients send no mount: they get the server's (`--camera_height_m` and friends); a
     reset's own mount keys win over it, key by key."""
     if not isinstance(body, dict):
         raise InputError("reset body must be a JSON object with 'intrinsic', 'stop_threshold', 'batch_size'")

@@ -2,7 +2,7 @@
 
 The critic picks; when even the best value is below `stop_threshold` the plan carries
 `no_safe_path=True` and the navigator stops. We never substitute a sideways point: that is how the
-field robot drove into walls.
+deployed robot drove into walls.
 
 Two algorithms with one result: the fast path (`navdp/fast.py`: frame tokens cached, condition
 keys/values shared across samples and steps, on torch or onnxruntime) and, with `reference=True`,

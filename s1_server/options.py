@@ -21,7 +21,7 @@ class S1Settings:
     max_json_depth: int = 8  # the API's JSON is at most 3 deep (4x4 intrinsic)
     max_batch: int = MAX_BATCH
     token: str = ""  # bearer token; "" = no auth (loopback or a trusted network only)
-    # The mount used when a /navigator_reset sends none (the field's clients never do)
+    # The mount used when a /navigator_reset sends none (existing robot clients never do)
     default_mount: CameraMount = field(default_factory=CameraMount)
 
     def __post_init__(self):
@@ -59,7 +59,7 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     m = d.default_mount
     parser.add_argument("--camera_height_m", type=float, default=m.height_m,
                         help="camera height above the floor (m) used when a /navigator_reset sends no "
-                             "camera_height_m (the field's clients never do)")
+                             "camera_height_m (existing robot clients never do)")
     parser.add_argument("--camera_pitch_rad", type=float, default=m.pitch_rad,
                         help="camera pitch down from horizontal (rad), used when a reset sends none")
     parser.add_argument("--camera_x_m", type=float, default=m.x_m,

@@ -1,4 +1,4 @@
-"""The S1 HTTP service, speaking the field's NavDP API so existing robot clients keep working.
+"""The S1 HTTP service, speaking the official NavDP API so existing robot clients keep working.
 
 One planner per robot (`batch_size` at reset): NavDP keeps an 8-frame memory per robot, so
 robots must never share one. Nothing from a request reaches a planner before it passed the

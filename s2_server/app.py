@@ -93,7 +93,7 @@ STEP_OPENAPI = {"requestBody": {"required": True, "content": {"multipart/form-da
                 "parameters": [{"name": S2_DEADLINE_HEADER, "in": "header", "required": False,
                                 "schema": {"type": "number"},
                                 "description": "the client's timeout in ms: work it can no longer use is dropped"}]}
-STEP_RESPONSES = {200: {"description": "The field's format: target, point_2d_norm (0..1000), point_2d_pixel "
+STEP_RESPONSES = {200: {"description": "The deployed format: target, point_2d_norm (0..1000), point_2d_pixel "
                                        "(pixel of the received image), navigation, raw, tasks; plus kind, "
                                        "visible, latency_ms, model, timings_ms"},
                   400: {"description": "no image, corrupt image, empty instruction, bad or too deep context"},

@@ -1,4 +1,4 @@
-"""lingnav-s2-server: the S2 grounding service (field-compatible flags and log lines)."""
+"""lingnav-s2-server: the S2 grounding service (the deployed server's flags and log lines)."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +6,8 @@ import ipaddress
 import logging
 import sys
 
-from lingnav_core.endpoints import S2_DEFAULT_HOST, S2_DEFAULT_PORT, S2_TOKEN_ENV
+from lingnav_core import cli
+from lingnav_core.endpoints import S2_API_KEY_ENV, S2_DEFAULT_HOST, S2_DEFAULT_PORT, S2_TOKEN_ENV
 from lingnav_http.auth import load_token
 from s2_server.coords import ABSOLUTE, RELATIVE
 from s2_server.images import round_to_multiple
@@ -16,22 +17,30 @@ log = logging.getLogger("s2_server")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lingnav-s2-server", description=__doc__)
-    p.add_argument("--backend", choices=("transformers", "openai", "color"), default="transformers")
+    p = cli.parser("lingnav-s2-server", __doc__)
+    p.add_argument("--backend", choices=("transformers", "openai", "color"), default="transformers",
+                   help="transformers: a local checkpoint (--model_path); openai: an OpenAI-compatible server "
+                        "(--api_base, --served_model); color: weight-free colour blobs for demos and tests")
     p.add_argument("--model_path", default="", help="checkpoint folder (transformers backend)")
-    p.add_argument("--host", default=S2_DEFAULT_HOST)
-    p.add_argument("--port", type=int, default=S2_DEFAULT_PORT)
+    p.add_argument("--host", default=S2_DEFAULT_HOST, help="address to listen on (0.0.0.0: every interface)")
+    p.add_argument("--port", type=int, default=S2_DEFAULT_PORT, help="TCP port to listen on")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda:N (auto shards over all GPUs when >1)")
-    p.add_argument("--dtype", default="auto", choices=("auto", "float32", "float16", "bfloat16"))
+    p.add_argument("--dtype", default="auto", choices=("auto", "float32", "float16", "bfloat16"),
+                   help="model weights dtype (auto: the checkpoint's)")
     p.add_argument("--attn", default="auto", help="auto | flash_attention_2 | sdpa | eager (falls back in that order)")
-    p.add_argument("--image_width", type=int, default=640, help="accepted for field compatibility; "
-                   "points are always returned in the received image's real size")
-    p.add_argument("--image_height", type=int, default=480, help="accepted for field compatibility")
+    p.add_argument("--image_width", type=int, default=640,
+                   help="accepted for compatibility with existing start scripts; points are always returned "
+                        "in the received image's real size")
+    p.add_argument("--image_height", type=int, default=480,
+                   help="accepted for compatibility with existing start scripts")
     p.add_argument("--resize_w", type=int, default=640, help="model input width (multiple of 32)")
     p.add_argument("--resize_h", type=int, default=480, help="model input height (multiple of 32)")
-    p.add_argument("--max_new_tokens", type=int, default=128)
+    p.add_argument("--max_new_tokens", type=int, default=128, help="longest model answer, in tokens")
     p.add_argument("--api_base", default="", help="OpenAI-compatible server, e.g. http://gpu:8000/v1")
-    p.add_argument("--api_key", default="")
+    p.add_argument("--api_key_file", default="",
+                   help=f"file whose first line is the upstream server's API key (or set {S2_API_KEY_ENV}); "
+                        "never on the command line")
+    p.add_argument("--api_key", default=None, help=argparse.SUPPRESS)  # refused: it would show in `ps`
     p.add_argument("--served_model", default="", help="model name on the OpenAI-compatible server")
     p.add_argument("--api_timeout_s", type=float, default=10.0,
                    help="upstream read timeout per call; must be below --request_budget_s")
@@ -49,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"require 'Authorization: Bearer TOKEN' with TOKEN read from this file "
                         f"(or set {S2_TOKEN_ENV}); never on the command line")
     p.add_argument("--token", default=None, help=argparse.SUPPRESS)
-    p.add_argument("--max_upload_mb", type=float, default=10.0)
+    p.add_argument("--max_upload_mb", type=float, default=10.0,
+                   help="largest request body, counted while it streams; 413 beyond")
     p.add_argument("--max_image_pixels", type=int, default=20_000_000,
                    help="larger images are refused (413) from their header, before decoding")
     p.add_argument("--queue_size", type=int, default=16, help="queued requests beyond this get 503 + Retry-After")
@@ -60,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch_window_ms", type=float, default=0.0,
                    help="wait this long for more requests before a generate call")
     p.add_argument("--trust_remote_code", action="store_true", help="allow code from the checkpoint (off by default)")
-    p.add_argument("--log_level", default="info", choices=("debug", "info", "warning", "error"))
+    p.add_argument("--log_level", default="info", choices=("debug", "info", "warning", "error"),
+                   help="debug also logs tracebacks of failed requests")
     return p
 
 
@@ -77,7 +88,11 @@ def make_backend(args):
         if not 0 < args.api_timeout_s < args.request_budget_s:
             raise ValueError(f"--api_timeout_s ({args.api_timeout_s}) must be > 0 and below --request_budget_s "
                              f"({args.request_budget_s}), which must be below the robot's timeout")
-        return OpenAIBackend(args.api_base, args.served_model, args.api_key, timeout_s=args.api_timeout_s,
+        try:
+            api_key = load_token(args.api_key_file, S2_API_KEY_ENV)
+        except ValueError as err:
+            raise ValueError(f"--api_key_file: {err}") from None
+        return OpenAIBackend(args.api_base, args.served_model, api_key, timeout_s=args.api_timeout_s,
                              retries=args.api_retries, max_new_tokens=args.max_new_tokens, convention=args.coords,
                              extra_body=parse_extra_body(args.extra_body))
     if not args.model_path:
@@ -131,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[S2] --token is not accepted (it shows in `ps`); put the token in a file for --token_file "
               f"or in the {S2_TOKEN_ENV} environment variable", file=sys.stderr, flush=True)
         return 2
+    if args.api_key is not None:
+        print(f"[S2] --api_key is not accepted (it shows in `ps`); put the key in a file for --api_key_file "
+              f"or in the {S2_API_KEY_ENV} environment variable", file=sys.stderr, flush=True)
+        return 2
     try:
         token = load_token(args.token_file, S2_TOKEN_ENV)
     except ValueError as err:
@@ -158,8 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     if startup is None or startup[0]:
         print("[S2] Model ready.", flush=True)
 
-    import uvicorn
-
+    from lingnav_http.serve import serve
     from s2_server.app import ServerSettings, create_app
     from s2_server.readiness import Readiness
 
@@ -172,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app(backend, settings, readiness)
     print(f"[S2] Listening on http://{args.host}:{args.port}", flush=True)
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        serve(app, args.host, args.port)
     except (OSError, SystemExit) as err:
         print(f"[S2] cannot serve on {args.host}:{args.port}: {err}", file=sys.stderr, flush=True)
         return 1

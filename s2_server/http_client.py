@@ -1,6 +1,6 @@
 """The robot's S2 client: bounded time, typed answers, typed failures.
 
-It reads the field's response format (lingnav_core.s2_decision), the same one the deployed field
+It reads the deployed response format (lingnav_core.s2_decision), the same one the deployed
 server answers, and sends its read timeout as X-Client-Timeout-Ms so S2 can drop work this
 client will no longer wait for. Timeouts nest: this client's (15 s on the robot) > S2's
 request budget (12 s) > the upstream model call's (10 s, openai backend).
@@ -57,7 +57,7 @@ class S2Client:
         except ValueError as err:
             raise S2Unavailable(f"S2 answered something that is not JSON: {err}") from err
         if not isinstance(body, dict):
-            raise S2Unavailable(f"S2 answered a JSON {type(body).__name__}, not the field's response object")
+            raise S2Unavailable(f"S2 answered a JSON {type(body).__name__}, not the deployed response object")
         decision = S2Decision.from_json(body)
         decision.latency_ms = (time.perf_counter() - t0) * 1000.0
         return decision

@@ -1,6 +1,6 @@
 """Choose and load the right transformers class from the checkpoint itself.
 
-The field picked the class from the path ("qwen3" in the name), which breaks on MoE checkpoints
+The deployed server picked the class from the path ("qwen3" in the name), which breaks on MoE checkpoints
 and renamed folders. config.json's `architectures` / `model_type` says what the weights are.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Model text -> S2Decision. It never raises: whatever the model says, the robot gets a typed answer.
 
-Formats seen in the field: a JSON array of tasks (often inside ```json fences), a legacy JSON
+Formats seen in deployments: a JSON array of tasks (often inside ```json fences), a legacy JSON
 object followed by an arrow line, bare arrows, "stop", and prose. Truncated JSON is salvaged
 object by object; anything unusable becomes kind "none" with the raw text kept for the logs.
 """

@@ -1,6 +1,6 @@
 """Every prompt S2 sends to a model, in one place.
 
-The answer format is the field's task list, so existing deployments and our parser speak the
+The answer format is the deployed task list, so existing deployments and our parser speak the
 same language: pixel_point for a visible target, move with an arrow and a count, or stop.
 """
 from __future__ import annotations

@@ -24,6 +24,7 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Bool, String
 
+from lingnav_http.serve import tcp_socket
 from lingnav_ros import topics
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.images import depth_to_image_fields, rgb_to_image_fields
@@ -43,9 +44,7 @@ class ServerThread:
         self._thread: threading.Thread | None = None
 
     def start(self) -> ServerThread:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
+        sock = tcp_socket("127.0.0.1", self.port)  # TCP_NODELAY on its connections, as the servers
         config = uvicorn.Config(self.app_factory(), log_level="warning", timeout_graceful_shutdown=1,
                                 timeout_keep_alive=1)
         self._server = uvicorn.Server(config)
@@ -117,6 +116,7 @@ class SyntheticRobot(Node):
         self.camera_paused = False
         self.mangle_odom = lambda msg: msg
         self.mangle_info = lambda msg: msg
+        self.mangle_depth = lambda msg: msg
         self.last_camera_pub: float | None = None  # monotonic time of the last camera publish
         self.last_odom_pub: float | None = None
         self.create_timer(0.02, self._step)
@@ -170,7 +170,7 @@ class SyntheticRobot(Node):
         info.k = [intr.fx, 0.0, intr.cx, 0.0, intr.fy, intr.cy, 0.0, 0.0, 1.0]
         self.info_pub.publish(self.mangle_info(info))
         self.rgb_pub.publish(img)
-        self.depth_pub.publish(dmsg)
+        self.depth_pub.publish(self.mangle_depth(dmsg))
         self.last_camera_pub = time.monotonic()
 
     def last_cmd_time(self) -> float:

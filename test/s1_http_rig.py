@@ -1,5 +1,5 @@
 """Helpers for the S1 HTTP tests: a real uvicorn server on a loopback port, requests built the way
-the field's clients build them, and a recording planner that keeps what the server handed it.
+existing robot clients build them, and a recording planner that keeps what the server handed it.
 
 The recording planner stands in for the model only; everything between the socket and
 `plan()` (multipart, header checks, decoding, colour convention, goal building, queue) is the
@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import socket
 import struct
 import threading
 import time
@@ -24,6 +23,7 @@ from PIL import Image
 
 from lingnav_core.camera import Intrinsics
 from lingnav_core.s1_plan import NUM_CANDIDATES, NUM_WAYPOINTS, S1Plan
+from lingnav_http.serve import tcp_socket
 
 H, W = 96, 128
 K4 = Intrinsics.from_fov(W, H, 1.2).matrix4().tolist()
@@ -33,8 +33,7 @@ K3 = [row[:3] for row in K4[:3]]
 @contextlib.contextmanager
 def serve(app: FastAPI):
     """Run `app` on a free 127.0.0.1 port in a thread; yields the base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock = tcp_socket("127.0.0.1", 0)  # as the servers bind: TCP_NODELAY on each connection
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -114,7 +113,7 @@ def navdp_app(ckpt: str, cross_modal: bool) -> FastAPI:
                       supports_image_goal=first.supports_image_goal)
 
 
-# ---- requests exactly as the field's clients make them -------------------------------------------
+# ---- requests exactly as existing robot clients make them -------------------------------------------
 def cv2_jpeg(array: np.ndarray, quality: int = 95) -> bytes:
     """What NavDP's clients and the LingNav Jetson client send: cv2.imencode of the array they hold."""
     ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(array), [cv2.IMWRITE_JPEG_QUALITY, quality])
@@ -130,7 +129,7 @@ def pil_jpeg(rgb: np.ndarray, quality: int = 95) -> bytes:
 
 
 def depth_png(depth_m: np.ndarray) -> bytes:
-    """The field's depth: uint16 PNG of metres x 10000."""
+    """The deployed clients' depth: uint16 PNG of metres x 10000."""
     ok, buf = cv2.imencode(".png", np.clip(depth_m * 10000.0, 0, 65535).astype(np.uint16))
     assert ok
     return buf.tobytes()

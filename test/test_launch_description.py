@@ -150,11 +150,53 @@ def test_every_argument_has_a_real_description():
     assert {s.name for s in specs} == {f.name for f in fields(BringupArgs)}, "one launch argument per field"
 
 
-def test_readme_table_lists_every_argument_with_its_default():
-    readme = (ROOT / "README.md").read_text()
+def test_real_robot_guide_lists_every_argument_with_its_default():
+    guide = (ROOT / "docs" / "real_robot.md").read_text()
     for spec in argument_specs():
         default = f"`{spec.default}`" if spec.default else "(unset)"
-        assert f"| `{spec.name}` | {default} | {spec.description.replace('|', '/')} |" in readme, spec.name
+        assert f"| `{spec.name}` | {default} | {spec.description.replace('|', '/')} |" in guide, spec.name
+
+
+@pytest.fixture
+def robot_files(tmp_path):
+    """A user's robot YAML, own camera profile and token files, as a robot owner would write them."""
+    robot = tmp_path / "robot.yaml"
+    robot.write_text(f"{PARAMS_FILE_KEY}:\n  ros__parameters:\n    v_max_mps: 0.15\n    camera_height_m: 0.42\n")
+    camera = tmp_path / "my_d435.yaml"
+    camera.write_text(f"{PARAMS_FILE_KEY}:\n  ros__parameters:\n    fx: 611.0\n    camera_height_m: 0.5\n"
+                      "    depth_topic: camera/camera/aligned_depth_to_color/image_raw\n")
+    token = tmp_path / "s1.token"
+    token.write_text("s1-secret\n")
+    return {"robot": str(robot), "camera": str(camera), "token": str(token)}
+
+
+def test_robot_arguments_reach_the_navigator_and_the_user_yaml_comes_last(robot_files):
+    args = BringupArgs.from_strings({"params_file": robot_files["robot"], "camera": robot_files["camera"],
+                                     "odom_frame": "odom_combined", "base_frame": "base_footprint",
+                                     "s1_runtime": "onnxruntime", "s1_token_file": robot_files["token"]})
+    files, overrides = _files_and_overrides(_navigator(describe(args)))
+    assert files[0].endswith("mode_a.yaml")
+    assert files[1:] == [robot_files["camera"], robot_files["robot"]], "camera profile, then the user's file"
+    assert overrides == {"s1_mode": "A", "odom_frame": "odom_combined", "base_frame": "base_footprint",
+                         "s1_runtime": "onnxruntime", "s1_token_file": robot_files["token"]}
+    assert "s1-secret" not in " ".join(ros_args(_navigator(describe(args)))), "the token stays in its file"
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"params_file": "/no/such/robot.yaml"}, "params_file '/no/such/robot.yaml' is not a file"),
+    ({"camera": "/no/such/camera.yaml"}, "camera profile file"),
+    ({"camera": "kinect"}, "or a profile YAML path"),
+    ({"s2_token_file": "/no/such/token"}, "s2_token_file"),
+    ({"s1_runtime": "tensorrt"}, "s1_runtime must be one of"),
+])
+def test_robot_arguments_that_name_nothing_are_refused(values, message):
+    with pytest.raises(ValueError, match=message):
+        describe(BringupArgs.from_strings(values))
+
+
+def test_camera_profile_names_still_work():
+    files, _ = _files_and_overrides(_navigator(describe(BringupArgs.from_strings({"camera": "astra_s"}))))
+    assert files[1].endswith("cameras/astra_s.yaml")
 
 
 def test_runner_builds_the_ros_args_a_launch_would_pass():
@@ -181,10 +223,13 @@ def test_remap_parsing():
 
 def test_rviz_config_shows_the_navigator_outputs():
     rviz = yaml.safe_load((ROOT / "config" / "lingnav.rviz").read_text())
-    shown = {d["Topic"]["Value"] for d in rviz["Visualization Manager"]["Displays"] if "Topic" in d}
-    for topic in (topics.PLAN_PATH, topics.CANDIDATE_MARKERS, topics.TARGET_MARKER, topics.DEBUG_IMAGE,
-                  topics.ODOM, topics.RGB):
-        assert topic in shown
+    shown = {d["Topic"]["Value"]: d["Class"].split("/")[-1] for d in rviz["Visualization Manager"]["Displays"]
+             if "Topic" in d}
+    expected = {topics.PLAN_PATH: "Path", topics.CANDIDATE_MARKERS: "MarkerArray", topics.TARGET_MARKER: "Marker",
+                topics.DEBUG_IMAGE: "Image", topics.ODOM: "Odometry", topics.RGB: "Image",
+                topics.LOCAL_MAP: "Map", topics.STATUS_MARKER: "Marker"}
+    for topic, display in expected.items():
+        assert shown.get(topic) == display, (topic, shown.get(topic))
     assert rviz["Visualization Manager"]["Global Options"]["Fixed Frame"] == topics.ODOM_FRAME
 
 
@@ -279,6 +324,18 @@ def test_launch_file_geometric_with_sim_and_instruction():
     nav = launched["/lingnav_navigator"].parameters
     assert nav["s1_mode"] == "geometric" and nav["initial_instruction"] == "go to the red chair"
     assert nav["s1_half"] is False and nav["image_width"] == 320
+
+
+@needs("launch", "launch_ros")
+def test_launch_file_applies_the_user_yaml_after_the_camera_profile(robot_files):
+    launched = _run_opaque_function(mode="A", camera=robot_files["camera"], params_file=robot_files["robot"],
+                                    odom_frame="odom_combined", s2_token_file=robot_files["token"])
+    nav = launched["/lingnav_navigator"].parameters
+    assert nav["fx"] == pytest.approx(611.0), "the camera YAML given by path"
+    assert nav["camera_height_m"] == pytest.approx(0.42), "params_file wins over the camera profile"
+    assert nav["v_max_mps"] == pytest.approx(0.15) and nav["odom_frame"] == "odom_combined"
+    assert nav["s2_token_file"] == robot_files["token"]
+    assert nav["w_max_radps"] == mode_yaml_defaults("A")["w_max_radps"], "what nobody set: the mode YAML"
 
 
 @needs("launch", "launch_ros")

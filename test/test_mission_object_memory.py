@@ -95,6 +95,6 @@ def test_a_target_lost_from_view_is_looked_for_where_it_was_before_searching():
     blind = lambda f: decision("move", "red box", False, None, "←", [point_task("red box")])  # noqa: E731
     h.run(6.0, answer=blind)
     assert h.mission.state == MissionState.APPROACHING, h.mission.transitions[-5:]
-    assert any("where it was seen" in r for _, r in h.mission.transitions)
+    assert any(r.startswith("out of sight: driving to where") for _, r in h.mission.transitions)
     assert h.pose.x_m > start_x + 0.8
     assert np.isfinite(h.mission.status(h.t).distance_to_target_m)

@@ -1,4 +1,4 @@
-"""What people type, read by the color S2 backend (issue 14): shades, shapes and sizes,
+"""What people type, read by the color S2 backend: shades, shapes and sizes,
 relative clauses, number words, negation, politeness; and the object's name grounds the choice
 between same-coloured objects in rendered images."""
 import json

@@ -1,4 +1,4 @@
-"""Never stall silently (issue 14): progress monitoring, plans too short to move, S1's turn and
+"""Never stall silently: progress monitoring, plans too short to move, S1's turn and
 reverse primitives, dead-end memory, detours and the target kept while it is plausibly hidden."""
 import math
 
@@ -130,7 +130,7 @@ def _feed(h, best, no_safe=False):
 def test_stub_plans_do_not_reset_the_no_safe_path_timer():
     box = Box(3.0, 3.4, -0.2, 0.2, 0.5, RED)
     h = _approaching(box, no_safe_path_timeout_s=2.0, max_recoveries=0)
-    for i in range(40):  # the planner flips between a stub and no path (issue 14)
+    for i in range(40):  # the planner flips between a stub and no path
         _feed(h, _path(0.13, 0.0), no_safe=i % 2 == 1)
         h.tick()
         h.t += 0.1

@@ -39,7 +39,7 @@ def test_reprojection_follows_the_object_across_ego_motion():
         goal = goal_for_frame(est, frame)
         assert isinstance(goal, PixelGoal) and isinstance(goal.u, int) and isinstance(goal.v, int)
         assert tuple(frame.rgb[goal.v, goal.u]) == BOX.rgb, f"pixel {goal} misses the box from {pose}"
-        # a stale pixel (the field's bug) would not stay on the object
+        # a stale pixel (the deployed pipeline's bug) would not stay on the object
     stale_frame = scene.frame(Pose2D(1.2, 0.9, -0.1), 2.0)
     assert tuple(stale_frame.rgb[v, u]) != BOX.rgb
 

@@ -1,4 +1,4 @@
-"""The navigator and the sim as the ROS graph sees them (issue 12 items 2, 3, 5, 7, 8): names,
+"""The navigator and the sim as the ROS graph sees them: names,
 namespaces, remaps, the parameter service, start failures and Ctrl-C, with real rclpy nodes and
 real processes."""
 import os

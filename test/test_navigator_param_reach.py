@@ -12,7 +12,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +30,8 @@ from lingnav_ros.nodes.navigator_node import NavigatorNode
 from lingnav_ros.perception.sync import optional_module
 
 # Observed elsewhere or not at all, each with the reason; keep this short.
-NOT_OBSERVABLE: dict[str, str] = {}
+NOT_OBSERVABLE: dict[str, str] = {
+    "recorded_answers_bag": "needs a recorded bag: test_offline_replay starts a navigator with one"}
 if optional_module("tf2_ros") is None:
     NOT_OBSERVABLE["use_tf"] = "tf2_ros is not installed here: use_tf only decides whether a TF listener exists"
 
@@ -48,12 +51,21 @@ MUST_REACH: dict[str, tuple[str, ...]] = {
 }
 
 
+def _token_file(name: str) -> str:
+    """A token file whose token is its own path, so the path shows up in the client's header."""
+    path = Path(tempfile.mkdtemp(prefix="lingnav_reach_")) / name
+    path.write_text(f"{path}\n")
+    return str(path)
+
+
 def new_value(spec: P.ParamSpec) -> Any:
     """A valid value different from the default; s1_mode goes to the mode that starts without
-    weights."""
+    weights; a token file must exist."""
     d = spec.default
     if spec.name == "s1_mode":
         return "geometric"
+    if spec.name.endswith("_token_file"):
+        return _token_file(spec.name)
     if spec.choices:
         return next(c for c in spec.choices if c != d and c != BASE.get(spec.name))
     if spec.type_name == "bool":
@@ -114,10 +126,10 @@ def observe(nav: NavigatorNode) -> dict[str, Any]:
         "s2": _client(nav.calls.s2), "s2_health": _client(nav.calls.s2_health_client),
         "planner": {"type": type(planner).__name__, **(_client(planner) if hasattr(planner, "base_url") else {})},
         "s1_health": _client(nav.calls.s1_health_client) if nav.calls.s1_health_client else None,
-        "calls.s1_remote": nav.calls.s1_remote,
+        "calls.s1_remote": nav.calls.s1_remote, "calls.planning_period_s": nav.calls.planning_period_s,
         # mode B cannot start here (no checkpoint): what its loader would be handed
         "navdp": factories.navdp_settings(nav.settings.planner),
-        "status": nav.reporter.s, "action": nav.companion.s,
+        "status": nav.reporter.s, "action": nav.companion.s, "mount_check": nav.mount_check.s,
         "action.server": _action_servers(nav.action_node),
         "sync": (sync.queue_size, getattr(sync, "slop_s", None) or sync.slop.nanoseconds * 1e-9),
         "subscriptions": sorted((s.topic, s.msg_type.__name__, _qos(s.qos_profile)) for s in nav.subscriptions),

@@ -18,6 +18,7 @@ ROSDEP_KEY_OF_MODULE = {
     "requests": "python3-requests",
     "yaml": "python3-yaml",
     "PIL": "python3-pil",
+    "matplotlib": "python3-matplotlib",
 }
 # Python module -> the pip distribution of a setup.py extra (no apt package on Humble).
 PIP_DIST_OF_MODULE = {"casadi": "casadi", "rosbags": "rosbags", "torch": "torch",

@@ -1,4 +1,4 @@
-"""Image and depth conversion: every encoding the field meets, units decided by the encoding."""
+"""Image and depth conversion: every encoding real cameras send, units decided by the encoding."""
 import cv2
 import numpy as np
 import pytest

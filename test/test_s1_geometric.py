@@ -112,7 +112,7 @@ def test_values_on_the_navdp_critic_scale():
 
 
 def test_stub_paths_never_look_safe():
-    """A 0.13 m stub once scored above the stop threshold and froze the robot (issue 14)."""
+    """A 0.13 m stub once scored above the stop threshold and froze the robot."""
     rgb, depth, intr, mount = _view(walls=[(0.55, -0.6, 0.55, 0.6)])
     plan = GeometricPlanner().plan(rgb, depth, intr, PointGoal(3.0, 0.0), mount)
     for cand, value in zip(plan.candidates, plan.values):

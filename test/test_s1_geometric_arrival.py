@@ -1,5 +1,5 @@
 """Arrival on NavDP's critic scale: once the goal is reached, the best value falls below both
-field thresholds (-3 in the field pipeline, -0.5 in NavDP's client) so their approach ends, and
+common thresholds (-3 in the deployed pipeline, -0.5 in NavDP's client) so their approach ends, and
 nothing that moves (swerving arcs, in-place turns) outranks staying put."""
 import numpy as np
 import pytest
@@ -29,7 +29,7 @@ def _pixel_on_box(depth, intr, mount, surface_x_m: float) -> PixelGoal:
 def test_a_box_reached_ends_the_approach_for_both_field_thresholds():
     rgb, depth, intr, mount = _box_ahead(0.4)
     plan = GeometricPlanner().plan(rgb, depth, intr, _pixel_on_box(depth, intr, mount, 0.4), mount)
-    assert plan.values.max() < -3.0  # the field pipeline's stop_threshold, so NavDP's -0.5 too
+    assert plan.values.max() < -3.0  # the deployed pipeline's stop_threshold, so NavDP's -0.5 too
     assert plan.info["arrived"] and plan.info["kind"] == "stay"
     assert plan.values[plan.chosen_index] == pytest.approx(STAY_VALUE)
     assert np.abs(plan.best).max() == 0.0  # the chosen plan holds the robot where it is

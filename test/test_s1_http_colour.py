@@ -1,6 +1,6 @@
 """S1 image colour over real HTTP: what the planner receives for each way clients encode images.
 
-Three encodings seen in the field, one red patch each:
+Three encodings seen in deployments, one red patch each:
 - NavDP's own clients: cv2.imencode of an RGB array, server default (`client_color=rgb`);
 - the LingNav Jetson client: cv2.imencode of a BGR camera array, server `client_color=bgr`;
 - a true-colour JPEG written by PIL from an RGB picture, server `client_color=bgr`.

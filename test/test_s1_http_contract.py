@@ -1,9 +1,9 @@
-"""Contract test, S1 side (issue 16 item 6), written from the documented field formats.
+"""Contract test, S1 side, written from the documented deployed formats.
 
-Requests are built exactly as the field's clients build them: `cv2.imencode` JPEG of the
+Requests are built exactly as existing robot clients build them: `cv2.imencode` JPEG of the
 array the client holds, depth as a uint16 PNG of metres x 10000, `goal_data` JSON, reset JSON
 with `intrinsic` (3x3 or 4x4), `stop_threshold` and `batch_size`, two robots' frames stacked
-vertically. Responses are read as the field's pipeline reads them: `trajectory` [B,24,3],
+vertically. Responses are read as the deployed pipeline reads them: `trajectory` [B,24,3],
 `all_trajectory` [B,16,24,3], `all_values` [B,16], and the best value against `stop_threshold`.
 Backends: geometric (no weights) and NavDP with tiny random checkpoints in the official layouts.
 """
@@ -53,7 +53,7 @@ def servers(tmp_path_factory):
         yield {"geometric": geo, "navdp_cross_modal": xm, "navdp_original": og}
 
 
-# route, goal_data, goal image field: what each backend's field clients send
+# route, goal_data, goal image field: what each backend's existing clients send
 POINT = ("/pointgoal_step", goal_data([1.5, 2.0], [0.0, -0.5]), None)
 PIXEL = ("/pixelgoal_step", goal_data([W // 2, 10], [H - 10, H // 2]), None)
 NOGOAL = ("/nogoal_step", {}, None)
@@ -89,7 +89,7 @@ def read_as_field_pipeline(body: dict, stop_threshold: float) -> None:
         assert np.isfinite(values[b]).all() and np.isfinite(candidates[b]).all()
         best = int(np.argmax(values[b]))
         np.testing.assert_allclose(trajectory[b], candidates[b][best], atol=1e-6)
-        stop = values[b][best] < stop_threshold  # the field's reading: below it, the approach ends
+        stop = values[b][best] < stop_threshold  # the deployed pipeline's reading: below it, the approach ends
         assert body["no_safe_path"][b] == stop
 
 

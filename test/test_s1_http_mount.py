@@ -1,4 +1,4 @@
-"""The camera mount for clients that never send one: the field's clients reset S1 with only
+"""The camera mount for clients that never send one: existing robot clients reset S1 with only
 `intrinsic`, `stop_threshold` and `batch_size`, so the server's own flags must supply the mount
 the planner uses, and a reset that does send mount keys still wins, key by key."""
 from __future__ import annotations

@@ -55,7 +55,7 @@ def test_wrong_variant_names_the_official_file(full_ckpts):
 
 
 def test_full_size_forward_batch_1(full_ckpts):
-    # Fewer samples than the field's 16 keep this CPU test short; the network is the full one.
+    # Fewer samples than the official 16 keep this CPU test short; the network is the full one.
     planner = NavDPPlanner(full_ckpts[False], seed=0, num_samples=2)
     rng = np.random.default_rng(0)
     rgb = rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)

@@ -1,5 +1,5 @@
-"""S2 as the field's robot pipeline sees it (issue 16 items 1, 2 and 6), written from the
-documented formats in FIELD_NOTES ("Interfaces users already have"), no field code.
+"""S2 as the deployed robot pipeline sees it, written from that pipeline's documented request and
+response formats, none of its code.
 
 Requests are built as the Jetson pipeline builds them: `cv2.imencode(".jpg", frame)` of the BGR
 camera array, multipart `image` plus form `instruction`, POST /s2_step (or /step). Responses are
@@ -115,7 +115,7 @@ def test_our_client_reads_the_same_single_format(server):
     d = S2Client("127.0.0.1", server.port).step(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), "go to the red box")
     assert d.kind == "pixel" and abs(d.point_2d_pixel[0] - body["point_2d_pixel"][0]) <= 2
     assert d.tasks[0].task == "pixel_point" and d.tasks[0].point_2d_pixel == d.point_2d_pixel
-    # a field server's body (no `kind`, no extras of ours) reads the same way
+    # a deployed server's body (no `kind`, no extras of ours) reads the same way
     field_only = {k: body[k] for k in TOP_LEVEL}
     again = S2Decision.from_json(field_only)
     assert again.kind == "pixel" and again.point_2d_pixel == tuple(body["point_2d_pixel"])

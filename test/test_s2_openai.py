@@ -1,4 +1,4 @@
-"""The OpenAI-compatible backend as a fleet runs it (issue 18), against a real HTTP upstream on
+"""The OpenAI-compatible backend as a fleet runs it, against a real HTTP upstream on
 127.0.0.1 (test/s2_openai_upstream.py) with per-request faults."""
 import logging
 import threading

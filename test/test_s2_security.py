@@ -1,4 +1,4 @@
-"""S2's doors (issue 13 items 2, 4, 5, 6, 11) on a real server on 127.0.0.1."""
+"""S2's doors on a real server on 127.0.0.1."""
 import json
 import socket
 

@@ -14,9 +14,11 @@ def test_watchdog_names_each_stale_input():
     wd = Watchdog(WatchdogConfig(odom_timeout_s=0.5, depth_timeout_s=0.5, max_plan_age_s=1.0))
     assert wd.check(10.0, 9.9, 9.9, plan_stamp_s=9.5, needs_plan=True).ok
     assert "odometry" in wd.check(10.0, 9.4, 9.9).reason
-    assert "never received" in wd.check(10.0, None, 9.9).reason
+    assert wd.check(10.0, None, 9.9).reason == "no odometry received yet (limit 0.50 s)"
     assert "depth" in wd.check(10.0, 9.9, 9.3).reason
     assert "plan" in wd.check(10.0, 9.9, 9.9, plan_stamp_s=8.9, needs_plan=True).reason
+    # the numbers add up: the age seen plus the look-ahead passes the limit used
+    assert wd.check(10.0, 9.9, 9.58, horizon_s=0.1).reason == "no depth for 0.42 s (limit 0.50 s, 0.10 s look-ahead)"
     assert wd.check(10.0, 9.9, 9.0, needs_depth=False).ok
     assert wd.check(10.0, 9.9, 9.9, server_error="S2 server unreachable").reason == "S2 server unreachable"
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -70,4 +71,34 @@ def test_sim_node_publishes_sensors_clock_and_obeys_cmd_vel(encoding):
         assert {"x", "y", "theta", "contacts", "target_distance_m"} <= set(state)
         executor.remove_node(sim)
         time.sleep(0.3)  # let an in-flight timer callback finish before the node goes away
+        sim.destroy_node()
+
+
+@pytest.mark.timeout(60)
+def test_a_fleet_world_serves_each_robot_in_its_namespace():
+    world = Path(__file__).resolve().parents[1] / "scenarios" / "two_robots_swap.yaml"
+    with ros_graph("fleet_listener") as (context, (listener,), executor):
+        sim = SimNode(context=context, parameter_overrides=[
+            Parameter("world", value=str(world)), Parameter("real_time_factor", value=2.0),
+            Parameter("image_width", value=80), Parameter("image_height", value=60),
+            Parameter("cmd_latency_s", value=0.0)])
+        executor.add_node(sim)
+        odom: dict[str, list] = {"robot1": [], "robot2": []}
+        frames: dict[str, list] = {"robot1": [], "robot2": []}
+        for name, received in odom.items():
+            listener.create_subscription(Odometry, f"{name}/{topics.ODOM}", received.append, 20)
+            listener.create_subscription(Image, f"{name}/{topics.DEPTH}", frames[name].append,
+                                         qos_profile_sensor_data)
+        assert wait_for(lambda: all(len(v) >= 2 for v in [*odom.values(), *frames.values()]), 20.0)
+        start = {n: (v[-1].pose.pose.position.x, v[-1].pose.pose.position.y) for n, v in odom.items()}
+        assert start["robot1"] == pytest.approx((0.0, 0.4)) and start["robot2"] == pytest.approx((5.0, -0.4))
+        pub = listener.create_publisher(Twist, f"robot2/{topics.CMD_VEL}", 10)
+        assert wait_for(lambda: pub.get_subscription_count() > 0, 5.0)
+        cmd = Twist()
+        cmd.linear.x = 0.3
+        pub.publish(cmd)
+        assert wait_for(lambda: odom["robot2"][-1].pose.pose.position.x < 4.9, 10.0)  # robot2 faces -x
+        assert odom["robot1"][-1].pose.pose.position.x == pytest.approx(0.0), "only robot2 was told to move"
+        executor.remove_node(sim)
+        time.sleep(0.3)
         sim.destroy_node()

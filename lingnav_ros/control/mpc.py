@@ -1,6 +1,6 @@
 """Linear time-varying MPC for a unicycle, solved as one sparse QP per control step.
 
-Why this formulation: the field's controller solves the nonlinear problem with Opti + IPOPT
+Why this formulation: the deployed pipeline's controller solves the nonlinear problem with Opti + IPOPT
 every step, with no bound on its time. Here the unicycle is linearised about the previous
 solution shifted by one step (x_{k+1} = A_k x_k + B_k u_k + c_k), so each step is a convex QP
 whose Hessian never changes and whose constraint sparsity is fixed. The QP solver is built once;
@@ -10,7 +10,7 @@ Solver picked by measurement (same QP, same closed loop, this 2-core machine und
 other jobs; time includes the numpy set-up): OSQP 0.62 ms median (call alone 0.33 ms), DAQP
 0.54 ms but reported no success through casadi's interface, ProxQP 1.2 ms, QRQP 2.2 ms, sparse
 qpOASES 2.6 ms with a 13 ms p99, HiGHS 9.5 ms. bench/mpc.py closed loop (24 references, 10 and
-20 Hz, 50 ms delay): OSQP 0.64-0.66 ms median, p99 6-8 ms, against the field's Opti+IPOPT at
+20 Hz, 50 ms delay): OSQP 0.64-0.66 ms median, p99 6-8 ms, against the deployed pipeline's Opti+IPOPT at
 9 ms median (13-14x), with lower cross-track RMS (0.012 m vs 0.018 m). OSQP bounds iterations;
 the wall-time budget is checked after the call and a late answer is not used (fallback).
 

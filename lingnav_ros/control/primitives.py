@@ -1,6 +1,6 @@
 """Closed-loop motion primitives for S2's move tasks (← → turn, ↑ ↓ drive).
 
-The field ran these as timed open-loop velocity bursts that the next plan overwrote after
+The deployed pipeline ran these as timed open-loop velocity bursts that the next plan overwrote after
 0.3 s, so turns came up short and searches spun forever. Here each primitive measures its
 progress from odometry, brakes with the deceleration limit so it stops on the target, and
 reports done only within tolerance, whatever the latency between command and motion.

@@ -32,6 +32,9 @@ class VisitMemory(Protocol):
 
     def free_distance_m(self, x_m: float, y_m: float, heading_rad: float, horizon_m: float) -> float: ...
 
+    def moving_obstacle_ahead(self, x_m: float, y_m: float, heading_rad: float, horizon_m: float,
+                              halfwidth_m: float, recent_s: float) -> bool: ...
+
     def set_time(self, now_s: float) -> None: ...
 
     def clear(self) -> None: ...
@@ -102,12 +105,17 @@ class TrailMemory:
         """No obstacle memory here: only the local map knows."""
         return math.inf
 
+    def moving_obstacle_ahead(self, x_m: float, y_m: float, heading_rad: float, horizon_m: float,
+                              halfwidth_m: float, recent_s: float) -> bool:
+        """No obstacle memory here: nothing is known to have moved."""
+        return False
+
     def set_time(self, now_s: float) -> None:
         """Visits here carry no time."""
 
 
 class LocalMapMemory(TrailMemory):
-    """Visits in the shared local map (issue 19's one grid), trail and dead ends kept here.
+    """Visits in the shared local map (one grid with the obstacle memory), trail and dead ends kept here.
 
     Stamps come from the mission's clock (`set_time`). The camera callback updates the map while
     the mission reads it from the control tick and the S1 lane, so every map access here holds
@@ -133,6 +141,15 @@ class LocalMapMemory(TrailMemory):
     def visits(self, x_m: float, y_m: float) -> int:
         with self.lock:
             return int(self.local_map.visit_count(x_m, y_m))
+
+    def moving_obstacle_ahead(self, x_m: float, y_m: float, heading_rad: float, horizon_m: float,
+                              halfwidth_m: float, recent_s: float) -> bool:
+        """Something that moved into known-free space stands in the corridor ahead (a person)."""
+        from lingnav_ros.control.types import Pose2D
+
+        with self.lock:
+            return bool(self.local_map.moving_obstacle_ahead(Pose2D(x_m, y_m, heading_rad), self.stamp_ns,
+                                                             horizon_m, halfwidth_m, recent_s))
 
     def free_distance_m(self, x_m: float, y_m: float, heading_rad: float, horizon_m: float) -> float:
         from lingnav_ros.control.types import Pose2D

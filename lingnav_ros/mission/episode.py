@@ -44,6 +44,7 @@ class MissionConfig:
     explore_max_area_m2: float = 150.0  # exploration bounds (exploration.py)
     explore_max_distance_m: float = 60.0
     explore_timeout_s: float = 150.0  # 0: no exploration, fail after a full scan
+    moving_obstacle_wait_s: float = 20.0  # hold the stall timers behind a person this long (blocker_wait.py)
 
     @classmethod
     def from_params(cls, params: Any) -> MissionConfig:

@@ -25,6 +25,7 @@ from lingnav_core.s2_decision import TURN_STEP_RAD
 from lingnav_ros.control.types import Command, Pose2D
 from lingnav_ros.mission.approach import ApproachMixin
 from lingnav_ros.mission.arrival import final_steps
+from lingnav_ros.mission.blocker_wait import BlockerWait
 from lingnav_ros.mission.dead_end_memory import LocalMapMemory, TrailMemory
 from lingnav_ros.mission.episode import (  # noqa: F401 (re-exported: the node and tests import them here)
     ControlOutput,
@@ -36,6 +37,7 @@ from lingnav_ros.mission.episode import (  # noqa: F401 (re-exported: the node a
     S2Request,
 )
 from lingnav_ros.mission.exploration import ExplorationMixin, hint_yaw
+from lingnav_ros.mission.hold_reason import hold_reason
 from lingnav_ros.mission.moves import REVERSE_SYMBOL, MoveStep, PrimitiveFactory, steps_from_arrows, steps_from_tasks
 from lingnav_ros.mission.object_memory import ObjectMemory, recall_phrase
 from lingnav_ros.mission.recovery import ProgressMonitor
@@ -48,13 +50,15 @@ from lingnav_ros.perception.rgbd_frame import RgbdFrame
 
 REVISIT_LOOK_M = 1.2  # closer than this to where the target was, a miss means it is not there
 FACE_FIRST_RAD = math.radians(45.0)  # a remembered target further round than this: turn to it first
+MOVER_HORIZON_M = 1.5  # a moving obstacle this far ahead of the robot blocks it
+MOVER_MARGIN_M = 0.15  # ... within the robot's radius plus this on each side
 
 
 class Mission(ApproachMixin, ExplorationMixin):
     def __init__(self, config: MissionConfig, tracker, primitives: PrimitiveFactory, local_map=None,
                  local_map_lock=None, exploration_map=None) -> None:
         """`local_map`: the navigator's perception.local_map.LocalMap (with the lock its depth
-        updates hold), so that dead-end memory and obstacle memory are one grid (issue 19);
+        updates hold), so that dead-end memory and obstacle memory are one grid;
         without it the mission keeps visits itself."""
         self.config = config
         self.local_map = local_map
@@ -81,6 +85,7 @@ class Mission(ApproachMixin, ExplorationMixin):
         self.objects = ObjectMemory()  # every object S2 grounded since start (object_memory.py)
         self.steps = StepPlan()  # the running instruction's steps (sequence.py)
         self._last_pose: Pose2D | None = None
+        self._blocker = BlockerWait(config.moving_obstacle_wait_s, 2.0 * config.moving_obstacle_wait_s)
 
     # ------------------------------------------------------------------ commands in
     def start(self, instruction: str, now_s: float, timeout_s: float = 0.0) -> bool:
@@ -93,6 +98,7 @@ class Mission(ApproachMixin, ExplorationMixin):
             self.s2_calls = self.s1_calls = 0
             self.s2_latency_s = self.s1_latency_s = math.nan
             self.last_decision = None
+            self._blocker = BlockerWait(self.config.moving_obstacle_wait_s, 2.0 * self.config.moving_obstacle_wait_s)
             self._begin_step(now_s, now_s, timeout_s if timeout_s > 0 else self.config.mission_timeout_s, 0.0, "")
             return True
 
@@ -287,8 +293,8 @@ class Mission(ApproachMixin, ExplorationMixin):
             return False  # there, and still not seen: it is not there
         if not ep.revisited:
             ep.revisited = True
-            self._set(MissionState.APPROACHING, f"'{ep.target_name or ep.instruction}' out of sight: "
-                      "driving to where it was seen")
+            self._set(MissionState.APPROACHING, f"out of sight: driving to where "
+                      f"'{ep.target_name or ep.instruction}' was seen")
         ep.lost_queries = ep.hidden_queries = 0
         return True
 
@@ -382,10 +388,26 @@ class Mission(ApproachMixin, ExplorationMixin):
             if self.state == MissionState.APPROACHING:
                 if self._frontier_reached(pose, now_s):
                     return _hold()
+                self._hold_timers_behind_mover(now_s, pose)
                 if not self._check_progress(now_s, pose):
                     return _idle() if self.state in TERMINAL_STATES else _hold()
                 return self._track(now_s, pose, last_cmd)
             return _hold()
+
+    def _hold_timers_behind_mover(self, now_s: float, pose: Pose2D) -> None:
+        """Waiting behind someone who walked into the way is not a stall (mission/blocker_wait.py)."""
+        ep = self._ep
+        was = self._blocker.waiting()
+        blocked = ep.memory.moving_obstacle_ahead(pose.x_m, pose.y_m, pose.theta_rad, MOVER_HORIZON_M,
+                                                  self.config.robot_radius_m + MOVER_MARGIN_M,
+                                                  self.config.moving_obstacle_wait_s)
+        if self._blocker.update(blocked, now_s):
+            if ep.monitor is not None:
+                ep.monitor.reset(now_s)
+            if ep.no_safe_since_s is not None:
+                ep.no_safe_since_s = now_s
+            if not was:
+                self._set(MissionState.APPROACHING, Reason.WAITING_FOR_MOVER)
 
     def _step_moves(self, now_s: float, pose: Pose2D, last_cmd: Command, dt_s: float) -> ControlOutput:
         ep = self._ep
@@ -459,6 +481,11 @@ class Mission(ApproachMixin, ExplorationMixin):
     @property
     def active(self) -> bool:
         return self.state not in TERMINAL_STATES
+
+    def hold_reason(self, now_s: float) -> str:
+        """Why the mission holds the robot still now (empty while it moves or is idle)."""
+        with self._lock:
+            return hold_reason(self.state, self._ep, self.config, now_s)
 
     def status(self, now_s: float) -> MissionStatus:
         with self._lock:

@@ -2,7 +2,7 @@
 
 A greedy approach with no memory drives into a U-shaped obstacle and stays there; a planner that
 flips between a good path, a stub too short to move and no path at all keeps a robot still for
-minutes while every stub resets its timers (issue 14). The mission therefore:
+minutes while every stub resets its timers. The mission therefore:
   - watches progress toward what it is driving to (target or detour waypoint): no gain of
     `min_progress_m` within `progress_timeout_s` is a stall;
   - reads every S1 plan as forward / in-place turn / reverse / stub: a stub (shorter than the

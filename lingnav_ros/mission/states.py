@@ -32,6 +32,7 @@ class Reason:
     S1_FAILED = "S1 failed"
     NO_SAFE_PATH = "no safe path"
     NO_PROGRESS = "no progress"
+    WAITING_FOR_MOVER = "waiting for a moving obstacle to clear the way"
     MOVE_FAILED = "move step failed"
     CANCELLED = "cancelled"
     PREEMPTED = "preempted by a new instruction"

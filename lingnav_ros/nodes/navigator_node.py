@@ -26,6 +26,7 @@ from lingnav_core.camera import Intrinsics
 from lingnav_ros import navigator_params as np_params
 from lingnav_ros.control.types import Command
 from lingnav_ros.mission.target import goal_for_frame
+from lingnav_ros.nodes import node_cli
 from lingnav_ros.nodes.lifecycle import (
     close_node,
     ignore_further_interrupts,
@@ -33,9 +34,10 @@ from lingnav_ros.nodes.lifecycle import (
     spin_until_shutdown,
     start_node,
 )
-from lingnav_ros.nodes.navigator import factories, settings, wiring
+from lingnav_ros.nodes.navigator import factories, mount_check, settings, status_marker, wiring
 from lingnav_ros.nodes.navigator.action import NavigateCompanion
 from lingnav_ros.nodes.navigator.control import ControlLoop
+from lingnav_ros.nodes.navigator.diagnosis_feed import DiagnosisFeed
 from lingnav_ros.nodes.navigator.object_service import ClearObjectsService
 from lingnav_ros.nodes.navigator.obstacle_memory import MapMemory
 from lingnav_ros.nodes.navigator.sensors import SensorIntake
@@ -89,18 +91,28 @@ class NavigatorNode(Node):
         # start with the reason: a navigator that can never plan must not look alive.
         self.planner = factories.make_planner(s.planner, self.mounts.fallback)
         s1_health_client = factories.make_s1_health_client(s.planner)
+        if self.p.recorded_answers_bag:  # offline replay: the bag answers, no server is called
+            self.s2, self.planner = factories.make_recorded_clients(self.p.recorded_answers_bag)
+            s2_health_client, s1_health_client = self.s2, self.planner
 
         # --- parts, each with what it uses, then the ROS surface that calls them ---
         st = self.state
-        self.sensors = SensorIntake(s.sensors, st, time, log, self.odom, self.mounts, self.memory, self.mission)
+        self.feed = DiagnosisFeed.create(self, s.map.odom_frame)
+        self.sensors = SensorIntake(s.sensors, st, time, log, self.odom, self.mounts, self.memory, self.mission,
+                                    self.feed.stages)
         self.control = ControlLoop(s.control, st, time, log, self.mission, self.odom, self.watchdog, s.limits,
-                                   self.collision, self.memory, self.gate, self.pubs.cmd_vel)
+                                   self.collision, self.memory, self.gate, self.pubs.cmd_vel, self.feed)
         self.views = PlanViews(s.map.odom_frame, self.mission, self.pubs.views)
         self.calls = ServerCalls(st, time, log, self.mission, self.s2, self.planner, s.planner.remote,
-                                 s2_health_client, s1_health_client, self.memory, self.views)
+                                 s2_health_client, s1_health_client, self.memory, self.views, self.feed,
+                                 s.wiring.planning_period_s)
         self.sync = wiring.subscribe(self, s.wiring, self.sensors, self.control)
+        self.mount_check = mount_check.attach(self, mount_check.MountCheckSettings.from_params(self.p), st,
+                                              self.mounts)
         self.reporter = StatusReporter(s.status, NODE_NAME, st, time, self.mission, self.sync.backend, self.mounts,
-                                       self.pubs.status, self.pubs.diagnostics)
+                                       self.pubs.status, self.pubs.diagnostics, self.mount_check)
+        self.status_marker = status_marker.attach(self, self.reporter, self.odom, s.map.odom_frame,
+                                                  s.wiring.status_period_s)
         self.lanes = wiring.start_timers(self, s.wiring, self.control, self.calls, self.reporter, self.memory)
         self.clear_objects = ClearObjectsService(self, self.mission.objects, self.cb_misc)
         self.companion = NavigateCompanion(s.action, self.get_name(), self.get_namespace(), self.context, time,
@@ -172,6 +184,9 @@ class NavigatorNode(Node):
 
 def main(args=None) -> int:
     """Exit 0 on Ctrl-C or an external shutdown; 1 with one clear line when the start fails."""
+    if node_cli.info_requested("lingnav-navigator", __doc__, args, "docs/parameters.md, or `ros2 param describe "
+                               "/lingnav_navigator NAME` on a running robot"):
+        return 0
     node, exit_code = start_node(NavigatorNode, args, (factories.StartError, np_params.ParamError),
                                  f"{NODE_NAME}: cannot start", 1)
     if node is None:

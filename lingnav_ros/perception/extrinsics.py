@@ -1,7 +1,7 @@
 """Where the camera sits on the robot: from TF when tf2_ros exists, else from parameters.
 
 S1's geometry (floor removal, target lifting) depends on the camera height and pitch, which
-field users asked to configure. A TF tree from the robot description is the truth when it is
+users of deployed robots asked to configure. A TF tree from the robot description is the truth when it is
 there; the parameter `CameraMount` is the fallback, and a TF answer that is unusable never
 replaces it with garbage.
 """

@@ -9,7 +9,15 @@ stop blocking. Invalid depth marks and clears nothing: it is unknown, never free
 Clearing is height-aware. A ray proves a cell empty only up to its own height over the cell, so
 it clears a free/unknown cell only where it is below `clear_max_height_m`, and a remembered
 obstacle only where it passes below that obstacle's recorded height (a ray that goes over a low
-box does not erase it). The grid recentres on the robot as it moves; whatever scrolls out is lost.
+box does not erase it). A raised top (a table) is marked by its front edge in every frame that
+sees it, after that frame's clearing, so rays passing under it do not unmark it while it is in
+view, and out of view nothing clears it. A cell seen free is free at once, whatever it held before: a doorway a
+person has left opens with the next frame, while an obstacle that merely left the view is
+remembered until its timeout. A cell marked where the map knew free space a moment before
+"appeared": something moved there (a person), which the mission uses to wait instead of giving up,
+and which is forgotten after `moving_timeout_s` unseen instead of `obstacle_timeout_s`: a person
+who left while the camera looked elsewhere does not close a doorway for half a minute.
+The grid recentres on the robot as it moves; whatever scrolls out is lost.
 
 The mission's dead-end memory shares the grid: `mark_visited` records where the robot has been.
 All stamps are integer nanoseconds. Pure numpy; the navigator wires it to ROS.
@@ -31,6 +39,7 @@ from lingnav_ros.perception.planar_transforms import base_to_odom_xy, odom_to_ba
 from lingnav_ros.stamps import NS_PER_S, seconds_to_ns
 
 NEVER_NS = -(2 ** 62)
+MOVED_IN_GROW_CELLS = 4  # a moved-in mark flags the cells marked with it this close (cells)
 UNKNOWN, FREE, OCCUPIED = -1, 0, 100  # nav_msgs/OccupancyGrid values
 
 
@@ -44,6 +53,7 @@ class LocalMapConfig:
     mark_max_range_m: float = 4.0  # depth noise grows with z^2: do not mark beyond
     clear_max_range_m: float = 4.0
     obstacle_timeout_s: float = 30.0
+    moving_timeout_s: float = 4.0  # an obstacle that moved into seen-free space, unseen this long: gone
     free_timeout_s: float = 15.0
     target_columns: int = 80  # depth is decimated to about this many columns
     recentre_m: float = 1.0  # scroll when the robot is this far from the centre
@@ -53,7 +63,7 @@ class LocalMapConfig:
     dark_min_frames: int = 3  # looked at without a reading in this many frames running: dark
 
     def __post_init__(self) -> None:
-        for name in ("size_m", "resolution_m", "obstacle_timeout_s", "free_timeout_s", "recentre_m",
+        for name in ("size_m", "resolution_m", "obstacle_timeout_s", "moving_timeout_s", "free_timeout_s", "recentre_m",
                      "mark_max_range_m", "clear_max_range_m", "near_view_m"):
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0.0):
@@ -84,6 +94,7 @@ class LocalMap:
         shape = (self.n, self.n)  # [ix, iy]
         self.occ_ns = np.full(shape, NEVER_NS, np.int64)
         self.occ_h = np.zeros(shape, np.float32)
+        self.appear_ns = np.full(shape, NEVER_NS, np.int64)  # marked while known free: moved in
         self.free_ns = np.full(shape, NEVER_NS, np.int64)
         self.dark_ns = np.full(shape, NEVER_NS, np.int64)  # looked at through invalid depth
         self.dark_frames = np.zeros(shape, np.int16)  # frames running, reset when seen free
@@ -124,21 +135,26 @@ class LocalMap:
         if not self.centred:
             self.centred = True
             return
-        for name, blank in (("occ_ns", NEVER_NS), ("occ_h", 0.0), ("free_ns", NEVER_NS), ("dark_ns", NEVER_NS),
-                            ("dark_frames", 0), ("visit_ns", NEVER_NS), ("visits", 0)):
+        for name, blank in (("occ_ns", NEVER_NS), ("occ_h", 0.0), ("appear_ns", NEVER_NS),
+                            ("free_ns", NEVER_NS), ("dark_ns", NEVER_NS), ("dark_frames", 0),
+                            ("visit_ns", NEVER_NS), ("visits", 0)):
             setattr(self, name, scrolled(getattr(self, name), int(shift[0]), int(shift[1]), blank))
 
     # ------------------------------------------------------------------ state
     def snapshot(self) -> LocalMap:
         """A copy to query without holding the owner's lock (the arrays are small)."""
         out = copy.copy(self)
-        for name in ("occ_ns", "occ_h", "free_ns", "dark_ns", "dark_frames", "visit_ns", "visits", "origin"):
+        for name in ("occ_ns", "occ_h", "appear_ns", "free_ns", "dark_ns", "dark_frames", "visit_ns",
+                     "visits", "origin"):
             setattr(out, name, getattr(self, name).copy())
         return out
 
     def occupied_mask(self, now_ns: int) -> np.ndarray:
         c = self.config
-        return (self.occ_ns >= self.free_ns) & (now_ns - self.occ_ns <= seconds_to_ns(c.obstacle_timeout_s))
+        age = now_ns - self.occ_ns
+        moved_in = self.appear_ns != NEVER_NS
+        timeout = np.where(moved_in, seconds_to_ns(c.moving_timeout_s), seconds_to_ns(c.obstacle_timeout_s))
+        return (self.occ_ns >= self.free_ns) & (age <= timeout)
 
     def free_mask(self, now_ns: int) -> np.ndarray:
         c = self.config
@@ -214,6 +230,7 @@ class LocalMap:
         limit = np.where(was_occ[cx, cy], self.occ_h[cx, cy], c.clear_max_height_m)
         ok = inside & (sz <= limit)
         self.free_ns[cx[ok], cy[ok]] = stamp_ns
+        self.appear_ns[cx[ok], cy[ok]] = NEVER_NS  # free again: the next mark here has moved in
         self.dark_frames[cx[ok], cy[ok]] = 0
         return int(ok.sum())
 
@@ -248,10 +265,28 @@ class LocalMap:
         cells = ix * self.n + iy
         uniq = np.unique(cells)
         ux, uy = uniq // self.n, uniq % self.n
+        # free until this frame (seen free before it, not by it): something moved in
+        moved_in = self.free_mask(stamp_ns)[ux, uy] & (self.free_ns[ux, uy] < stamp_ns)
+        self._flag_moved_in(ux, uy, moved_in, stamp_ns)
         self.occ_h[ux, uy] = np.where(still[ux, uy], self.occ_h[ux, uy], 0.0)
         np.maximum.at(self.occ_h, (ix, iy), z.astype(np.float32))
         self.occ_ns[ux, uy] = stamp_ns
         return int(uniq.size)
+
+    def _flag_moved_in(self, ux: np.ndarray, uy: np.ndarray, moved_in: np.ndarray, stamp_ns: int) -> None:
+        """Flag the cells marked now that were free, and the ones marked now next to them (within
+        MOVED_IN_GROW_CELLS): the rays are sparse, so not every cell of a person was seen free
+        before they stepped in, but all of the person's cells belong to the same blob."""
+        if not moved_in.any():
+            return
+        now = np.zeros((self.n, self.n), bool)
+        now[ux, uy] = True
+        seed = np.zeros_like(now)
+        seed[ux[moved_in], uy[moved_in]] = True
+        grown = ndimage.binary_dilation(seed, structure=np.ones((3, 3), bool), iterations=MOVED_IN_GROW_CELLS,
+                                        mask=now)
+        fresh = grown & (self.appear_ns == NEVER_NS)
+        self.appear_ns[fresh] = stamp_ns
 
     def clear_footprint(self, pose: Pose2D, stamp_ns: int) -> None:
         """The robot stands on these cells, so nothing else does (Nav2's footprint clearing)."""
@@ -337,6 +372,18 @@ class LocalMap:
         return out
 
     # ------------------------------------------------------------------ queries
+    def moving_obstacle_ahead(self, pose: Pose2D, now_ns: int, horizon_m: float, halfwidth_m: float,
+                              recent_s: float) -> bool:
+        """An occupied cell in the corridor `horizon_m` ahead of the robot (`halfwidth_m` each side)
+        that appeared in space known free within the last `recent_s`: a person in the way."""
+        occ = self.occupied_mask(now_ns) & (now_ns - self.appear_ns <= seconds_to_ns(recent_s))
+        if not occ.any():
+            return False
+        ix, iy = np.nonzero(occ)
+        xs, ys = self.cell_centres()
+        b = odom_to_base_xy(np.stack([xs[ix], ys[iy]], axis=1), pose)
+        return bool(np.any((b[:, 0] > 0.0) & (b[:, 0] <= horizon_m) & (np.abs(b[:, 1]) <= halfwidth_m)))
+
     def occupied_points(self, now_ns: int) -> np.ndarray:
         """Odom centres [M,2] of the cells remembered as obstacles."""
         ix, iy = np.nonzero(self.occupied_mask(now_ns))

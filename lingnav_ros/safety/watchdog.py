@@ -1,7 +1,8 @@
 """Stale inputs mean zero velocity, with the reason on the status topic.
 
-The field's only safety layer was a 1 s command watchdog; here every input the motion depends
-on has its own age limit, checked on every control tick against the node clock.
+Robot clients already deployed had a 1 s command watchdog as their only safety layer; here every
+input the motion depends on has its own age limit, checked on every control tick against the
+node clock.
 
 The check looks ahead (`horizon_s`; the navigator passes two control periods: one to the next
 tick, one for executor jitter and delivery): an input that would be over its limit by then
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+from lingnav_ros.status_reasons import no_input_for, plan_too_old
 
 
 @dataclass(frozen=True)
@@ -43,21 +46,17 @@ class Watchdog:
             return WatchdogVerdict(False, server_error)
         odom_age = _age(now_s, odom_stamp_s)
         if odom_age + horizon_s > c.odom_timeout_s:
-            return WatchdogVerdict(False, f"odometry stale ({_fmt(odom_age)} > {c.odom_timeout_s:.2f} s)")
+            return WatchdogVerdict(False, no_input_for("odometry", odom_age, c.odom_timeout_s, horizon_s))
         if needs_depth:
             depth_age = _age(now_s, depth_stamp_s)
             if depth_age + horizon_s > c.depth_timeout_s:
-                return WatchdogVerdict(False, f"depth stale ({_fmt(depth_age)} > {c.depth_timeout_s:.2f} s)")
+                return WatchdogVerdict(False, no_input_for("depth", depth_age, c.depth_timeout_s, horizon_s))
         if needs_plan:
             plan_age = _age(now_s, plan_stamp_s)
             if plan_age > c.max_plan_age_s:
-                return WatchdogVerdict(False, f"plan stale ({_fmt(plan_age)} > {c.max_plan_age_s:.2f} s)")
+                return WatchdogVerdict(False, plan_too_old(plan_age, c.max_plan_age_s))
         return WatchdogVerdict(True)
 
 
 def _age(now_s: float, stamp_s: float | None) -> float:
     return math.inf if stamp_s is None else max(0.0, now_s - stamp_s)
-
-
-def _fmt(age_s: float) -> str:
-    return "never received" if math.isinf(age_s) else f"{age_s:.2f} s"

@@ -1,4 +1,10 @@
-"""Differential-drive base: command latency, acceleration limits, contacts that stop motion."""
+"""Differential-drive base: command latency, acceleration limits, contacts that stop motion.
+
+Only what overlaps the robot's own height touches it: a table top higher than `height_m` passes
+over, its legs do not. Contacts are counted by whose move caused them: the robot driving into
+something is a contact; something walking into a robot that stands still (or creeps slower than
+`STANDING_MPS`) is a "hit while stopped", counted apart because the robot could not have avoided it.
+"""
 from __future__ import annotations
 
 import math
@@ -11,6 +17,7 @@ from lingnav_core.angles import wrap
 from lingnav_ros.sim.world import World
 
 CONTACT_RELEASE_M = 0.03
+STANDING_MPS = 0.02  # slower than this the robot counts as standing
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,15 @@ class RobotParams:
     a_max_mps2: float = 1.0
     alpha_max_radps2: float = 3.0
     cmd_latency_s: float = 0.05
+    height_m: float = 0.5  # objects entirely above this pass over the robot
+
+    def __post_init__(self) -> None:
+        for name in ("radius_m", "v_max_mps", "w_max_radps", "a_max_mps2", "alpha_max_radps2", "height_m"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and v > 0.0):
+                raise ValueError(f"robot {name} must be finite and > 0, got {v}")
+        if not (math.isfinite(self.cmd_latency_s) and self.cmd_latency_s >= 0.0):
+            raise ValueError(f"robot cmd_latency_s must be finite and >= 0, got {self.cmd_latency_s}")
 
 
 class DiffDriveRobot:
@@ -32,12 +48,25 @@ class DiffDriveRobot:
         self.v_mps = 0.0
         self.w_radps = 0.0
         self.contacts = 0
+        self.hits_while_stopped = 0
         self.in_contact = False
         self.distance_m = 0.0
         self._pending: deque[tuple[float, float, float]] = deque()  # (apply_at_s, v, w)
         self._cmd = (0.0, 0.0)
-        self._segs, _, _ = world.segments()
-        self._cyls = [(c.x_m, c.y_m, c.radius_m) for c in world.cylinders()]
+        self.others: list[tuple[float, float, float]] = []  # other robots (x, y, radius), set by the caller
+        self._static = None if world.moving() else self._obstacles(0.0)
+        self.set_time(0.0)
+
+    def _obstacles(self, t_s: float) -> tuple[np.ndarray, list[tuple[float, float, float]]]:
+        """Faces and cylinders at time t that reach into the robot's height band."""
+        segs, bottoms, tops, _ = self.world.segments(t_s)
+        low = (bottoms < self.params.height_m) & (tops > 0.0)
+        cyls = [(c.x_m, c.y_m, c.radius_m) for c in self.world.cylinders(t_s) if c.z_min_m < self.params.height_m]
+        return segs[low], cyls
+
+    def set_time(self, t_s: float) -> None:
+        """Move the world's moving objects to time t (before the robot's own step)."""
+        self._segs, self._cyls = self._static if self._static is not None else self._obstacles(t_s)
 
     def command(self, now_s: float, v_mps: float, w_radps: float) -> None:
         self._pending.append((now_s + self.params.cmd_latency_s, float(v_mps), float(w_radps)))
@@ -55,19 +84,32 @@ class DiffDriveRobot:
         nx = self.x_m + self.v_mps * math.cos(th) * dt_s
         ny = self.y_m + self.v_mps * math.sin(th) * dt_s
         self.theta_rad = wrap(self.theta_rad + self.w_radps * dt_s)
-        touching = self.clearance(nx, ny) < p.radius_m
-        if touching:
+        self._touch(nx, ny)
+
+    def _touch(self, nx: float, ny: float) -> None:
+        """Translate to (nx, ny) unless that drives into something; count who caused a contact."""
+        r = self.params.radius_m
+        here = self.clearance(self.x_m, self.y_m)
+        there = self.clearance(nx, ny)
+        if here < r and not self.in_contact:
+            # something came to the robot (it moved, or the robot stood next to it)
+            if abs(self.v_mps) < STANDING_MPS:
+                self.hits_while_stopped += 1
+            else:
+                self.contacts += 1
+            self.in_contact = True
+        if there < r and there < here:
             # Blocked: translation into the obstacle does not happen (rotation still does).
             if not self.in_contact:
                 self.contacts += 1
             self.in_contact = True
             self.v_mps = 0.0
-        else:
-            self.distance_m += math.hypot(nx - self.x_m, ny - self.y_m)
-            self.x_m, self.y_m = nx, ny
-            # Pressing against an obstacle is one contact, not one per physics step.
-            if self.in_contact and self.clearance(nx, ny) > p.radius_m + CONTACT_RELEASE_M:
-                self.in_contact = False
+            return
+        self.distance_m += math.hypot(nx - self.x_m, ny - self.y_m)
+        self.x_m, self.y_m = nx, ny
+        # Pressing against an obstacle is one contact, not one per physics step.
+        if self.in_contact and there > r + CONTACT_RELEASE_M:
+            self.in_contact = False
 
     def clearance(self, x: float, y: float) -> float:
         """Distance from (x, y) to the nearest wall, box face or cylinder surface."""
@@ -79,6 +121,6 @@ class DiffDriveRobot:
                         np.maximum((ab ** 2).sum(axis=1), 1e-12), 0.0, 1.0)
             d = np.hypot(a[:, 0] + t * ab[:, 0] - x, a[:, 1] + t * ab[:, 1] - y)
             best = float(d.min())
-        for cx, cy, r in self._cyls:
+        for cx, cy, r in list(self._cyls) + self.others:
             best = min(best, math.hypot(x - cx, y - cy) - r)
         return best

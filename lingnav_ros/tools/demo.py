@@ -5,26 +5,26 @@ with S2's turn arrows, approach with S1 plans tracked by the MPC, and get around
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
 import time
 from pathlib import Path
 
+from lingnav_core import cli
 from lingnav_ros.paths import config_file
 from lingnav_ros.sim.world import load
 from lingnav_ros.tools.harness import Processes, RunOptions, child_env, draw_map, run_scenario, start_servers
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="lingnav-demo", description=__doc__.splitlines()[0])
-    p.add_argument("--world", default=str(config_file("worlds", "demo.yaml")))
-    p.add_argument("--instruction", default="")
+    p = cli.parser("lingnav-demo", __doc__.splitlines()[0])
+    p.add_argument("--world", default=str(config_file("worlds", "demo.yaml")), help="simulator world YAML")
+    p.add_argument("--instruction", default="", help="what to tell the robot (empty: the world's instruction)")
     p.add_argument("--out", default="runs/demo", help="folder for the PNG, the bag and the logs")
-    p.add_argument("--real_time_factor", type=float, default=1.0)
-    p.add_argument("--max_sim_time_s", type=float, default=240.0)
-    p.add_argument("--no_bag", action="store_true")
+    p.add_argument("--real_time_factor", type=float, default=1.0, help="simulated seconds per wall second")
+    p.add_argument("--max_sim_time_s", type=float, default=240.0, help="give up after this much simulated time")
+    p.add_argument("--no_bag", action="store_true", help="do not record a rosbag2")
     args = p.parse_args(argv)
     out = Path(args.out) / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
@@ -66,8 +66,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f" map              {png}")
     if result.bag_path:
         print(f" rosbag2          {result.bag_path}")
+        _diagnose(Path(result.bag_path), out / "diagnosis")
     print("=" * 64)
     return 0 if result.success else 1
+
+
+def _diagnose(bag: Path, out: Path) -> None:
+    """The run's diagnosis report (lingnav-diagnose), so the demo shows which subsystem did what."""
+    from lingnav_ros.tools.diagnosis.report import write_report
+    from lingnav_ros.tools.diagnosis.run_log import BagError, read_run
+    from lingnav_ros.tools.diagnosis.verdicts import Thresholds, diagnose
+
+    try:
+        log = read_run(bag)
+    except BagError as err:
+        print(f" diagnosis        not written: {err}")
+        return
+    diag = diagnose(log)
+    print(f" verdict          {diag.verdict}")
+    print(f" diagnosis        {write_report(log, diag, out, Thresholds())}")
 
 
 if __name__ == "__main__":

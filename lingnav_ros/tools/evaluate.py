@@ -10,7 +10,6 @@ top-down map PNG per scenario, bags with --record); `--json PATH` also writes th
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import math
@@ -20,15 +19,16 @@ from pathlib import Path
 
 import yaml
 
+from lingnav_core import cli
 from lingnav_ros.sim.world import load
 from lingnav_ros.tools.arrival_metrics import DISTANCE_TOLERANCE_M, HEADING_TOLERANCE_DEG, arrival_share
+from lingnav_ros.tools.fleet import run_world
 from lingnav_ros.tools.harness import (
     Processes,
     RunOptions,
     RunResult,
     child_env,
     draw_map,
-    run_scenario,
     start_servers,
 )
 
@@ -83,13 +83,28 @@ def _mean(values) -> float:
     return sum(vals) / len(vals) if vals else float("nan")
 
 
+def _report_run(r: RunResult, repeat: int, path: Path, rep_dir: Path, index: int) -> None:
+    """The run's map, its event log and one line on the console."""
+    r.repeat = repeat
+    tag = r.name.replace("/", "-")
+    draw_map(load(path), r, rep_dir / f"{tag}.png")
+    (rep_dir / f"{tag}-events.txt").write_text(
+        "".join(f"{t:7.1f}  {state:<15} {reason}\n" for t, state, reason in r.events))
+    print(f"[{index}] {r.name}: {'ok ' if r.success else 'FAIL'} {r.final_state} ({r.reason[:60]}) "
+          f"{r.sim_time_s:.1f} s, {r.path_length_m:.1f} m, contacts {r.contacts}"
+          f"{f' (+{r.hits_while_stopped} hit while stopped)' if r.hits_while_stopped else ''}, "
+          f"stopped {r.target_distance_m:.2f} m from the surface, heading error {r.heading_error_deg:.0f} deg"
+          + "".join(f"\n      step {s['step']} {s['target']}: {s['distance_m']:.2f} m {'ok' if s['ok'] else 'FAIL'}"
+                    for s in r.steps), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="lingnav-eval", description=__doc__.splitlines()[0])
-    p.add_argument("scenario_dir", type=Path)
-    p.add_argument("--repeat", type=int, default=1)
+    p = cli.parser("lingnav-eval", __doc__.splitlines()[0])
+    p.add_argument("scenario_dir", type=Path, help="folder of scenario YAML files (e.g. scenarios)")
+    p.add_argument("--repeat", type=int, default=1, help="runs per scenario")
     p.add_argument("--only", nargs="*", default=None, help="scenario names (file stems) to run")
-    p.add_argument("--out", type=Path, default=Path("runs/eval"))
-    p.add_argument("--real_time_factor", type=float, default=1.0)
+    p.add_argument("--out", type=Path, default=Path("runs/eval"), help="folder for logs, maps and results")
+    p.add_argument("--real_time_factor", type=float, default=1.0, help="simulated seconds per wall second")
     p.add_argument("--record", action="store_true", help="write a rosbag2 per run")
     p.add_argument("--json", type=Path, default=None, help="also write the results JSON to this path")
     args = p.parse_args(argv)
@@ -107,20 +122,10 @@ def main(argv: list[str] | None = None) -> int:
             rep_dir.mkdir(parents=True, exist_ok=True)
             procs.log_dir = rep_dir  # each repeat's logs apart
             for path in files:
-                r = run_scenario(options_for(path, rep_dir, args.real_time_factor, args.record), servers, procs,
-                                 name=path.stem)
-                r.repeat = i
-                draw_map(load(path), r, rep_dir / f"{path.stem}.png")
-                (rep_dir / f"{path.stem}-events.txt").write_text(
-                    "".join(f"{t:7.1f}  {state:<15} {reason}\n" for t, state, reason in r.events))
-                results.append(r)
-                print(f"[{len(results)}/{len(files) * args.repeat}] {path.stem}: "
-                      f"{'ok ' if r.success else 'FAIL'} {r.final_state} ({r.reason[:60]}) "
-                      f"{r.sim_time_s:.1f} s, {r.path_length_m:.1f} m, contacts {r.contacts}, "
-                      f"stopped {r.target_distance_m:.2f} m from the surface, heading error "
-                      f"{r.heading_error_deg:.0f} deg" + "".join(
-                          f"\n      step {s['step']} {s['target']}: {s['distance_m']:.2f} m "
-                          f"{'ok' if s['ok'] else 'FAIL'}" for s in r.steps), flush=True)
+                opts = options_for(path, rep_dir, args.real_time_factor, args.record)
+                for r in run_world(opts, servers, procs, name=path.stem):  # one result per robot
+                    _report_run(r, i, path, rep_dir, len(results) + 1)
+                    results.append(r)
     except KeyboardInterrupt:
         print("\ninterrupted: stopping everything")
     except RuntimeError as err:

@@ -20,18 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import rclpy
-from geometry_msgs.msg import Twist
 from lingnav_msgs.msg import NavStatus, S2Result
-from nav_msgs.msg import Odometry
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data
-from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 
 from lingnav_ros import topics
 from lingnav_ros.launch_description import BringupArgs, describe, ros_args
+from lingnav_ros.sim.robot import RobotParams
 from lingnav_ros.sim.world import World, load
 from lingnav_ros.tools.arrival_metrics import score_arrival, score_steps
 
@@ -102,12 +99,18 @@ def start_servers(procs: Processes, env: dict, timeout_s: float = 60.0) -> Serve
     servers = Servers(free_port(), free_port())
     procs.start("s2_server", [sys.executable, "-m", "s2_server", "--backend", "color",
                               "--port", str(servers.s2_port)], env)
-    procs.start("s1_server", [sys.executable, "-m", "s1_server", "--backend", "geometric",
-                              "--port", str(servers.s1_port)], env)
+    start_s1_server(procs, env, servers.s1_port, "s1_server")
     for name, port in (("S2", servers.s2_port), ("S1", servers.s1_port)):
         if not wait_http(f"http://127.0.0.1:{port}/health", timeout_s):
             raise RuntimeError(f"{name} server did not come up on port {port}; see {procs.log_dir}")
     return servers
+
+
+def start_s1_server(procs: Processes, env: dict, port: int, name: str) -> subprocess.Popen:
+    """The geometric S1 server on `port`, planning for the simulated robot's height (it drives
+    under what passes over it)."""
+    return procs.start(name, [sys.executable, "-m", "s1_server", "--backend", "geometric", "--port", str(port),
+                              "--robot_height_m", str(RobotParams().height_m)], env)
 
 
 @dataclass
@@ -120,7 +123,7 @@ class RunResult:
     sim_time_s: float
     wall_time_s: float
     path_length_m: float
-    contacts: int
+    contacts: int  # the robot drove into something
     target_distance_m: float
     s2_calls: int
     s1_calls: int
@@ -139,9 +142,12 @@ class RunResult:
     step_ends: list[tuple[float, float, float]] = field(default_factory=list)  # where each earlier step ended
     steps: list[dict] = field(default_factory=list)  # per step of a sequence: target, distance, ok
 
+    hits_while_stopped: int = 0  # something walked into the standing robot: not the robot's doing
+    sim_states: list[dict] = field(default_factory=list)  # every ground-truth state, with wall_s (benches)
+
     def summary(self) -> dict:
-        d = {k: v for k, v in self.__dict__.items() if k not in ("trajectory", "s2_query_points", "step_ends",
-                                                                  "s2_latency_ms", "s1_latency_ms", "events")}
+        skip = ("trajectory", "s2_query_points", "sim_states", "step_ends", "s2_latency_ms", "s1_latency_ms", "events")
+        d = {k: v for k, v in self.__dict__.items() if k not in skip}
         d["recoveries"] = sum(1 for _, _, reason in self.events if reason.startswith("recovery "))
         d["s2_latency_ms_median"] = _median(self.s2_latency_ms)
         d["s1_latency_ms_median"] = _median(self.s1_latency_ms)
@@ -156,11 +162,12 @@ def _median(values: list[float]) -> float:
 class Monitor(Node):
     """Watches the run from the outside (topics only) and optionally records a bag."""
 
-    def __init__(self, context: Context, bag_path: Path | None):
-        super().__init__("lingnav_run_monitor", context=context,
+    def __init__(self, context: Context, bag_path: Path | None, namespace: str = ""):
+        super().__init__("lingnav_run_monitor", context=context, namespace=namespace,
                          parameter_overrides=[rclpy.parameter.Parameter("use_sim_time", value=True)])
         self.lock = threading.Lock()
         self.sim_state: dict = {}
+        self.states: list[dict] = []
         self.status: NavStatus | None = None
         self.trajectory: list[tuple[float, float]] = []
         self.s2_points: list[tuple[float, float]] = []
@@ -175,18 +182,16 @@ class Monitor(Node):
         self.recorder = None
         if bag_path is not None:
             from lingnav_ros.tools.bag import BagRecorder
+            from lingnav_ros.tools.diagnosis.recorded_topics import RECORDED_QOS, RECORDED_TOPICS
 
-            sensor = {topics.RGB: qos_profile_sensor_data, topics.DEPTH: qos_profile_sensor_data,
-                      topics.CAMERA_INFO: qos_profile_sensor_data}
-            self.recorder = BagRecorder(self, bag_path, {
-                topics.RGB: Image, topics.DEPTH: Image, topics.CAMERA_INFO: CameraInfo, topics.ODOM: Odometry,
-                topics.CMD_VEL: Twist, topics.STATUS: NavStatus, topics.S2_RESULT: S2Result,
-                topics.SIM_STATE: String}, qos=sensor)
+            self.recorder = BagRecorder(self, bag_path, RECORDED_TOPICS, qos=RECORDED_QOS)
 
     def _on_sim(self, msg: String) -> None:
         state = json.loads(msg.data)
+        state["wall_s"] = time.monotonic()
         with self.lock:
             self.sim_state = state
+            self.states.append(state)
             self.trajectory.append((state["x"], state["y"]))
 
     def _on_status(self, msg: NavStatus) -> None:
@@ -307,6 +312,7 @@ def _collect(monitor: Monitor, opts: RunOptions, name: str, instruction: str, fi
             name=name, instruction=instruction, final_state=final, reason=reason,
             success=False, sim_time_s=float(sim.get("t", 0.0)), wall_time_s=time.monotonic() - t_wall0,
             path_length_m=float(sim.get("distance_m", 0.0)), contacts=int(sim.get("contacts", 0)),
+            hits_while_stopped=int(sim.get("hits_while_stopped", 0)), sim_states=list(monitor.states),
             target_distance_m=float(sim.get("target_distance_m", float("nan"))),
             s2_calls=int(st.s2_calls) if st else 0, s1_calls=int(st.s1_calls) if st else 0,
             s2_latency_ms=list(monitor.s2_latency_ms), s1_latency_ms=list(monitor.s1_latency_ms),
@@ -355,6 +361,9 @@ def draw_map(world: World, result: RunResult, path: Path, px_per_m: float = 80.0
         cv2.line(img, px(wx0, wy0), px(wx1, wy1), (60, 60, 60), 3)
     for s in world.shapes:
         colour = tuple(int(c) for c in s.rgb[::-1])
+        if s.motion is not None:  # a walker: its path, drawn where it ends
+            cv2.polylines(img, [np.array([px(*p) for p in s.motion.points], np.int32)], False, (200, 200, 200), 1)
+            s = s.at(1e9)
         if s.kind == "box":
             cv2.fillPoly(img, [np.array([px(*c) for c in s.corners()], np.int32)], colour)
         else:

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
+from lingnav_ros.sim.robot import RobotParams
 from lingnav_ros.sim.world import Shape, World
 
 
@@ -35,6 +36,8 @@ def occupancy(world: World, resolution_m: float, margin_m: float = 1.0):
         cv2.line(occ, cell(wx0, wy0), cell(wx1, wy1), 1, 1)
     for s in world.shapes:
         layer = target if s.label and s.label == world.target_label else None
+        if layer is None and (s.motion is not None or s.z_min_m >= RobotParams().height_m):
+            continue  # people move out of the way; a top higher than the robot passes over it
         _draw_shape(occ, s, cell, resolution_m)
         if layer is not None:
             _draw_shape(target, s, cell, resolution_m)

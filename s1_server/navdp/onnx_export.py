@@ -13,7 +13,6 @@ onnxruntime's TensorRT provider) builds engines from the same files.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from lingnav_core import cli
 from s1_server.navdp.checkpoint import CheckpointError, load_navdp
 from s1_server.navdp.fast import FrameEncoder, ImageGoalEncoder, PixelGoalEncoder, PlanCore, PointGoalEncoder
 from s1_server.navdp.model import NUM_SAMPLES, NUM_WAYPOINTS, NavDP
@@ -80,8 +80,7 @@ def export_onnx(model: NavDP, out_dir: str | os.PathLike, source: str = "") -> P
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="lingnav-s1-export", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.parser("lingnav-s1-export", __doc__)
     p.add_argument("checkpoint", help="navdp-weights.ckpt or navdp-cross-modal.ckpt")
     p.add_argument("out_dir", help="directory for the .onnx files (created)")
     args = p.parse_args(argv)

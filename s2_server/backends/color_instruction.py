@@ -86,7 +86,7 @@ def _number(word: str) -> float:
 
 
 def explicit_moves(instruction: str) -> list[dict]:
-    """'turn left 90 degrees, then go two meters forward' -> field move tasks, in spoken order."""
+    """'turn left 90 degrees, then go two meters forward' -> move tasks in the deployed format, in spoken order."""
     text = normalise(instruction)
     found = []
     for kind, pattern in _MOVES:

@@ -54,7 +54,7 @@ class TransformersBackend:
             if key not in self._forward_args or not hasattr(value, "to"):
                 continue
             value = value.to(self.device)
-            # The field cast weights to fp16 but fed fp32 pixels: cast every float input too.
+            # The deployed server cast weights to fp16 but fed fp32 pixels: cast every float input too.
             out[key] = value.to(self.dtype) if value.is_floating_point() else value
         return out
 

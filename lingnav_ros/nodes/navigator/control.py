@@ -18,6 +18,7 @@ from lingnav_ros.control.limits import VelocityLimits
 from lingnav_ros.control.types import Command, Pose2D
 from lingnav_ros.mission.mission import Mission
 from lingnav_ros.mission.states import Reason
+from lingnav_ros.nodes.navigator.diagnosis_feed import DiagnosisFeed
 from lingnav_ros.nodes.navigator.obstacle_memory import MapMemory
 from lingnav_ros.nodes.navigator.settings import ControlSettings
 from lingnav_ros.nodes.navigator.state import NavigatorState, NodeTime
@@ -31,7 +32,7 @@ from lingnav_ros.safety.watchdog import Watchdog
 class ControlLoop:
     def __init__(self, settings: ControlSettings, state: NavigatorState, time: NodeTime, logger, mission: Mission,
                  odom: OdomBuffer, watchdog: Watchdog, limits: VelocityLimits, collision: CollisionMonitor,
-                 memory: MapMemory, gate: CommandGate, cmd_pub) -> None:
+                 memory: MapMemory, gate: CommandGate, cmd_pub, feed: DiagnosisFeed) -> None:
         self.s = settings
         self.state = state
         self.time = time
@@ -44,6 +45,7 @@ class ControlLoop:
         self.memory = memory
         self.gate = gate
         self.cmd_pub = cmd_pub
+        self.feed = feed  # safety interventions and the stage times of each plan's first command
         self.instruction_started = not settings.initial_instruction
         self.last_control_s: float | None = None
 
@@ -83,27 +85,38 @@ class ControlLoop:
         self.last_control_s = now
         waiting = self.server_outages(now)
         latest = self.odom.latest()
+        first_of_plan, t_mpc, t_safety = None, t_wall, t_wall
         if latest is None:
             out_active = mission.active
             cmd = Command(0.0, 0.0)
             st.hold_reason = "odometry never received" if out_active else ""
         else:
             pose = self.odom.pose_at(now) or latest.pose
+            t_mpc = time.perf_counter()
             out = mission.control(now, pose, st.last_cmd, dt)
             out_active = out.active
+            t_safety = time.perf_counter()
             cmd = self.safe_command(now, pose, out, dt) if out.active else Command(0.0, 0.0)
             if out.active and waiting:
+                self.feed.safety(now, "outage", "stop", waiting, cmd, Command(0.0, 0.0))
                 cmd = Command(0.0, 0.0)  # a server is away: hold until it answers
                 st.hold_reason = waiting
+            elif out.active and out.source == "hold" and not st.hold_reason:
+                st.hold_reason = mission.hold_reason(now)  # a stop always says why
             if out.active and out.source == "tracker" and out.plan_stamp_s is not None \
                     and out.plan_stamp_s == st.pending_plan_stamp:
                 # first command computed from the plan of this image
                 st.stats.plan_to_cmd_latency_s.append(now - out.plan_stamp_s)
                 st.pending_plan_stamp = None
+                first_of_plan = out.plan_stamp_s
+        t_publish = time.perf_counter()
         to_send = self.gate.filter(out_active, cmd)
         if to_send is not None:
             self.publish_cmd(to_send)
-        st.stats.control_compute_s.append(time.perf_counter() - t_wall)
+        t_end = time.perf_counter()
+        st.stats.control_compute_s.append(t_end - t_wall)
+        self.feed.commanded(first_of_plan, now, self.time.now_s(), t_safety - t_mpc, t_publish - t_safety,
+                            t_end - t_publish)
 
     def server_outages(self, now: float) -> str:
         """Fail the mission on an outage past its limit; -> the reason to hold for, if any.
@@ -134,8 +147,10 @@ class ControlLoop:
                                       horizon_s=2.0 * self.s.control_period_s)
         if not verdict.ok:
             st.hold_reason = verdict.reason
+            self.feed.safety(now, "watchdog", "stop", verdict.reason, out.command, Command(0.0, 0.0))
             return Command(0.0, 0.0)
         cmd = limit_command(out.command, st.last_cmd, dt, self.limits, allow_reverse=out.reverse)
+        self.feed.limiter(now, out.command, cmd)
         predicted = out.predicted if out.predicted is not None and len(out.predicted) > 1 else None
         if predicted is None:
             predicted = rollout(pose, cmd, self.s.predict_time_s)
@@ -145,7 +160,10 @@ class ControlLoop:
         collision = self.memory.check(self.collision, predicted, obstacles,
                                       target.xy if target is not None else None, now)
         st.hold_reason = collision.reason
-        return collision.apply(cmd)
+        allowed = collision.apply(cmd)
+        if collision.action != "clear":
+            self.feed.safety(now, "collision", collision.action, collision.reason, cmd, allowed)
+        return allowed
 
     def publish_cmd(self, cmd: Command) -> None:
         twist = Twist()

@@ -6,6 +6,8 @@ from __future__ import annotations
 from rcl_interfaces.msg import ParameterDescriptor
 
 from lingnav_core.camera import CameraMount
+from lingnav_core.endpoints import S1_TOKEN_ENV, S2_TOKEN_ENV
+from lingnav_http.auth import load_token
 from lingnav_ros import navigator_params as np_params
 from lingnav_ros.control.mpc import MpcTracker
 from lingnav_ros.mission.mission import Mission
@@ -39,12 +41,21 @@ def make_mission(s: NavigatorSettings, memory: MapMemory) -> Mission:
                    exploration_map=memory.exploration if memory.enabled else None)
 
 
+def server_token(token_file: str, env_var: str, token: str = "") -> str:
+    """The bearer token as the servers read theirs: a file (kept off the command line and out of
+    `ros2 param get`), else the parameter, else the environment; StartError when the file is bad."""
+    try:
+        return load_token(token_file) if token_file else (token or load_token("", env_var))
+    except ValueError as exc:
+        raise StartError(str(exc)) from exc
+
+
 def make_s2_client(s: S2ClientSettings, for_health: bool = False):
     from s2_server.http_client import S2Client
 
     timeout = (min(s.connect_timeout_s, 0.5), 1.0) if for_health else (s.connect_timeout_s, s.read_timeout_s)
     return S2Client(s.host, s.port, timeout_s=timeout, retries=0 if for_health else s.retries,
-                    token=s.token or None, keep_alive=not for_health)
+                    token=server_token(s.token_file, S2_TOKEN_ENV, s.token), keep_alive=not for_health)
 
 
 def make_s1_health_client(s: PlannerSettings):
@@ -53,7 +64,8 @@ def make_s1_health_client(s: PlannerSettings):
         return None
     from s1_server.http_client import S1Client
 
-    return S1Client(s.host, s.port, timeout_s=min(s.timeout_s, 0.5), keep_alive=False)
+    return S1Client(s.host, s.port, timeout_s=min(s.timeout_s, 0.5), keep_alive=False,
+                    token=server_token(s.token_file, S1_TOKEN_ENV))
 
 
 def navdp_settings(s: PlannerSettings):
@@ -78,7 +90,8 @@ def _make_planner(s: PlannerSettings, mount: CameraMount):
     if s.remote:
         from s1_server.http_client import S1Client
 
-        return S1Client(s.host, s.port, s.timeout_s, intrinsics=None, mount=mount, stop_threshold=s.stop_threshold)
+        return S1Client(s.host, s.port, s.timeout_s, intrinsics=None, mount=mount, stop_threshold=s.stop_threshold,
+                        token=server_token(s.token_file, S1_TOKEN_ENV))
     from s1_server import inprocess
 
     if s.mode == "B":
@@ -86,4 +99,15 @@ def _make_planner(s: PlannerSettings, mount: CameraMount):
             return inprocess.navdp_planner(navdp_settings(s))
         except inprocess.StartFailure as exc:
             raise StartError(str(exc)) from exc
-    return inprocess.geometric_planner(s.robot_radius_m, s.stop_threshold)
+    return inprocess.geometric_planner(s.robot_radius_m, s.stop_threshold, s.robot_height_m)
+
+
+def make_recorded_clients(bag: str):
+    """(S2 client, S1 planner) answering from a recorded bag (lingnav-replay --offline)."""
+    from lingnav_ros.nodes.navigator.recorded_answers import RecordedPlanner, RecordedS2Client, Recording
+
+    try:
+        recording = Recording.load(bag)
+    except Exception as exc:
+        raise StartError(f"recorded answers from {bag!r} cannot be read: {exc}") from exc
+    return RecordedS2Client(recording), RecordedPlanner(recording)

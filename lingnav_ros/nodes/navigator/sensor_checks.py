@@ -3,7 +3,7 @@ part of the navigator uses it, and a rejected message leaves a reason an operato
 
 A NaN focal length used to travel into S1's request and come back as "S1 unreachable"; NaN
 odometry poisoned the pose buffer. Here they stop at the subscription, the robot holds (its
-inputs go stale) and the status names the message and the field. `SensorFaults` keeps the
+inputs go stale) and the status names the message and its bad value. `SensorFaults` keeps the
 first cause: a depth image in an unsupported encoding is reported as that, not as the
 "depth stale" it leads to a moment later.
 """

@@ -8,6 +8,8 @@ are not used at all: planning with intrinsics the driver says are wrong is worse
 """
 from __future__ import annotations
 
+import time as walltime
+
 import numpy as np
 from geometry_msgs.msg import TransformStamped
 from nav_msgs.msg import Odometry
@@ -16,6 +18,7 @@ from sensor_msgs.msg import CameraInfo
 from lingnav_core.camera import Intrinsics
 from lingnav_ros import topics
 from lingnav_ros.mission.mission import Mission
+from lingnav_ros.nodes.navigator.diagnosis_feed import StageClock
 from lingnav_ros.nodes.navigator.obstacle_memory import MapMemory
 from lingnav_ros.nodes.navigator.sensor_checks import (
     Rejected,
@@ -36,7 +39,7 @@ ODOM, CAMERA_INFO, RGBD, FRAME_POSE, MOUNT = "odometry", "camera_info", "rgbd", 
 
 class SensorIntake:
     def __init__(self, settings: SensorSettings, state: NavigatorState, time: NodeTime, logger, odom: OdomBuffer,
-                 mounts: MountProvider, memory: MapMemory, mission: Mission) -> None:
+                 mounts: MountProvider, memory: MapMemory, mission: Mission, stages: StageClock) -> None:
         self.s = settings
         self.state = state
         self.time = time
@@ -45,6 +48,7 @@ class SensorIntake:
         self.mounts = mounts
         self.memory = memory
         self.mission = mission
+        self.stages = stages  # decode and local-map times of each frame, for the latency budget
         self.frame_seq = 0
 
     def _reject(self, source: str, reason: str) -> None:
@@ -101,6 +105,7 @@ class SensorIntake:
         st, time = self.state, self.time
         if self.s.use_camera_info and st.faults.active(CAMERA_INFO):
             return  # the reason is already on the status; the robot holds on stale depth
+        t0 = walltime.perf_counter()
         try:
             rgb = rgb_from_msg(rgb_msg)
             depth = depth_to_metres(depth_msg, self.s.depth_encoding)
@@ -109,6 +114,7 @@ class SensorIntake:
             return
         st.faults.clear(RGBD)
         depth = match_depth_to_rgb(depth, rgb.shape)
+        t_decoded = walltime.perf_counter()
         stamp = time.stamp_or_now(rgb_msg.header.stamp)
         intr = self.intrinsics_for(rgb.shape[1], rgb.shape[0])
         mount = self.mounts.mount()
@@ -121,6 +127,7 @@ class SensorIntake:
         if pose_depth is not None and self.mission.active:  # idle: no need to pay for the point cloud
             obstacles = obstacles_to_odom(obstacles_from_depth(depth, intr, mount, self.s.obstacles), pose_depth)
         now = time.now_s()
+        self.stages.frame_stored(stamp, now, t_decoded - t0, walltime.perf_counter() - t_decoded)
         with st.lock:
             self.frame_seq += 1
             st.latest_frame = RgbdFrame(stamp, rgb, depth, intr, mount, pose, rgb_msg.header.frame_id,

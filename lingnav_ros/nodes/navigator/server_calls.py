@@ -15,17 +15,24 @@ import requests
 from lingnav_core.s1_plan import S1Error, S1Unavailable
 from lingnav_ros.mission.mission import Mission
 from lingnav_ros.mission.states import MissionState
+from lingnav_ros.nodes.navigator.diagnosis_feed import DiagnosisFeed
 from lingnav_ros.nodes.navigator.obstacle_memory import MapMemory
 from lingnav_ros.nodes.navigator.server_outage import ServerOutage
 from lingnav_ros.nodes.navigator.state import NavigatorState, NodeTime
 from lingnav_ros.nodes.navigator.views import PlanViews
 
+# A frame this much earlier than one planning period after the last planned one is still due
+# (half a camera period at 10 Hz): frames and periods never line up exactly.
+PLANNING_SLACK_S = 0.05
+
 
 class ServerCalls:
     def __init__(self, state: NavigatorState, time: NodeTime, logger, mission: Mission, s2, planner,
-                 s1_remote: bool, s2_health_client, s1_health_client, memory: MapMemory, views: PlanViews) -> None:
+                 s1_remote: bool, s2_health_client, s1_health_client, memory: MapMemory, views: PlanViews,
+                 feed: DiagnosisFeed, planning_period_s: float) -> None:
         """`s1_remote`: the planner is a server that can be away (mode A), not an in-process one;
-        `s1_health_client` is None when there is no server to probe."""
+        `s1_health_client` is None when there is no server to probe; S1 plans at most once per
+        `planning_period_s` (node clock), on the newest frame."""
         self.state = state
         self.time = time
         self.log = logger
@@ -37,7 +44,9 @@ class ServerCalls:
         self.s1_health_client = s1_health_client
         self.memory = memory
         self.views = views
+        self.feed = feed  # each S1 answer as given, and its stage times
         self.s1_last_stamp: float | None = None
+        self.planning_period_s = planning_period_s
         self.s1_episode = -1
         self.s2_pending = None  # the S2 request kept across an outage
 
@@ -114,10 +123,17 @@ class ServerCalls:
             frame = st.latest_frame
         if frame is None or (frame.stamp_s == self.s1_last_stamp and not outage.active):
             return
+        # Once per planning period by image stamps, so the plan starts with the first frame due,
+        # at the next kick, instead of on whatever frame is newest when a timer fires.
+        if not outage.active and self.s1_last_stamp is not None \
+                and 0.0 <= frame.stamp_s - self.s1_last_stamp < self.planning_period_s - PLANNING_SLACK_S:
+            return
+        now = time_.now_s()
         req = mission.s1_request(frame)
         if req is None:
             return
         self.s1_last_stamp = frame.stamp_s
+        self.feed.stages.plan_started(frame.stamp_s, now)
         t0 = time.perf_counter()
         try:
             plan = self.planner.plan(frame.rgb, frame.depth_m, frame.intrinsics, req.goal, frame.mount)
@@ -142,14 +158,18 @@ class ServerCalls:
             self.log.error(f"S1 failed: {st.s1_error}")
             return
         self._answered(outage)
-        st.stats.s1_wall_s.append(time.perf_counter() - t0)
+        t_answer = time.perf_counter()
+        st.stats.s1_wall_s.append(t_answer - t0)
         st.s1_error = ""
+        self.feed.s1_answer(plan, req.goal, frame.stamp_s, frame.frame_id, t_answer - t0)
         target = mission.target
+        chosen_before = plan.chosen_index
         plan = self.memory.veto(plan, frame.pose, target.xy if target is not None else None, time_.now_s())
+        self.feed.stages.plan_ready(frame.stamp_s, t_answer - t0, time.perf_counter() - t_answer, time_.now_s())
         mission.on_s1_plan(req, plan, frame, time_.now_s())
         if not plan.no_safe_path:
             st.pending_plan_stamp = frame.stamp_s
-        self.views.publish_plan_views(frame, req.goal)
+        self.views.publish_plan_views(frame, req.goal, chosen_before, self.memory.last_veto, t_answer - t0)
 
     # ------------------------------------------------------------------ health
     def health_tick(self) -> None:

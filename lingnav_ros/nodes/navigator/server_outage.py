@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from lingnav_ros.status_reasons import no_answer_for, waiting_for
+
 RETRY_INITIAL_S = 0.25
 RETRY_MAX_S = 2.0
 
@@ -78,12 +80,11 @@ class ServerOutage:
             o = self._outage
             if o is None:
                 return ""
-            return (f"waiting for {self.name} ({now_s - o.since_s:.1f} s of {self.timeout_s:.0f} s, "
-                    f"{o.attempts} attempt(s)): {o.error}")
+            return waiting_for(self.name, now_s - o.since_s, self.timeout_s, o.attempts, o.error)
 
     def failure_reason(self, now_s: float) -> str:
         with self._lock:
             o = self._outage
             since = o.since_s if o is not None else now_s
             error = o.error if o is not None else ""
-        return f"no answer for {now_s - since:.1f} s: {error}"
+        return no_answer_for(now_s - since, error)

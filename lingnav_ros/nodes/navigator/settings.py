@@ -76,6 +76,7 @@ class S2ClientSettings:
     connect_timeout_s: float
     read_timeout_s: float
     retries: int
+    token_file: str = ""  # wins over `token`; both empty: $LINGNAV_S2_TOKEN
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ class PlannerSettings:
     runtime: str
     stop_threshold: float
     robot_radius_m: float
+    robot_height_m: float
+    token_file: str = ""  # mode A; empty: $LINGNAV_S1_TOKEN
 
     @property
     def remote(self) -> bool:
@@ -165,7 +168,7 @@ def collision_config(p: NavigatorParams) -> CollisionConfig:
     return CollisionConfig(
         robot_radius_m=p.robot_radius_m, stop_distance_m=p.collision_stop_distance_m,
         slowdown_distance_m=p.collision_slowdown_distance_m, slowdown_ratio=p.collision_slowdown_ratio,
-        min_height_m=p.collision_min_height_m, max_height_m=p.collision_max_height_m,
+        min_height_m=p.collision_min_height_m, max_height_m=p.robot_height_m,
         depth_stride=p.collision_depth_stride, target_clearance_m=p.target_clearance_m,
         brake_decel_mps2=p.collision_brake_decel_mps2, reaction_s=p.collision_reaction_s)
 
@@ -173,8 +176,9 @@ def collision_config(p: NavigatorParams) -> CollisionConfig:
 def map_settings(p: NavigatorParams) -> MapSettings:
     local_map = LocalMapConfig(
         size_m=p.local_map_size_m, resolution_m=p.local_map_resolution_m,
-        min_height_m=p.collision_min_height_m, max_height_m=p.collision_max_height_m,
+        min_height_m=p.collision_min_height_m, max_height_m=p.robot_height_m,
         clear_max_height_m=p.local_map_clear_max_height_m, obstacle_timeout_s=p.local_map_obstacle_timeout_s,
+        moving_timeout_s=p.local_map_moving_obstacle_timeout_s,
         free_timeout_s=p.local_map_free_timeout_s, footprint_radius_m=p.robot_radius_m)
     # The veto refuses what S1 itself would refuse: a candidate valued below the stop threshold.
     veto = VetoConfig(robot_radius_m=p.robot_radius_m, target_clearance_m=p.target_clearance_m,
@@ -224,9 +228,10 @@ def from_params(p: NavigatorParams) -> NavigatorSettings:
         odom_buffer_s=p.odom_buffer_s,
         server_outage_timeout_s=p.server_outage_timeout_s,
         s2=S2ClientSettings(p.s2_host, p.s2_port, p.s2_token, p.s2_connect_timeout_s, p.s2_timeout_s,
-                            p.s2_retries),
+                            p.s2_retries, p.s2_token_file),
         planner=PlannerSettings(p.s1_mode, p.s1_host, p.s1_port, p.s1_timeout_s, p.s1_checkpoint, p.s1_device,
-                                p.s1_half, p.s1_runtime, p.s1_stop_threshold, p.robot_radius_m),
+                                p.s1_half, p.s1_runtime, p.s1_stop_threshold, p.robot_radius_m, p.robot_height_m,
+                                p.s1_token_file),
         status=StatusSettings(control_period_s, p.odom_frame, f"{p.s2_host}:{p.s2_port}", p.s1_mode),
         action=ActionSettings(p.navigate_action, 1.0 / p.status_rate_hz),
         wiring=wiring_settings(p),

@@ -82,6 +82,7 @@ class NavigatorState:
     odom_rx_s: float | None = None
     camera_info: Intrinsics | None = None
     hold_reason: str = ""
+    mount_warning: str = ""  # the camera mount self-check's finding while it disagrees
     last_cmd: Command = field(default_factory=lambda: Command(0.0, 0.0))
     pending_plan_stamp: float | None = None  # the plan whose first command's latency is measured
     s1_error: str = ""

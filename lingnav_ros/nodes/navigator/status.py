@@ -19,7 +19,8 @@ from lingnav_ros.stamps import time_msg
 
 class StatusReporter:
     def __init__(self, settings: StatusSettings, node_name: str, state: NavigatorState, time: NodeTime,
-                 mission: Mission, sync_backend: str, mounts: MountProvider, status_pub, diag_pub) -> None:
+                 mission: Mission, sync_backend: str, mounts: MountProvider, status_pub, diag_pub,
+                 mount_check=None) -> None:
         self.s = settings
         self.node_name = node_name
         self.state = state
@@ -29,6 +30,7 @@ class StatusReporter:
         self.mounts = mounts
         self.status_pub = status_pub
         self.diag_pub = diag_pub
+        self.mount_check = mount_check  # mount_check.MountSelfCheck: its finding on /diagnostics
 
     def reason(self, st, now_s: float) -> str:
         """The first cause: the mission's own reason, then a server outage, then the sensor
@@ -38,7 +40,7 @@ class StatusReporter:
         state = self.state
         fault = state.faults.first()
         if st.state == MissionState.IDLE:
-            return fault
+            return fault or state.mount_warning  # a mount that disagrees is said before a mission
         waiting = state.s2_outage.waiting_reason(now_s) or state.s1_outage.waiting_reason(now_s)
         return waiting or fault or state.hold_reason
 
@@ -101,4 +103,9 @@ class StatusReporter:
             status("mission", error if st.state == MissionState.FAILED else ok, st.state.name, {
                 "instruction": st.instruction, "reason": st.reason, "episode": st.episode}),
         ]
+        if self.mount_check is not None:
+            last = self.mount_check.last
+            arr.status.append(status("camera mount", warn if state.mount_warning else ok,
+                                     last.message if last is not None else "not checked yet",
+                                     self.mount_check.diagnostics_values()))
         return arr

@@ -93,7 +93,8 @@ class PlanViews:
         self.pubs.s2_result.publish(s2_result_msg(d, frame, instruction, latency))
         self.last_published_decision = d
 
-    def publish_plan_views(self, frame: RgbdFrame, goal) -> None:
+    def publish_plan_views(self, frame: RgbdFrame, goal, chosen_before_veto: int = -1, veto_reason: str = "",
+                           latency_s: float = math.nan) -> None:
         mission, pubs = self.mission, self.pubs
         record = mission.plan_record
         if record is None:
@@ -106,7 +107,8 @@ class PlanViews:
         if pubs.candidates.get_subscription_count() > 0:
             msg = TrajectoryCandidates(header=header, values=[float(v) for v in plan.values],
                                        chosen_index=int(plan.chosen_index), no_safe_path=bool(plan.no_safe_path),
-                                       backend=str(plan.backend))
+                                       backend=str(plan.backend), chosen_before_veto=int(chosen_before_veto),
+                                       veto_reason=veto_reason, latency_s=float(latency_s))
             msg.candidates = [path_msg(c, header) for c in record.candidates_odom]
             pubs.candidates.publish(msg)
         if pubs.markers.get_subscription_count() > 0:

@@ -93,7 +93,10 @@ def subscribe(node, w: WiringSettings, sensors, control):
 def start_timers(node, w: WiringSettings, control, calls, reporter, memory) -> list[WorkerLane]:
     """The control tick, the worker lanes' kicks, status, diagnostics and the local map; -> the lanes."""
     node.create_timer(w.control_period_s, control.on_control, callback_group=node.cb_control)
-    work = {"s2": (calls.s2_tick, 0.1), "s1": (calls.s1_tick, w.planning_period_s),
+    # S1 is kicked at the control rate and plans once per planning period on the newest frame
+    # (ServerCalls.s1_tick gates it): a frame then waits at most one control period for its plan
+    # to start, instead of up to a whole planning period.
+    work = {"s2": (calls.s2_tick, 0.1), "s1": (calls.s1_tick, min(w.control_period_s, w.planning_period_s)),
             "health": (calls.health_tick, 0.2)}
     lanes = [WorkerLane(name, fn, node.lane_failed) for name, (fn, _) in work.items()]
     for lane, (_, period_s) in zip(lanes, work.values()):

@@ -1,0 +1,27 @@
+"""Closed loop with someone in the way: real S2/S1 servers, the simulator and the navigator as
+separate processes. A person stands in the only doorway for 10 s, then walks off: the robot must
+wait (not recover, not fail), then go through without touching anyone."""
+from pathlib import Path
+
+import pytest
+
+from lingnav_ros.tools.harness import Processes, RunOptions, child_env, run_scenario, start_servers
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+@pytest.mark.timeout(300)
+def test_a_person_in_the_doorway_is_waited_for_then_passed(tmp_path):
+    procs = Processes(tmp_path)
+    try:
+        servers = start_servers(procs, child_env())
+        result = run_scenario(RunOptions(world_path=SCENARIOS / "person_in_doorway.yaml", max_sim_time_s=90.0,
+                                         max_wall_time_s=240.0), servers, procs, "person_in_doorway")
+    finally:
+        procs.stop()
+    assert result.success, result.summary()
+    assert result.contacts == 0
+    reasons = [reason for _, _, reason in result.events]
+    assert any(r.startswith("waiting for a moving obstacle") for r in reasons), reasons
+    assert not any(r.startswith("recovery ") for r in reasons), reasons
+    assert result.sim_time_s > 10.0, "it went through only after the person left the doorway"
