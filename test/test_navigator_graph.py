@@ -159,10 +159,11 @@ def test_the_navigator_takes_the_sims_camera_mount_without_tf():
     executor = SingleThreadedExecutor(context=context)
     for n in (sim, nav):
         executor.add_node(n)
+    # Checked before anything spins: the latched mount may arrive within the first spin.
+    assert nav.mounts.fallback.height_m == pytest.approx(0.3), "the parameter default until the sim speaks"
     thread = threading.Thread(target=executor.spin, daemon=True)
     thread.start()
     try:
-        assert nav.mounts.fallback.height_m == pytest.approx(0.3), "the parameter default until the sim speaks"
         expected = sim.camera.mount()
         assert wait_for(lambda: nav.mounts.fallback.height_m == pytest.approx(expected.height_m), 10.0)
         got = nav.mounts.fallback
