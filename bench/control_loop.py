@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from lingnav_ros.ros_domain import ensure_domain_id  # noqa: E402
+
 
 def _child(params_json: str, out_path: str) -> None:
     """The navigator node alone; dumps its measurements to `out_path` on SIGTERM."""
@@ -95,7 +97,7 @@ def run_case(mode: str, seconds: float, width: int, height: int, *, s2, s1, loca
     params = {"s1_mode": mode, "s2_port": s2.port, "s1_port": s1.port, "v_max_mps": 0.25,
               "mission_timeout_s": 600.0, "camera_height_m": 0.4, "camera_pitch_rad": 0.15,
               "local_map_enabled": local_map}
-    domain = os.environ.setdefault("ROS_DOMAIN_ID", str(50 + os.getpid() % 50))
+    domain = ensure_domain_id()
     out = Path(tempfile.mkstemp(suffix=".json")[1])
     child = subprocess.Popen([sys.executable, __file__, "--child", json.dumps(params), str(out)],
                              env={**os.environ, "ROS_DOMAIN_ID": domain}, cwd=str(ROOT),
@@ -168,7 +170,7 @@ def main() -> None:
     ap.add_argument("--local_map", default="on", help="on, off or on,off: the navigator's local map (the "
                     "obstacle memory costs CPU; 'on,off' measures both in one run)")
     args = ap.parse_args()
-    os.environ.setdefault("ROS_DOMAIN_ID", str(50 + os.getpid() % 50))
+    ensure_domain_id()
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     from test.navigator_rig import ServerThread, s1_app, s2_app
 

@@ -29,6 +29,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.control_loop import _child  # noqa: E402  (the navigator child process, shared rig)
+from lingnav_ros.ros_domain import ensure_domain_id  # noqa: E402
 
 STAGES = ("transport_ms", "decode_ms", "local_map_ms", "wait_for_plan_ms", "s1_plan_ms", "veto_ms",
           "handover_ms", "mpc_ms", "safety_ms", "publish_ms", "total_ms")
@@ -63,7 +64,7 @@ def run_case(mode: str, seconds: float, width: int, height: int, s2, s1) -> tupl
                   mount=CameraMount(height_m=0.4, pitch_rad=0.15), max_range_m=10.0)
     params = {"s1_mode": mode, "s2_port": s2.port, "s1_port": s1.port, "v_max_mps": 0.25,
               "mission_timeout_s": 600.0, "camera_height_m": 0.4, "camera_pitch_rad": 0.15}
-    domain = os.environ.setdefault("ROS_DOMAIN_ID", str(50 + os.getpid() % 50))
+    domain = ensure_domain_id()
     out = Path(tempfile.mkstemp(suffix=".json")[1])
     child = subprocess.Popen([sys.executable, str(ROOT / "bench" / "control_loop.py"), "--child",
                               json.dumps(params), str(out)],

@@ -9,13 +9,14 @@ Tests of a fallback (perception/sync.py, perception/images.py, lingnav-bringup) 
 both the real-library path and the fallback path are covered on a machine that has both.
 """
 import os
-import random
 import sys
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("ROS_DOMAIN_ID", str(random.Random(os.getpid()).randint(1, 100)))
+from lingnav_ros.ros_domain import ensure_domain_id  # noqa: E402
+
+ensure_domain_id()
 os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
 os.environ.setdefault("ROS_LOCALHOST_ONLY", "1")
 os.environ.setdefault("RCUTILS_LOGGING_BUFFERED_STREAM", "1")

@@ -58,13 +58,13 @@ def _run(tmp: Path, name: str, s2_port: int, s1_port: int, x: float, y: float, m
     return bag
 
 
-@pytest.mark.skip(reason="failed once in three clean runs (offline match 69% < 80%; an S2 outage read "
-                         "first); re-enable with the fix")
-def test_a_recorded_run_is_diagnosed_and_replays_offline_without_servers(servers, tmp_path):
-    s2, s1 = servers
-    bag = _run(tmp_path, "ahead", s2.port, s1.port, 2.5, 0.3, 25.0)
-    s2.stop()  # from here on no S2 or S1 server runs
-    s1.stop()
+def test_a_recorded_run_is_diagnosed_and_replays_offline_without_servers(tmp_path):
+    s2, s1 = ServerThread(s2_app).start(), ServerThread(s1_app).start()  # its own: it stops them
+    try:
+        bag = _run(tmp_path, "ahead", s2.port, s1.port, 2.5, 0.3, 25.0)
+    finally:
+        s2.stop()  # from here on no S2 or S1 server runs
+        s1.stop()
     log = read_run(bag)
     diag = diagnose(log)
     report = write_report(log, diag, tmp_path / "report", Thresholds())
@@ -75,12 +75,8 @@ def test_a_recorded_run_is_diagnosed_and_replays_offline_without_servers(servers
     c = result.comparison
     assert c.compared > 50, result.summary()
     assert c.matches(Tolerance()), result.summary()
-    s2.start()
-    s1.start()
 
 
-@pytest.mark.skip(reason="failed once in three clean runs (offline match 69% < 80%; an S2 outage read "
-                         "first); re-enable with the fix")
 def test_each_injected_fault_is_named(servers, tmp_path):
     s2, s1 = servers
     wrong = ServerThread(wrong_object_s2(s2.port, "red chair", "blue ball")).start()

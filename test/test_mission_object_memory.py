@@ -98,3 +98,21 @@ def test_a_target_lost_from_view_is_looked_for_where_it_was_before_searching():
     assert any(r.startswith("out of sight: driving to where") for _, r in h.mission.transitions)
     assert h.pose.x_m > start_x + 0.8
     assert np.isfinite(h.mission.status(h.t).distance_to_target_m)
+
+
+def test_a_known_target_beside_the_robot_is_faced_before_s1_plans_for_it():
+    """Turned away (to avoid someone, or by a recovery), S2 no longer sees the target: the robot
+    turns back to it, because S1's paths toward a goal far off the camera's axis lead away."""
+    box = Box(4.0, 4.4, -0.2, 0.2, 0.6, RED)
+    h = Harness(Scene(boxes=[box]), make_mission(arrive_distance_m=0.5, s2_requery_period_s=0.5))
+    h.mission.start("go to the red box", h.t)
+    h.run(2.0, answer=lambda f: h.oracle(f, box))
+    assert h.mission._ep.fusion.agreed
+    h.pose = Pose2D(h.pose.x_m, h.pose.y_m, -math.pi / 2)  # now facing right, the box at its left
+    h.run(0.2, answer=lambda f: h.oracle(f, box))
+    ep = h.mission._ep
+    assert ep.primitive_step is not None and ep.primitive_step.symbol == "face", ep.primitive_step
+    h.run(4.0, answer=lambda f: h.oracle(f, box), stop_when=lambda: h.mission._ep.primitive is None)
+    assert h.mission.state == MissionState.APPROACHING
+    bearing = math.atan2(-h.pose.y_m, 4.2 - h.pose.x_m) - h.pose.theta_rad
+    assert abs(math.remainder(bearing, math.tau)) < math.radians(20.0), math.degrees(h.pose.theta_rad)

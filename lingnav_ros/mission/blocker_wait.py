@@ -39,6 +39,3 @@ class BlockerWait:
         if self.since_s is None:
             self.since_s = now_s
         return now_s - self.since_s <= self.max_wait_s and self.used_s < self.max_total_s
-
-    def waiting(self) -> bool:
-        return self.since_s is not None

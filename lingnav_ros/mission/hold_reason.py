@@ -1,7 +1,8 @@
 """Why an active mission holds the robot still, when nothing else says so.
 
 A robot that stops must say why. The watchdog, collision monitor and server outages name their
-own causes; this names the mission's: S2 being asked, S1's first plan awaited, no safe path
+own causes; this names the mission's: S2 being asked, someone standing in the way, S1's first
+plan awaited, no safe path
 (before the timer turns it into a recovery) or the end of a plan reached. The words come from
 `lingnav_ros.status_reasons`.
 """
@@ -21,6 +22,8 @@ def hold_reason(state: MissionState, ep, config: MissionConfig, now_s: float) ->
         return ASKING_S2
     if state != MissionState.APPROACHING or ep.moves or ep.primitive is not None:
         return ""
+    if ep.holding_for_mover:
+        return Reason.WAITING_FOR_MOVER
     if ep.no_safe_since_s is not None:
         return (f"{Reason.NO_SAFE_PATH} for {max(0.0, now_s - ep.no_safe_since_s):.1f} s (asking S2 again; "
                 f"recovery after {config.no_safe_path_timeout_s:.0f} s)")

@@ -50,6 +50,7 @@ from lingnav_ros.perception.rgbd_frame import RgbdFrame
 
 REVISIT_LOOK_M = 1.2  # closer than this to where the target was, a miss means it is not there
 FACE_FIRST_RAD = math.radians(45.0)  # a remembered target further round than this: turn to it first
+FACE_LOST_RAD = math.radians(70.0)  # a kept target out of view further round than this: S1 cannot reach it
 MOVER_HORIZON_M = 1.5  # a moving obstacle this far ahead of the robot blocks it
 MOVER_MARGIN_M = 0.15  # ... within the robot's radius plus this on each side
 
@@ -238,6 +239,7 @@ class Mission(ApproachMixin, ExplorationMixin):
             self._end(MissionState.ARRIVED, Reason.MOVES_DONE, now_s)
             return
         if self._keep_target_through_miss(frame) or self._look_where_it_was(frame, now_s):
+            self._face_target_out_of_view(frame)
             return
         if ep.explore_goal is not None and self.state == MissionState.APPROACHING:
             return  # on the way to a frontier: S2 not seeing it yet is expected
@@ -297,6 +299,18 @@ class Mission(ApproachMixin, ExplorationMixin):
                       f"'{ep.target_name or ep.instruction}' was seen")
         ep.lost_queries = ep.hidden_queries = 0
         return True
+
+    def _face_target_out_of_view(self, frame: RgbdFrame) -> None:
+        """A kept target that lies well beside or behind the camera: turn to it first. S1 plans in
+        the camera's view, so a goal far off its axis gets paths that lead away (a turn taken to
+        avoid someone, then forward arcs along the wall instead of back through the doorway)."""
+        ep = self._ep
+        if ep.detour or ep.explore_goal is not None or ep.target is None or frame.pose is None \
+                or not (ep.fusion.agreed or ep.recalled) or ep.moves or ep.primitive is not None:
+            return
+        turn = bearing_error_rad(ep.target, frame.pose)
+        if abs(turn) > FACE_LOST_RAD:
+            ep.start_moves([MoveStep("rotate", turn, "face")], recovery=True)
 
     def _search_moves(self, decision, leading: list, trailing: list, instruction_moves: bool) -> list[MoveStep]:
         """S2's moves about a target it cannot see, always with a turn so the search looks around."""
@@ -397,17 +411,20 @@ class Mission(ApproachMixin, ExplorationMixin):
     def _hold_timers_behind_mover(self, now_s: float, pose: Pose2D) -> None:
         """Waiting behind someone who walked into the way is not a stall (mission/blocker_wait.py)."""
         ep = self._ep
-        was = self._blocker.waiting()
+        was = ep.holding_for_mover
         blocked = ep.memory.moving_obstacle_ahead(pose.x_m, pose.y_m, pose.theta_rad, MOVER_HORIZON_M,
                                                   self.config.robot_radius_m + MOVER_MARGIN_M,
                                                   self.config.moving_obstacle_wait_s)
-        if self._blocker.update(blocked, now_s):
+        ep.holding_for_mover = self._blocker.update(blocked, now_s)
+        if ep.holding_for_mover:
             if ep.monitor is not None:
                 ep.monitor.reset(now_s)
             if ep.no_safe_since_s is not None:
                 ep.no_safe_since_s = now_s
             if not was:
                 self._set(MissionState.APPROACHING, Reason.WAITING_FOR_MOVER)
+        elif was and self.reason == Reason.WAITING_FOR_MOVER:
+            self._set(MissionState.APPROACHING, "")  # the way cleared (or the wait ran out): on with the approach
 
     def _step_moves(self, now_s: float, pose: Pose2D, last_cmd: Command, dt_s: float) -> ControlOutput:
         ep = self._ep

@@ -28,6 +28,7 @@ from std_msgs.msg import String
 
 from lingnav_ros import topics
 from lingnav_ros.launch_description import BringupArgs, describe, ros_args
+from lingnav_ros.ros_domain import ensure_domain_id
 from lingnav_ros.sim.robot import RobotParams
 from lingnav_ros.sim.world import World, load
 from lingnav_ros.tools.arrival_metrics import score_arrival, score_steps
@@ -120,7 +121,7 @@ class RunResult:
     final_state: str
     reason: str
     success: bool
-    sim_time_s: float
+    sim_time_s: float  # from the start of the mission
     wall_time_s: float
     path_length_m: float
     contacts: int  # the robot drove into something
@@ -174,6 +175,7 @@ class Monitor(Node):
         self.s2_latency_ms: list[float] = []
         self.s1_latency_ms: list[float] = []
         self.events: list[tuple[float, str, str]] = []  # (sim time, state, reason) on each change
+        self.mission_start_sim_s = 0.0  # the time budget runs from here (later in a recorded run)
         self._last_s1 = float("nan")
         self.step_ends: list[tuple[float, float, float]] = []  # sim pose where each step but the last ended
         self.create_subscription(String, topics.SIM_STATE, self._on_sim, 10)
@@ -185,6 +187,12 @@ class Monitor(Node):
             from lingnav_ros.tools.diagnosis.recorded_topics import RECORDED_QOS, RECORDED_TOPICS
 
             self.recorder = BagRecorder(self, bag_path, RECORDED_TOPICS, qos=RECORDED_QOS)
+        self.instruction_pub = self.create_publisher(String, topics.INSTRUCTION, 10)
+
+    def hears(self, publishers: tuple[str, ...] = (), subscribers: tuple[str, ...] = ()) -> bool:
+        """Discovery has shown each of these topics' other side (the graph, as `ros2 topic info`)."""
+        return all(self.count_publishers(t) > 0 for t in publishers) and \
+            all(self.count_subscribers(t) > 0 for t in subscribers)
 
     def _on_sim(self, msg: String) -> None:
         state = json.loads(msg.data)
@@ -232,8 +240,7 @@ def child_env() -> dict:
     DDS discovery settings or they never see each other. Runs stay on this machine by default."""
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     os.environ.setdefault("ROS_LOCALHOST_ONLY", "1")
-    # A simulated run publishes /cmd_vel: never on the domain a real robot on this computer uses.
-    os.environ.setdefault("ROS_DOMAIN_ID", str(50 + os.getpid() % 50))
+    ensure_domain_id()  # a simulated run publishes cmd_vel: never on a domain that a robot or another run uses
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -250,6 +257,9 @@ def run_scenario(opts: RunOptions, servers: Servers, procs: Processes, name: str
     sim_spec.parameters.append({"world": str(opts.world_path), "real_time_factor": opts.real_time_factor,
                                 "depth_encoding": opts.depth_encoding})
     nav_spec.parameters.append(dict(opts.navigator_overrides))
+    if opts.record_bag is not None:
+        # the instruction comes by topic once the recorder hears the navigator (_start_recorded)
+        nav_spec.parameters.append({"initial_instruction": ""})
     context = Context()
     rclpy.init(context=context)
     monitor = Monitor(context, opts.record_bag)
@@ -259,9 +269,14 @@ def run_scenario(opts: RunOptions, servers: Servers, procs: Processes, name: str
     spin.start()
     t_wall0 = time.monotonic()
     tag = name or world.name
-    procs.start("sim", [sys.executable, "-m", sim_spec.module, *ros_args(sim_spec)], env, f"{tag}-sim")
-    procs.start("navigator", [sys.executable, "-m", nav_spec.module, *ros_args(nav_spec)], env, f"{tag}-navigator")
     try:
+        procs.start("sim", [sys.executable, "-m", sim_spec.module, *ros_args(sim_spec)], env, f"{tag}-sim")
+        if opts.record_bag is not None:
+            _start_recorded(monitor, procs, [sys.executable, "-m", nav_spec.module, *ros_args(nav_spec)], env,
+                            f"{tag}-navigator", instruction)
+        else:
+            procs.start("navigator", [sys.executable, "-m", nav_spec.module, *ros_args(nav_spec)], env,
+                        f"{tag}-navigator")
         final, reason = _watch(opts, monitor, procs, t_wall0)
     finally:
         time.sleep(0.3)  # let the last sim state arrive
@@ -278,6 +293,46 @@ def run_scenario(opts: RunOptions, servers: Servers, procs: Processes, name: str
     return result
 
 
+SIM_OUTPUTS = (topics.RGB, topics.DEPTH, topics.ODOM, topics.SIM_STATE)
+NAVIGATOR_OUTPUTS = (topics.STATUS, topics.CMD_VEL, topics.S2_RESULT, topics.S1_ANSWER, topics.CANDIDATES,
+                     topics.SAFETY_EVENTS, topics.STAGE_TIMES)
+
+
+def _start_recorded(monitor: Monitor, procs: Processes, nav_cmd: list[str], env: dict, log_name: str,
+                    instruction: str, timeout_s: float = 60.0) -> None:
+    """A recorded run holds everything the navigator heard and said: the navigator starts once the
+    recorder hears the simulator, and the mission once the recorder hears the navigator (the
+    instruction then goes out on its topic, and into the bag, for the offline replay to resend).
+    Otherwise discovery, seconds on a busy machine, loses the first frames and S2 answers."""
+    _wait_until(lambda: monitor.hears(SIM_OUTPUTS), procs, timeout_s, "the simulator's topics")
+    procs.start("navigator", nav_cmd, env, log_name)
+    _wait_until(lambda: monitor.hears(NAVIGATOR_OUTPUTS, (topics.INSTRUCTION,)), procs, timeout_s,
+                "the navigator's topics")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        monitor.instruction_pub.publish(String(data=instruction))
+        if _wait_for(lambda: monitor.status is not None and bool(monitor.status.instruction), 1.0):
+            with monitor.lock:
+                monitor.mission_start_sim_s = float(monitor.sim_state.get("t", 0.0))
+            return
+    raise RuntimeError(f"the navigator did not take the instruction within {timeout_s:.0f} s")
+
+
+def _wait_for(condition, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _wait_until(condition, procs: Processes, timeout_s: float, what: str) -> None:
+    if not _wait_for(lambda: condition() or bool(procs.dead()), timeout_s) or procs.dead():
+        raise RuntimeError(f"the recorder never heard {what} within {timeout_s:.0f} s "
+                           f"(exited: {procs.dead() or 'none'}); see {procs.log_dir}")
+
+
 def _watch(opts: RunOptions, monitor: Monitor, procs: Processes, t_wall0: float) -> tuple[str, str]:
     """Poll the status until a terminal state, a dead process or the time budget: (final, reason)."""
     last_print = 0.0
@@ -291,7 +346,7 @@ def _watch(opts: RunOptions, monitor: Monitor, procs: Processes, t_wall0: float)
         if dead:
             return "CRASHED", "process died: " + ", ".join(dead)
         wall = time.monotonic() - t_wall0
-        if sim.get("t", 0.0) > opts.max_sim_time_s or wall > opts.max_wall_time_s:
+        if sim.get("t", 0.0) - monitor.mission_start_sim_s > opts.max_sim_time_s or wall > opts.max_wall_time_s:
             return "TIMEOUT", "run exceeded its time budget"
         if opts.progress and wall - last_print >= 2.0:
             last_print = wall
@@ -310,7 +365,8 @@ def _collect(monitor: Monitor, opts: RunOptions, name: str, instruction: str, fi
         st = monitor.status
         return RunResult(
             name=name, instruction=instruction, final_state=final, reason=reason,
-            success=False, sim_time_s=float(sim.get("t", 0.0)), wall_time_s=time.monotonic() - t_wall0,
+            success=False, sim_time_s=float(sim.get("t", 0.0)) - monitor.mission_start_sim_s,
+            wall_time_s=time.monotonic() - t_wall0,
             path_length_m=float(sim.get("distance_m", 0.0)), contacts=int(sim.get("contacts", 0)),
             hits_while_stopped=int(sim.get("hits_while_stopped", 0)), sim_states=list(monitor.states),
             target_distance_m=float(sim.get("target_distance_m", float("nan"))),

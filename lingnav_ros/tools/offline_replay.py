@@ -25,6 +25,7 @@ from rclpy.parameter import Parameter
 
 from lingnav_ros import topics
 from lingnav_ros.launch_description import BringupArgs, describe, ros_args
+from lingnav_ros.nodes.navigator.recorded_answers import open_rosbag2
 from lingnav_ros.tools.bag import BagRecorder
 from lingnav_ros.tools.bag_player import Replayer
 from lingnav_ros.tools.diagnosis.replay_check import Comparison, Tolerance, compare_commands
@@ -54,10 +55,20 @@ class OfflineResult:
         return "\n".join(lines)
 
 
-def _navigator_command(bag: Path, instruction: str) -> list[str]:
-    nav = describe(BringupArgs(mode="A", instruction=instruction, camera="sim", use_sim_time=True))[0]
+def _navigator_command(bag: Path, instruction: str, instruction_in_bag: bool) -> list[str]:
+    """An instruction recorded on its topic is replayed with the sensors, at the time it came
+    (the mission then starts on the same frame as in the run); else it starts the navigator."""
+    nav = describe(BringupArgs(mode="A", instruction=None if instruction_in_bag else instruction, camera="sim",
+                               use_sim_time=True))[0]
     nav.parameters.append({"recorded_answers_bag": str(bag.resolve())})
+    if instruction_in_bag:
+        nav.parameters.append({"initial_instruction": ""})
     return [sys.executable, "-m", "lingnav_ros.nodes.navigator_node", *ros_args(nav)]
+
+
+def _holds_instruction(bag: Path) -> bool:
+    with open_rosbag2(bag) as reader:
+        return any(c.topic == topics.INSTRUCTION for c in reader.connections)
 
 
 def _wait_for_navigator(replayer: Replayer, procs: Processes, timeout_s: float) -> None:
@@ -91,7 +102,8 @@ def run_offline(bag: Path, out: Path, rate: float = 1.0, tol: Tolerance | None =
     recorder = None
     try:
         recorder = BagRecorder(listener, replayed_bag, REPLAYED_OUTPUTS)
-        procs.start("navigator", _navigator_command(bag, recorded.instruction), env, "offline-navigator")
+        procs.start("navigator", _navigator_command(bag, recorded.instruction, _holds_instruction(bag)), env,
+                    "offline-navigator")
         spin = threading.Thread(target=executor.spin, daemon=True)
         spin.start()
         _wait_for_navigator(replayer, procs, start_timeout_s)

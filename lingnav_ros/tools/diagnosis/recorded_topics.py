@@ -1,6 +1,7 @@
 """What a LingNav run records for a later diagnosis and offline replay, with the QoS each needs.
 
-Sensors as the navigator saw them (best effort camera topics, odometry, camera mount), what it
+Sensors as the navigator saw them (best effort camera topics, odometry, camera mount), the
+instruction when it came by topic (an offline replay sends it again at the same time), what it
 did (cmd_vel, status, S2 results, S1 answers and the candidates after the map veto, safety
 events, stage times) and, in the simulator, the ground truth (robot state, the objects and the
 target). `ros2 bag record` of the same list on a robot gives a bag lingnav-diagnose reads.
@@ -24,7 +25,7 @@ RECORDED_TOPICS = {
     topics.CMD_VEL: Twist, topics.STATUS: NavStatus, topics.S2_RESULT: S2Result,
     topics.S1_ANSWER: S1Answer, topics.CANDIDATES: TrajectoryCandidates, topics.SAFETY_EVENTS: SafetyEvent,
     topics.STAGE_TIMES: StageTimes,
-    topics.SIM_STATE: String, topics.SIM_WORLD: String,
+    topics.SIM_STATE: String, topics.SIM_WORLD: String, topics.INSTRUCTION: String,
 }
 
 RECORDED_QOS = {
