@@ -13,6 +13,7 @@ worst case for the Python GIL). Prints a table.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +83,20 @@ def _jitter_ms(ticks: np.ndarray, t0: float, t1: float, period_s: float) -> tupl
     return float(np.percentile(dev, 50)), float(np.percentile(dev, 99)), float(dev.max()), int(d.size)
 
 
-def run_case(mode: str, seconds: float, width: int, height: int, *, s2, s1, local_map: bool = True) -> dict:
+@dataclass
+class Rig:
+    robot: object  # test.navigator_rig.SyntheticRobot
+    op: object  # test.navigator_rig.Operator
+    child: subprocess.Popen
+    out: Path  # where the child dumps its measurements on SIGTERM
+
+
+@contextlib.contextmanager
+def navigator_rig(mode: str, width: int, height: int, s2, s1, extra_params: dict | None = None,
+                  extra_nodes=lambda context: []):
+    """The navigator alone in a child process (its CPU is its own) facing a synthetic RGB-D robot
+    in a two-box room in this process, spun with `extra_nodes(context)`; yields once the navigator
+    reports status, and stops it with SIGTERM (it then writes `out`) on the way out."""
     import rclpy
     from rclpy.context import Context
     from rclpy.executors import MultiThreadedExecutor
@@ -95,28 +110,44 @@ def run_case(mode: str, seconds: float, width: int, height: int, *, s2, s1, loca
                   intrinsics=Intrinsics.from_fov(width, height, np.radians(75.0)),
                   mount=CameraMount(height_m=0.4, pitch_rad=0.15), max_range_m=10.0)
     params = {"s1_mode": mode, "s2_port": s2.port, "s1_port": s1.port, "v_max_mps": 0.25,
-              "mission_timeout_s": 600.0, "camera_height_m": 0.4, "camera_pitch_rad": 0.15,
-              "local_map_enabled": local_map}
+              "mission_timeout_s": 600.0, "camera_height_m": 0.4, "camera_pitch_rad": 0.15, **(extra_params or {})}
     domain = ensure_domain_id()
     out = Path(tempfile.mkstemp(suffix=".json")[1])
-    child = subprocess.Popen([sys.executable, __file__, "--child", json.dumps(params), str(out)],
+    child = subprocess.Popen([sys.executable, str(ROOT / "bench" / "control_loop.py"), "--child",
+                              json.dumps(params), str(out)],
                              env={**os.environ, "ROS_DOMAIN_ID": domain}, cwd=str(ROOT),
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     context = Context()
     rclpy.init(context=context)
     robot = SyntheticRobot(context, scene, Pose2D(0.0, 0.0, 0.0), "16UC1")
     op = Operator(context)
+    nodes = [robot, op, *extra_nodes(context)]
     executor = MultiThreadedExecutor(num_threads=4, context=context)
-    executor.add_node(robot)
-    executor.add_node(op)
-    spin = threading.Thread(target=executor.spin, daemon=True)
-    spin.start()
+    for n in nodes:
+        executor.add_node(n)
+    threading.Thread(target=executor.spin, daemon=True).start()
     try:
         deadline = time.monotonic() + 60.0
         while not op.statuses and time.monotonic() < deadline:
             time.sleep(0.1)
         if not op.statuses:
             raise RuntimeError("navigator did not come up: " + child.stderr.read1(4000).decode(errors="replace"))
+        yield Rig(robot, op, child, out)
+    finally:
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=20.0)
+        except subprocess.TimeoutExpired:
+            child.kill()
+        executor.shutdown()
+        for n in nodes:
+            n.destroy_node()
+        rclpy.shutdown(context=context)
+
+
+def run_case(mode: str, seconds: float, width: int, height: int, *, s2, s1, local_map: bool = True) -> dict:
+    with navigator_rig(mode, width, height, s2, s1, {"local_map_enabled": local_map}) as rig:
+        robot, op, child, out = rig.robot, rig.op, rig.child, rig.out
         time.sleep(2.0)  # sensors flowing, no mission
         idle_t0, idle_c0 = time.perf_counter(), _cpu_s(child.pid)
         time.sleep(seconds / 2)
@@ -129,16 +160,6 @@ def run_case(mode: str, seconds: float, width: int, height: int, *, s2, s1, loca
         time.sleep(seconds)
         nav_t1, nav_c1 = time.perf_counter(), _cpu_s(child.pid)
         state = op.statuses[-1].state_name if op.statuses else "?"
-    finally:
-        child.send_signal(signal.SIGTERM)
-        try:
-            child.wait(timeout=20.0)
-        except subprocess.TimeoutExpired:
-            child.kill()
-        executor.shutdown()
-        robot.destroy_node()
-        op.destroy_node()
-        rclpy.shutdown(context=context)
     data = json.loads(out.read_text()) if out.stat().st_size else {}
     out.unlink(missing_ok=True)
     ticks = np.asarray(data.get("tick_times", []))

@@ -12,13 +12,9 @@ HTTP on loopback with the geometric backend), where the S1 stage includes the wi
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -28,8 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.control_loop import _child  # noqa: E402  (the navigator child process, shared rig)
-from lingnav_ros.ros_domain import ensure_domain_id  # noqa: E402
+from bench.control_loop import _child, navigator_rig  # noqa: E402  (the navigator child process, shared rig)
 
 STAGES = ("transport_ms", "decode_ms", "local_map_ms", "wait_for_plan_ms", "s1_plan_ms", "veto_ms",
           "handover_ms", "mpc_ms", "safety_ms", "publish_ms", "total_ms")
@@ -50,45 +45,11 @@ def _collect(context, stages: list, wire: list):
 
 
 def run_case(mode: str, seconds: float, width: int, height: int, s2, s1) -> tuple[list[dict], list[float]]:
-    import rclpy
-    from rclpy.context import Context
-    from rclpy.executors import MultiThreadedExecutor
-
-    from lingnav_core.camera import CameraMount, Intrinsics
-    from lingnav_ros.control.types import Pose2D
-    from test.navigator_rig import Operator, SyntheticRobot
-    from test.navigator_scene import Box, Scene
-
-    scene = Scene(boxes=[Box(7.0, 7.4, 0.3, 0.7, 0.6, (255, 0, 0)), Box(3.0, 3.3, -1.2, -0.8, 0.5, (0, 0, 255))],
-                  intrinsics=Intrinsics.from_fov(width, height, np.radians(75.0)),
-                  mount=CameraMount(height_m=0.4, pitch_rad=0.15), max_range_m=10.0)
-    params = {"s1_mode": mode, "s2_port": s2.port, "s1_port": s1.port, "v_max_mps": 0.25,
-              "mission_timeout_s": 600.0, "camera_height_m": 0.4, "camera_pitch_rad": 0.15}
-    domain = ensure_domain_id()
-    out = Path(tempfile.mkstemp(suffix=".json")[1])
-    child = subprocess.Popen([sys.executable, str(ROOT / "bench" / "control_loop.py"), "--child",
-                              json.dumps(params), str(out)],
-                             env={**os.environ, "ROS_DOMAIN_ID": domain}, cwd=str(ROOT),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    context = Context()
-    rclpy.init(context=context)
     stages: list[dict] = []
     wire: list[float] = []
-    robot = SyntheticRobot(context, scene, Pose2D(0.0, 0.0, 0.0), "16UC1")
-    op = Operator(context)
-    listener = _collect(context, stages, wire)
-    executor = MultiThreadedExecutor(num_threads=4, context=context)
-    for n in (robot, op, listener):
-        executor.add_node(n)
-    threading.Thread(target=executor.spin, daemon=True).start()
-    try:
-        deadline = time.monotonic() + 60.0
-        while not op.statuses and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if not op.statuses:
-            raise RuntimeError("navigator did not come up: " + child.stderr.read1(4000).decode(errors="replace"))
+    with navigator_rig(mode, width, height, s2, s1, extra_nodes=lambda ctx: [_collect(ctx, stages, wire)]) as rig:
         time.sleep(1.0)
-        op.say("go to the red box")
+        rig.op.say("go to the red box")
         deadline = time.monotonic() + 30.0
         while not stages and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -96,17 +57,7 @@ def run_case(mode: str, seconds: float, width: int, height: int, s2, s1) -> tupl
         wire.clear()
         time.sleep(seconds)
         result = list(stages), [w for w in wire if math.isfinite(w)]
-    finally:
-        child.terminate()
-        try:
-            child.wait(timeout=20.0)
-        except subprocess.TimeoutExpired:
-            child.kill()
-        executor.shutdown()
-        for n in (robot, op, listener):
-            n.destroy_node()
-        rclpy.shutdown(context=context)
-        out.unlink(missing_ok=True)
+    rig.out.unlink(missing_ok=True)
     return result
 
 

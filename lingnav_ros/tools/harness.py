@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
 from lingnav_msgs.msg import NavStatus, S2Result
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
@@ -188,6 +189,15 @@ class Monitor(Node):
 
             self.recorder = BagRecorder(self, bag_path, RECORDED_TOPICS, qos=RECORDED_QOS)
         self.instruction_pub = self.create_publisher(String, topics.INSTRUCTION, 10)
+        self.navigator_sensing = False  # its diagnostics report camera frames and odometry coming in
+        self.create_subscription(DiagnosticArray, topics.DIAGNOSTICS, self._on_diagnostics, 10)
+
+    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
+        for status in msg.status:
+            if status.name.endswith(": sensors"):
+                values = {kv.key: kv.value for kv in status.values}
+                rates = [float(values.get(k, "0") or 0.0) for k in ("rgbd_rate_hz", "odom_rate_hz")]
+                self.navigator_sensing = all(r > 0.0 for r in rates)
 
     def hears(self, publishers: tuple[str, ...] = (), subscribers: tuple[str, ...] = ()) -> bool:
         """Discovery has shown each of these topics' other side (the graph, as `ros2 topic info`)."""
@@ -301,13 +311,15 @@ NAVIGATOR_OUTPUTS = (topics.STATUS, topics.CMD_VEL, topics.S2_RESULT, topics.S1_
 def _start_recorded(monitor: Monitor, procs: Processes, nav_cmd: list[str], env: dict, log_name: str,
                     instruction: str, timeout_s: float = 60.0) -> None:
     """A recorded run holds everything the navigator heard and said: the navigator starts once the
-    recorder hears the simulator, and the mission once the recorder hears the navigator (the
-    instruction then goes out on its topic, and into the bag, for the offline replay to resend).
-    Otherwise discovery, seconds on a busy machine, loses the first frames and S2 answers."""
+    recorder hears the simulator, and the mission once the recorder hears the navigator and the
+    navigator reports frames and odometry coming in (the instruction then goes out on its topic,
+    and into the bag, for the offline replay to resend). Otherwise discovery, seconds on a busy
+    machine, loses the first frames and S2 answers."""
     _wait_until(lambda: monitor.hears(SIM_OUTPUTS), procs, timeout_s, "the simulator's topics")
     procs.start("navigator", nav_cmd, env, log_name)
     _wait_until(lambda: monitor.hears(NAVIGATOR_OUTPUTS, (topics.INSTRUCTION,)), procs, timeout_s,
                 "the navigator's topics")
+    _wait_until(lambda: monitor.navigator_sensing, procs, timeout_s, "the navigator report its sensors")
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         monitor.instruction_pub.publish(String(data=instruction))
