@@ -144,3 +144,9 @@ def read_messages(path: str | Path, topics: list[str] | None = None):
         classes = {c.id: message_class(c.msgtype) for c in conns}
         for conn, stamp_ns, raw in reader.messages(connections=conns):
             yield conn.topic, conn.msgtype, stamp_ns, deserialize_message(bytes(raw), classes[conn.id])
+
+
+def holds_topic(path: str | Path, topic: str) -> bool:
+    """Whether the bag recorded any message on `topic` (e.g. the instruction, in a recorded run)."""
+    with Reader(Path(path)) as reader:
+        return any(c.topic == topic and c.msgcount > 0 for c in reader.connections)

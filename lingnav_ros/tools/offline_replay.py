@@ -25,8 +25,7 @@ from rclpy.parameter import Parameter
 
 from lingnav_ros import topics
 from lingnav_ros.launch_description import BringupArgs, describe, ros_args
-from lingnav_ros.nodes.navigator.recorded_answers import open_rosbag2
-from lingnav_ros.tools.bag import BagRecorder
+from lingnav_ros.tools.bag import BagRecorder, holds_topic
 from lingnav_ros.tools.bag_player import Replayer
 from lingnav_ros.tools.diagnosis.replay_check import Comparison, Tolerance, compare_commands
 from lingnav_ros.tools.diagnosis.run_log import find_bag, read_run
@@ -66,11 +65,6 @@ def _navigator_command(bag: Path, instruction: str, instruction_in_bag: bool) ->
     return [sys.executable, "-m", "lingnav_ros.nodes.navigator_node", *ros_args(nav)]
 
 
-def _holds_instruction(bag: Path) -> bool:
-    with open_rosbag2(bag) as reader:
-        return any(c.topic == topics.INSTRUCTION for c in reader.connections)
-
-
 def _wait_for_navigator(replayer: Replayer, procs: Processes, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     rgb = replayer.publishers_by_topic.get(topics.RGB)
@@ -102,8 +96,8 @@ def run_offline(bag: Path, out: Path, rate: float = 1.0, tol: Tolerance | None =
     recorder = None
     try:
         recorder = BagRecorder(listener, replayed_bag, REPLAYED_OUTPUTS)
-        procs.start("navigator", _navigator_command(bag, recorded.instruction, _holds_instruction(bag)), env,
-                    "offline-navigator")
+        nav_cmd = _navigator_command(bag, recorded.instruction, holds_topic(bag, topics.INSTRUCTION))
+        procs.start("navigator", nav_cmd, env, "offline-navigator")
         spin = threading.Thread(target=executor.spin, daemon=True)
         spin.start()
         _wait_for_navigator(replayer, procs, start_timeout_s)
