@@ -23,7 +23,7 @@ from lingnav_ros.perception.rgbd_frame import RgbdFrame
 
 class ApproachMixin:
     """Needs from the host: config, _lock, _ep, state, episode, s1_calls, s1_latency_s, tracker,
-    _set, _end, _arrive, _reset_tracker, steps, _frontier_reached, _hold_timers_behind_mover."""
+    _set, _end, _arrive, _reset_tracker, steps, _frontier_reached."""
 
     def s1_request(self, frame: RgbdFrame) -> S1Request | None:
         """The goal S1 should plan for in `frame` (a detour waypoint while backing out of a dead
@@ -52,7 +52,6 @@ class ApproachMixin:
                     or frame.stamp_s < ep.min_frame_stamp_s or request.detour != bool(ep.detour):
                 return  # planned for a view or a goal that is gone
             ep.s1_errors = 0
-            self._hold_timers_behind_mover(now_s, frame.pose)  # a plan may land before the next tick sees them
             cands = np.asarray(plan.candidates, dtype=float)
             cands_odom = (np.stack([plan_to_odom(c, frame.pose) for c in cands]) if cands.size
                           else np.zeros((0, 0, 3)))
@@ -95,8 +94,6 @@ class ApproachMixin:
         ep = self._ep
         kind = classify_path(path, self.config.min_plan_length_m)
         cfg = self.config.recovery()
-        if kind in ("turn", "reverse") and ep.holding_for_mover:
-            return False  # someone stands in the way: wait for them, do not turn or back away
         if kind == "turn":
             turn = float(np.clip(path[-1, 2], -cfg.plan_turn_max_rad, cfg.plan_turn_max_rad))
             last = ep.last_s1_turn

@@ -198,10 +198,9 @@ class LocalMap:
         z = pts[:, 2]
         rng = np.hypot(xy[:, 0] - cam_xy[0], xy[:, 1] - cam_xy[1])
         was_occ = self.occupied_mask(stamp_ns)
-        was_free = self.free_mask(stamp_ns)  # before this frame's rays: what "moved in" is judged against
         n_clear = self._clear_rays(cam_xy, mount.height_m, xy, z, rng, was_occ, stamp_ns)
         obst = in_height_band(z, c.min_height_m, c.max_height_m) & (rng <= c.mark_max_range_m)
-        n_mark = self._mark(xy[obst], z[obst], was_free, stamp_ns)
+        n_mark = self._mark(xy[obst], z[obst], stamp_ns)
         self._mark_dark(cam_xy, mount.height_m, floor_xy[~valid.ravel()], stamp_ns)
         self.clear_footprint(pose, stamp_ns)
         return {"rays": int(valid.size), "valid_fraction": float(valid.mean()) if valid.size else 0.0,
@@ -257,7 +256,7 @@ class LocalMap:
         self.dark_ns[ux, uy] = stamp_ns
         self.dark_frames[ux, uy] = np.minimum(self.dark_frames[ux, uy] + 1, 1000)
 
-    def _mark(self, xy: np.ndarray, z: np.ndarray, was_free: np.ndarray, stamp_ns: int) -> int:
+    def _mark(self, xy: np.ndarray, z: np.ndarray, stamp_ns: int) -> int:
         ix, iy, inside = self.cell_of(xy)
         ix, iy, z = ix[inside], iy[inside], z[inside]
         if ix.size == 0:
@@ -266,10 +265,8 @@ class LocalMap:
         cells = ix * self.n + iy
         uniq = np.unique(cells)
         ux, uy = uniq // self.n, uniq % self.n
-        # free before this frame and marked by it: something moved in. This frame's own rays do
-        # not count either way: one may pass under a person's edge and clear the very cell that a
-        # point on their body marks (such a cell used to stay unflagged, remembered for 30 s).
-        moved_in = was_free[ux, uy]
+        # free until this frame (seen free before it, not by it): something moved in
+        moved_in = self.free_mask(stamp_ns)[ux, uy] & (self.free_ns[ux, uy] < stamp_ns)
         self._flag_moved_in(ux, uy, moved_in, stamp_ns)
         self.occ_h[ux, uy] = np.where(still[ux, uy], self.occ_h[ux, uy], 0.0)
         np.maximum.at(self.occ_h, (ix, iy), z.astype(np.float32))
