@@ -1,6 +1,8 @@
 """Closed loop with someone in the way: real S2/S1 servers, the simulator and the navigator as
 separate processes. A person stands in the only doorway for 10 s, then walks off: the robot must
-wait (not recover, not fail), then go through without touching anyone."""
+wait (not recover, not fail), then go through without touching anyone. Whether the hold reads as
+"waiting for a moving obstacle" (the person flagged as having moved in) or as "no safe path"
+depends on how the camera first saw them; both hold the robot and say why."""
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,10 @@ def test_a_person_in_the_doorway_is_waited_for_then_passed(tmp_path):
     assert result.success, result.summary()
     assert result.contacts == 0
     reasons = [reason for _, _, reason in result.events]
-    assert any(r.startswith("waiting for a moving obstacle") for r in reasons), reasons
     assert not any(r.startswith("recovery ") for r in reasons), reasons
-    assert result.sim_time_s > 10.0, "it went through only after the person left the doorway"
+    # it stopped in front of the doorway while the person stood in it (until 10 s of sim time),
+    # said why, and went through after they left
+    through = [s["t"] for s in result.sim_states if s["x"] > 2.5]
+    assert through and min(through) > 10.0, "it went through only after the person left the doorway"
+    assert max(s["x"] for s in result.sim_states if s["t"] < 10.0) > 1.0, "it drove up to the doorway"
+    assert any(r.startswith(("waiting for a moving obstacle", "no safe path")) for r in reasons), reasons

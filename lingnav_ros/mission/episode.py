@@ -162,7 +162,7 @@ class Episode:
     detour: list[tuple[float, float]] = field(default_factory=list)
     recoveries: int = 0
     last_s1_turn: tuple[float, float] | None = None  # (signed angle rad, time s) of S1's last in-place turn
-    holding_for_mover: bool = False  # a moving obstacle blocks the way: wait, do not turn away (blocker_wait.py)
+    holding_for_mover: bool = False  # someone stands in the way: the stall timers hold (blocker_wait.py)
 
     def start_moves(self, steps: list[MoveStep], instruction: bool = False, recovery: bool = False) -> None:
         """Run `steps` next, from the first: no primitive under way and no plan to follow."""

@@ -2,9 +2,8 @@
 
 A robot that stops must say why. The watchdog, collision monitor and server outages name their
 own causes; this names the mission's: S2 being asked, someone standing in the way, S1's first
-plan awaited, no safe path
-(before the timer turns it into a recovery) or the end of a plan reached. The words come from
-`lingnav_ros.status_reasons`.
+plan awaited, no safe path (before the timer turns it into a recovery) or the end of a plan
+reached. The words come from `lingnav_ros.status_reasons`.
 """
 from __future__ import annotations
 
