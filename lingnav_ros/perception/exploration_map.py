@@ -20,6 +20,7 @@ from lingnav_core.camera import CameraMount, Intrinsics
 from lingnav_core.depth_points import depth_to_base_points, in_height_band
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.planar_transforms import base_to_odom_xy
+from lingnav_ros.perception.rgbd_frame import checked_depth
 
 UNKNOWN, FREE, OBSTACLE = 0, 1, 2
 
@@ -79,13 +80,7 @@ class ExplorationMap:
     def update(self, depth_m: np.ndarray, intr: Intrinsics, mount: CameraMount, pose: Pose2D) -> int:
         """Add one depth frame taken from `pose` (odom); -> cells newly known."""
         c = self.config
-        d = np.asarray(depth_m)
-        if d.ndim != 2 or d.shape[0] < 2 or d.shape[1] < 2:
-            raise ValueError(f"depth must be an H x W image, got shape {d.shape}")
-        if not all(math.isfinite(v) for v in (pose.x_m, pose.y_m, pose.theta_rad)):
-            raise ValueError("pose for the exploration map is not finite")
-        if (intr.width, intr.height) != (d.shape[1], d.shape[0]):
-            intr = intr.scaled_to(d.shape[1], d.shape[0])
+        d, intr = checked_depth(depth_m, intr, pose, "exploration map")
         stride = max(1, int(round(d.shape[1] / c.target_columns)))
         pts, _ = depth_to_base_points(d, intr, mount, stride=stride, max_depth_m=c.max_range_m)
         before = int(np.count_nonzero(self.cells))

@@ -36,6 +36,7 @@ from lingnav_core.depth_points import depth_to_base_points, in_height_band
 from lingnav_ros.control.types import Pose2D
 from lingnav_ros.perception.local_map_geometry import densify, first_hit, floor_view, ray_samples, scrolled
 from lingnav_ros.perception.planar_transforms import base_to_odom_xy, odom_to_base_xy
+from lingnav_ros.perception.rgbd_frame import checked_depth
 from lingnav_ros.stamps import NS_PER_S, seconds_to_ns
 
 NEVER_NS = -(2 ** 62)
@@ -180,14 +181,8 @@ class LocalMap:
                stamp_ns: int) -> dict:
         """Fuse one depth image taken at `stamp_ns` from `pose` (odom, at the depth stamp)."""
         c = self.config
-        d = np.asarray(depth_m)
-        if d.ndim != 2 or d.shape[0] < 2 or d.shape[1] < 2:
-            raise ValueError(f"depth must be an H x W image, got shape {d.shape}")
-        if not all(math.isfinite(v) for v in (pose.x_m, pose.y_m, pose.theta_rad)):
-            raise ValueError("pose for the local map is not finite")
+        d, intr = checked_depth(depth_m, intr, pose, "local map")
         stamp_ns = int(stamp_ns)
-        if (intr.width, intr.height) != (d.shape[1], d.shape[0]):
-            intr = intr.scaled_to(d.shape[1], d.shape[0])
         self.recentre(pose.x_m, pose.y_m)
         self.camera_on_base = (mount.x_m, mount.y_m, math.atan2(0.5 * intr.width, intr.fx))
         stride = max(1, int(round(d.shape[1] / c.target_columns)))
