@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.control_loop import _child, navigator_rig  # noqa: E402  (the navigator child process, shared rig)
+from bench.control_loop import navigator_rig  # noqa: E402  (the navigator child process, shared rig)
 
 STAGES = ("transport_ms", "decode_ms", "local_map_ms", "wait_for_plan_ms", "s1_plan_ms", "veto_ms",
           "handover_ms", "mpc_ms", "safety_ms", "publish_ms", "total_ms")
@@ -67,9 +67,6 @@ def _pct(rows: list[dict], field: str, q: float) -> float:
 
 
 def main() -> int:
-    if len(sys.argv) >= 2 and sys.argv[1] == "--child":
-        _child(sys.argv[2], sys.argv[3])
-        return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--width", type=int, default=320)

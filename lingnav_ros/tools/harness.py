@@ -281,12 +281,11 @@ def run_scenario(opts: RunOptions, servers: Servers, procs: Processes, name: str
     tag = name or world.name
     try:
         procs.start("sim", [sys.executable, "-m", sim_spec.module, *ros_args(sim_spec)], env, f"{tag}-sim")
+        nav_cmd = [sys.executable, "-m", nav_spec.module, *ros_args(nav_spec)]
         if opts.record_bag is not None:
-            _start_recorded(monitor, procs, [sys.executable, "-m", nav_spec.module, *ros_args(nav_spec)], env,
-                            f"{tag}-navigator", instruction)
+            _start_recorded(monitor, procs, nav_cmd, env, f"{tag}-navigator", instruction)
         else:
-            procs.start("navigator", [sys.executable, "-m", nav_spec.module, *ros_args(nav_spec)], env,
-                        f"{tag}-navigator")
+            procs.start("navigator", nav_cmd, env, f"{tag}-navigator")
         final, reason = _watch(opts, monitor, procs, t_wall0)
     finally:
         time.sleep(0.3)  # let the last sim state arrive
