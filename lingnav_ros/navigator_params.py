@@ -183,6 +183,15 @@ class NavigatorParams:
     base_frame: str = _p(topics.BASE_FRAME, "Robot base frame")
     camera_frame: str = _p(topics.CAMERA_OPTICAL_FRAME, "Camera optical frame for the TF lookup")
 
+    # --- fleet ---------------------------------------------------------------------------------
+    fleet_frame: str = _p("", "Frame every robot of the fleet expresses its odometry in (the simulator's "
+                          "fleet worlds: odom; a fleet localised in one map: map); set, the navigator "
+                          f"shares its pose on {topics.FLEET} and keeps clear of the robots it hears "
+                          "there; empty = no fleet")
+    fleet_peer_radius_m: float = _p(0.2, "Footprint radius of the other robots of the fleet")
+    fleet_peer_timeout_s: float = _p(0.5, "A fleet peer's footprint blocks this long after its last pose")
+    fleet_publish_rate_hz: float = _p(10.0, "Rate of this robot's pose on the fleet topic")
+
     # --- topics -------------------------------------------------------------------------------
     # Only the names a camera profile (config/cameras/*.yaml) or the action companion needs are
     # parameters; every other topic is renamed with a remap (see lingnav_ros.topics).
@@ -254,7 +263,8 @@ def from_dict(values: dict[str, Any]) -> NavigatorParams:
 
 
 # Range rules, checked after the types (every float is already finite).
-POSITIVE = ("control_rate_hz", "planning_period_s", "max_plan_age_s", "arrive_distance_m",
+POSITIVE = ("control_rate_hz", "fleet_peer_radius_m", "fleet_peer_timeout_s", "fleet_publish_rate_hz",
+            "planning_period_s", "max_plan_age_s", "arrive_distance_m",
             "arrive_heading_tolerance_rad",
             "v_max_mps", "w_max_radps", "a_max_mps2", "alpha_max_radps2", "robot_radius_m",
             "s2_timeout_s", "s1_timeout_s", "s2_requery_period_s", "status_rate_hz",

@@ -3,7 +3,8 @@
 Robot topics are relative, as Nav2's are: a node started in namespace `robot1` reads
 `/robot1/odom` and writes `/robot1/cmd_vel`, so two robots on one graph never share a topic, and
 a remap (`cmd_vel:=/base/cmd_vel`) still applies. Only graph-wide names stay absolute: the
-simulated clock, TF (remap `/tf:=tf` for namespaced TF trees, as Nav2 does) and diagnostics.
+simulated clock, TF (remap `/tf:=tf` for namespaced TF trees, as Nav2 does), diagnostics and
+the fleet's shared poses.
 
 Renaming goes through remaps (`--ros-args -r cmd_vel:=/base/cmd_vel`, the launch's `remaps`
 argument), the ROS way, for every topic but five, which are also navigator parameters, and
@@ -54,6 +55,11 @@ STAGE_TIMES = "lingnav/stage_times"
 LOCAL_MAP = "lingnav/local_map"
 DIAGNOSTICS = "/diagnostics"
 STATUS_MARKER = "lingnav/status_marker"  # the status as a text marker over the robot, for RViz
+
+# Fleet (nav_msgs/Odometry in the parameter fleet_frame, child_frame_id naming the robot): every
+# robot of a fleet publishes its pose here and reads the others'. Graph-wide, so absolute: robots
+# in their own namespaces must meet on it (see perception/fleet_peers.py).
+FLEET = "/lingnav/fleet"
 
 # Services
 CHECK_MOUNT = "lingnav/check_mount"  # std_srvs/Trigger: fit the floor in depth, compare with the mount

@@ -130,6 +130,7 @@ def observe(nav: NavigatorNode) -> dict[str, Any]:
         # mode B cannot start here (no checkpoint): what its loader would be handed
         "navdp": factories.navdp_settings(nav.settings.planner),
         "status": nav.reporter.s, "action": nav.companion.s, "mount_check": nav.mount_check.s,
+        "fleet": nav.fleet.settings,
         "action.server": _action_servers(nav.action_node),
         "sync": (sync.queue_size, getattr(sync, "slop_s", None) or sync.slop.nanoseconds * 1e-9),
         "subscriptions": sorted((s.topic, s.msg_type.__name__, _qos(s.qos_profile)) for s in nav.subscriptions),

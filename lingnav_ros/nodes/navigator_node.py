@@ -38,6 +38,7 @@ from lingnav_ros.nodes.navigator import factories, mount_check, settings, status
 from lingnav_ros.nodes.navigator.action import NavigateCompanion
 from lingnav_ros.nodes.navigator.control import ControlLoop
 from lingnav_ros.nodes.navigator.diagnosis_feed import DiagnosisFeed
+from lingnav_ros.nodes.navigator.fleet import FleetLink
 from lingnav_ros.nodes.navigator.object_service import ClearObjectsService
 from lingnav_ros.nodes.navigator.obstacle_memory import MapMemory
 from lingnav_ros.nodes.navigator.sensors import SensorIntake
@@ -114,6 +115,7 @@ class NavigatorNode(Node):
         self.status_marker = status_marker.attach(self, self.reporter, self.odom, s.map.odom_frame,
                                                   s.wiring.status_period_s)
         self.lanes = wiring.start_timers(self, s.wiring, self.control, self.calls, self.reporter, self.memory)
+        self.fleet = FleetLink(self, s.fleet, self.odom, self.memory, time, log, wiring.sensor_qos())
         self.clear_objects = ClearObjectsService(self, self.mission.objects, self.cb_misc)
         self.companion = NavigateCompanion(s.action, self.get_name(), self.get_namespace(), self.context, time,
                                            self.mission, self.gate, self.reporter.status_msg)

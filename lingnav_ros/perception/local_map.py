@@ -19,6 +19,12 @@ and which is forgotten after `moving_timeout_s` unseen instead of `obstacle_time
 who left while the camera looked elsewhere does not close a doorway for half a minute.
 The grid recentres on the robot as it moves; whatever scrolls out is lost.
 
+Fleet peers (other robots that share their pose, perception/fleet_peers.py) are stamped into a
+layer of their own for `peer_timeout_s`: a robot beside this one is outside its camera's view,
+and two robots whose ways converge from the side would otherwise never see each other. Peer
+cells block like obstacles and count as having moved in (robots move), but leave no trail in the
+depth memory: where a peer was a second ago is not where it is.
+
 The mission's dead-end memory shares the grid: `mark_visited` records where the robot has been.
 All stamps are integer nanoseconds. Pure numpy; the navigator wires it to ROS.
 """
@@ -62,10 +68,11 @@ class LocalMapConfig:
     near_view_m: float = 1.2  # floor pixels closer than this form the "near field" view
     revisit_gap_s: float = 5.0  # a cell counts one more visit only after this long away
     dark_min_frames: int = 3  # looked at without a reading in this many frames running: dark
+    peer_timeout_s: float = 0.5  # a fleet peer's footprint blocks this long after its last pose
 
     def __post_init__(self) -> None:
         for name in ("size_m", "resolution_m", "obstacle_timeout_s", "moving_timeout_s", "free_timeout_s", "recentre_m",
-                     "mark_max_range_m", "clear_max_range_m", "near_view_m"):
+                     "mark_max_range_m", "clear_max_range_m", "near_view_m", "peer_timeout_s"):
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0.0):
                 raise ValueError(f"local map {name} must be finite and > 0, got {v}")
@@ -101,6 +108,7 @@ class LocalMap:
         self.dark_frames = np.zeros(shape, np.int16)  # frames running, reset when seen free
         self.visit_ns = np.full(shape, NEVER_NS, np.int64)
         self.visits = np.zeros(shape, np.int32)
+        self.peer_ns = np.full(shape, NEVER_NS, np.int64)  # under a fleet peer's footprint then
         self.origin = np.zeros(2, np.int64)  # odom cell index of grid cell [0, 0]
         self.centred = False
         self.near_view: NearView | None = None
@@ -138,7 +146,7 @@ class LocalMap:
             return
         for name, blank in (("occ_ns", NEVER_NS), ("occ_h", 0.0), ("appear_ns", NEVER_NS),
                             ("free_ns", NEVER_NS), ("dark_ns", NEVER_NS), ("dark_frames", 0),
-                            ("visit_ns", NEVER_NS), ("visits", 0)):
+                            ("visit_ns", NEVER_NS), ("visits", 0), ("peer_ns", NEVER_NS)):
             setattr(self, name, scrolled(getattr(self, name), int(shift[0]), int(shift[1]), blank))
 
     # ------------------------------------------------------------------ state
@@ -146,16 +154,24 @@ class LocalMap:
         """A copy to query without holding the owner's lock (the arrays are small)."""
         out = copy.copy(self)
         for name in ("occ_ns", "occ_h", "appear_ns", "free_ns", "dark_ns", "dark_frames", "visit_ns",
-                     "visits", "origin"):
+                     "visits", "peer_ns", "origin"):
             setattr(out, name, getattr(self, name).copy())
         return out
 
     def occupied_mask(self, now_ns: int) -> np.ndarray:
+        """Remembered obstacles seen in depth, and fleet peers."""
+        return self._depth_occupied(now_ns) | self.peer_mask(now_ns)
+
+    def _depth_occupied(self, now_ns: int) -> np.ndarray:
         c = self.config
         age = now_ns - self.occ_ns
         moved_in = self.appear_ns != NEVER_NS
         timeout = np.where(moved_in, seconds_to_ns(c.moving_timeout_s), seconds_to_ns(c.obstacle_timeout_s))
         return (self.occ_ns >= self.free_ns) & (age <= timeout)
+
+    def peer_mask(self, now_ns: int) -> np.ndarray:
+        """Cells under a fleet peer's footprint within the last `peer_timeout_s`."""
+        return (self.peer_ns != NEVER_NS) & (now_ns - self.peer_ns <= seconds_to_ns(self.config.peer_timeout_s))
 
     def free_mask(self, now_ns: int) -> np.ndarray:
         c = self.config
@@ -192,7 +208,7 @@ class LocalMap:
         xy = base_to_odom_xy(pts[:, :2], pose) if pts.shape[0] else np.zeros((0, 2))
         z = pts[:, 2]
         rng = np.hypot(xy[:, 0] - cam_xy[0], xy[:, 1] - cam_xy[1])
-        was_occ = self.occupied_mask(stamp_ns)
+        was_occ = self._depth_occupied(stamp_ns)
         n_clear = self._clear_rays(cam_xy, mount.height_m, xy, z, rng, was_occ, stamp_ns)
         obst = in_height_band(z, c.min_height_m, c.max_height_m) & (rng <= c.mark_max_range_m)
         n_mark = self._mark(xy[obst], z[obst], stamp_ns)
@@ -256,7 +272,7 @@ class LocalMap:
         ix, iy, z = ix[inside], iy[inside], z[inside]
         if ix.size == 0:
             return 0
-        still = self.occupied_mask(stamp_ns)  # after clearing: history worth keeping
+        still = self._depth_occupied(stamp_ns)  # after clearing: history worth keeping
         cells = ix * self.n + iy
         uniq = np.unique(cells)
         ux, uy = uniq // self.n, uniq % self.n
@@ -282,6 +298,15 @@ class LocalMap:
                                         mask=now)
         fresh = grown & (self.appear_ns == NEVER_NS)
         self.appear_ns[fresh] = stamp_ns
+
+    def mark_peer(self, footprint_xy: np.ndarray, radius_m: float, stamp_ns: int) -> None:
+        """A fleet peer covers the disks of `radius_m` around the odom points `footprint_xy` [K,2]
+        (where it stands and where it is about to be) at `stamp_ns`."""
+        for x_m, y_m in np.asarray(footprint_xy, dtype=float).reshape(-1, 2):
+            mask, (i0, j0) = self.disk(float(x_m), float(y_m), radius_m)
+            if mask is not None:
+                sub = self.peer_ns[i0:i0 + mask.shape[0], j0:j0 + mask.shape[1]]
+                sub[mask] = np.maximum(sub[mask], int(stamp_ns))
 
     def clear_footprint(self, pose: Pose2D, stamp_ns: int) -> None:
         """The robot stands on these cells, so nothing else does (Nav2's footprint clearing)."""
@@ -371,7 +396,8 @@ class LocalMap:
                               recent_s: float) -> bool:
         """An occupied cell in the corridor `horizon_m` ahead of the robot (`halfwidth_m` each side)
         that appeared in space known free within the last `recent_s`: a person in the way."""
-        occ = self.occupied_mask(now_ns) & (now_ns - self.appear_ns <= seconds_to_ns(recent_s))
+        occ = (self.occupied_mask(now_ns) & (now_ns - self.appear_ns <= seconds_to_ns(recent_s))) \
+            | self.peer_mask(now_ns)
         if not occ.any():
             return False
         ix, iy = np.nonzero(occ)

@@ -3,7 +3,8 @@
 A world with `robots:` (world.py) runs here. The simulator serves each robot under its own
 namespace (`robot1/camera/...`, `robot1/cmd_vel`, ...) on one shared /clock and draws the others
 into each robot's camera as moving cylinders; every robot gets its own navigator in that
-namespace, all asking the same S2 server.
+namespace, all asking the same S2 server, and sharing their poses on the fleet topic
+(`fleet_frame` odom: the simulator's odometry of every robot is in world coordinates).
 
 S1 is one server per robot. NavDP's HTTP protocol keeps one session per server: `/navigator_reset`
 sets the batch size and intrinsics for *the* client, and a second robot's reset replaces the
@@ -24,6 +25,7 @@ import rclpy
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 
+from lingnav_ros import topics
 from lingnav_ros.launch_description import BringupArgs, describe, ros_args
 from lingnav_ros.sim.world import World, load
 from lingnav_ros.tools.harness import (
@@ -84,7 +86,8 @@ def run_fleet(world: World, opts: RunOptions, servers: Servers, procs: Processes
         nav = describe(BringupArgs(mode="A", s2_port=servers.s2_port, s1_port=s1_ports[robot.name],
                                    instruction=robot.instruction, camera="sim", use_sim_time=True,
                                    namespace=robot.name))[0]
-        nav.parameters.append(dict(opts.navigator_overrides))
+        # the simulator reports every robot's odometry in world coordinates: their odom frames coincide
+        nav.parameters.append({"fleet_frame": topics.ODOM_FRAME, **opts.navigator_overrides})
         procs.start(f"navigator_{robot.name}", [sys.executable, "-m", nav.module, *ros_args(nav)], env,
                     f"{name}-{robot.name}-navigator")
     try:

@@ -69,6 +69,14 @@ class MapSettings:
 
 
 @dataclass(frozen=True)
+class FleetSettings:
+    frame: str  # "" = no fleet
+    base_frame: str  # with the namespace, this robot's name on the fleet topic
+    peer_radius_m: float
+    publish_period_s: float
+
+
+@dataclass(frozen=True)
 class S2ClientSettings:
     host: str
     port: int
@@ -162,6 +170,7 @@ class NavigatorSettings:
     status: StatusSettings
     action: ActionSettings
     wiring: WiringSettings
+    fleet: FleetSettings
 
 
 def collision_config(p: NavigatorParams) -> CollisionConfig:
@@ -179,7 +188,8 @@ def map_settings(p: NavigatorParams) -> MapSettings:
         min_height_m=p.collision_min_height_m, max_height_m=p.robot_height_m,
         clear_max_height_m=p.local_map_clear_max_height_m, obstacle_timeout_s=p.local_map_obstacle_timeout_s,
         moving_timeout_s=p.local_map_moving_obstacle_timeout_s,
-        free_timeout_s=p.local_map_free_timeout_s, footprint_radius_m=p.robot_radius_m)
+        free_timeout_s=p.local_map_free_timeout_s, footprint_radius_m=p.robot_radius_m,
+        peer_timeout_s=p.fleet_peer_timeout_s)
     # The veto refuses what S1 itself would refuse: a candidate valued below the stop threshold.
     veto = VetoConfig(robot_radius_m=p.robot_radius_m, target_clearance_m=p.target_clearance_m,
                       min_value=p.s1_stop_threshold)
@@ -235,4 +245,5 @@ def from_params(p: NavigatorParams) -> NavigatorSettings:
         status=StatusSettings(control_period_s, p.odom_frame, f"{p.s2_host}:{p.s2_port}", p.s1_mode),
         action=ActionSettings(p.navigate_action, 1.0 / p.status_rate_hz),
         wiring=wiring_settings(p),
+        fleet=FleetSettings(p.fleet_frame, p.base_frame, p.fleet_peer_radius_m, 1.0 / p.fleet_publish_rate_hz),
     )

@@ -1,0 +1,49 @@
+"""The other robots of a fleet, from the poses they share: where each stands and is about to be.
+
+A robot's camera looks ahead. Two robots whose ways converge from the side never see each other
+(in `three_robots_three_targets` two robots started 1.5 m apart, drove to crossing targets and
+touched with each 60-80 degrees off the other's camera axis). A fleet knows more than a camera:
+every navigator with `fleet_frame` set publishes its odometry on the fleet topic and stamps its
+peers' footprints into its local map (LocalMap.mark_peer), where the collision monitor, the S1
+veto and the wait for a moving obstacle see them as they see a person.
+
+A peer is a disk of `fleet_peer_radius_m` where it stands, swept along its heading over the
+distance it covers in `PEER_SWEEP_S` at its current speed: a robot about to cross in front is
+kept clear of before it gets there. Poses are taken only in the one shared frame, never
+transformed: a fleet whose robots each have their own odom frame must share them in a frame
+they have in common (a map), or the footprints would land in the wrong place.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from lingnav_ros.control.types import Pose2D
+
+PEER_SWEEP_S = 1.0  # a moving peer also covers where it will be this soon
+SWEEP_STEP_M = 0.05  # disks along the sweep this far apart (the local map's cell)
+
+
+@dataclass(frozen=True)
+class PeerPose:
+    name: str  # the peer's child_frame_id, e.g. robot2/base_link
+    pose: Pose2D  # in the fleet frame
+    v_mps: float
+
+
+def robot_identity(namespace: str, base_frame: str) -> str:
+    """This robot's name on the fleet topic: its base frame under its namespace (robot2/base_link)."""
+    ns = namespace.strip("/")
+    return f"{ns}/{base_frame}" if ns else base_frame
+
+
+def peer_footprint(peer: PeerPose, sweep_s: float = PEER_SWEEP_S, step_m: float = SWEEP_STEP_M) -> np.ndarray:
+    """Centres [K, 2] of the disks a peer covers: where it is, then along its heading (backwards
+    when it reverses) for the distance it drives in `sweep_s`."""
+    reach_m = peer.v_mps * sweep_s
+    n = int(math.ceil(abs(reach_m) / step_m)) + 1
+    s = np.linspace(0.0, reach_m, n)
+    p = peer.pose
+    return np.stack([p.x_m + s * math.cos(p.theta_rad), p.y_m + s * math.sin(p.theta_rad)], axis=1)
