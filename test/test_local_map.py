@@ -214,3 +214,25 @@ def test_a_fleet_peer_blocks_while_heard_and_leaves_no_trail():
     assert peer_footprint(PeerPose("p", Pose2D(0.0, 0.0, 0.0), -0.2))[-1] == pytest.approx([-0.2, 0.0])
     assert len(peer_footprint(PeerPose("p", Pose2D(0.0, 0.0, 0.0), 0.0))) == 1
     assert robot_identity("/robot2", "base_link") == "robot2/base_link" and robot_identity("/", "base") == "base"
+
+
+def test_a_peer_with_the_right_of_way_or_standing_blocks_but_is_not_waited_for():
+    """Head-on, both robots waiting for each other stand until their waits run out: the one
+    without the right of way does not wait (its stall timers run, it backs out), the other does."""
+    from lingnav_ros.perception.fleet_peers import PEER_STILL_S, has_right_of_way, worth_waiting_for
+
+    assert has_right_of_way("robot1/base_link", "robot2/base_link")
+    assert not has_right_of_way("robot2/base_link", "robot1/base_link")
+    assert worth_waiting_for("robot2/base_link", "robot1/base_link", 0.0)
+    assert not worth_waiting_for("robot1/base_link", "robot2/base_link", 0.0), "it has the right of way"
+    assert not worth_waiting_for("robot2/base_link", "robot1/base_link", PEER_STILL_S), "it stands: plan around"
+    m, scene, here = LocalMap(), Scene(boxes=[Box(0.9, 1.3, -0.2, 0.2, 0.5, (90, 90, 90))]), Pose2D(0.0, 0.0, 0.0)
+    _fuse(m, Scene(boxes=[]), here, 0)
+    _fuse(m, scene, here, S // 10)  # the camera sees it step into space known free: moved in
+    assert m.moving_obstacle_ahead(here, S // 10, 1.5, 0.3, 20.0)
+    m.mark_peer(np.array([[1.1, 0.0]]), 0.2, S // 10, wait_for=False)
+    assert _state_at(m, 1.1, 0.1, S // 10) == OCCUPIED, "it still blocks"
+    assert not m.moving_obstacle_ahead(here, S // 10, 1.5, 0.3, 20.0), \
+        "neither the peer nor what the camera sees of it is waited for"
+    m.mark_peer(np.array([[1.1, 0.0]]), 0.2, S, wait_for=True)
+    assert m.moving_obstacle_ahead(here, S, 1.5, 0.3, 20.0), "a peer without it is waited for"

@@ -59,8 +59,16 @@ def test_the_navigator_shares_its_pose_and_keeps_clear_of_its_peers():
             assert nav.memory.map.moving_obstacle_ahead(Pose2D(0.0, 0.0, 0.0), int(now * 1e9), 1.5, 0.3, 20.0), \
                 "a peer in the way is a moving obstacle: the mission waits instead of counting a stall"
 
-        # the peer falls silent: its footprint is gone after fleet_peer_timeout_s, no trail left
-        assert wait_for(lambda: not _peer_at(nav, 1.0, 0.0), 5.0)
+        # a peer whose name sorts before this robot's has the right of way: it blocks, but the
+        # mission does not wait for it (perception/fleet_peers.py)
+        assert wait_for(lambda: (pub.publish(_pose_msg("a_robot/base_link", "odom", 0.0, -1.0, 0.0)),
+                                 _peer_at(nav, 0.0, -1.0))[1], 10.0)
+        with nav.memory.lock:
+            assert not nav.memory.map.moving_obstacle_ahead(Pose2D(0.0, 0.0, -math.pi / 2), int(nav.now_s() * 1e9),
+                                                            1.5, 0.3, 20.0)
+
+        # the peers fall silent: their footprints are gone after fleet_peer_timeout_s, no trail left
+        assert wait_for(lambda: not _peer_at(nav, 1.0, 0.0) and not _peer_at(nav, 0.0, -1.0), 5.0)
 
         # another frame or a NaN: refused, nothing stamped
         for _ in range(10):
@@ -68,7 +76,7 @@ def test_the_navigator_shares_its_pose_and_keeps_clear_of_its_peers():
             pub.publish(_pose_msg("robot7/base_link", "odom", float("nan"), -1.0))
             time.sleep(0.05)
         assert not _peer_at(nav, 0.0, 1.0) and not _peer_at(nav, 0.0, -1.0)
-        assert set(nav.fleet.peers_heard) == {"robot9/base_link"}
+        assert set(nav.fleet.peers_heard) == {"robot9/base_link", "a_robot/base_link"}
 
 
 @pytest.mark.timeout(60)

@@ -23,7 +23,10 @@ Fleet peers (other robots that share their pose, perception/fleet_peers.py) are 
 layer of their own for `peer_timeout_s`: a robot beside this one is outside its camera's view,
 and two robots whose ways converge from the side would otherwise never see each other. Peer
 cells block like obstacles and count as having moved in (robots move), but leave no trail in the
-depth memory: where a peer was a second ago is not where it is.
+depth memory: where a peer was a second ago is not where it is. Some peers are not waited for
+(fleet_peers.worth_waiting_for: one with the right of way, one standing still), nor is what the
+camera sees moving under their footprint: two robots that meet head-on would otherwise each wait
+for the other until the wait runs out.
 
 The mission's dead-end memory shares the grid: `mark_visited` records where the robot has been.
 All stamps are integer nanoseconds. Pure numpy; the navigator wires it to ROS.
@@ -46,6 +49,7 @@ from lingnav_ros.perception.rgbd_frame import checked_depth
 from lingnav_ros.stamps import NS_PER_S, seconds_to_ns
 
 NEVER_NS = -(2 ** 62)
+PEER_SEEN_MARGIN_M = 0.15  # depth of a peer's rim: cell size, depth noise, a pose 0.1 s old
 MOVED_IN_GROW_CELLS = 4  # a moved-in mark flags the cells marked with it this close (cells)
 UNKNOWN, FREE, OCCUPIED = -1, 0, 100  # nav_msgs/OccupancyGrid values
 
@@ -109,6 +113,7 @@ class LocalMap:
         self.visit_ns = np.full(shape, NEVER_NS, np.int64)
         self.visits = np.zeros(shape, np.int32)
         self.peer_ns = np.full(shape, NEVER_NS, np.int64)  # under a fleet peer's footprint then
+        self.no_wait_ns = np.full(shape, NEVER_NS, np.int64)  # ... of a peer not waited for
         self.origin = np.zeros(2, np.int64)  # odom cell index of grid cell [0, 0]
         self.centred = False
         self.near_view: NearView | None = None
@@ -146,7 +151,8 @@ class LocalMap:
             return
         for name, blank in (("occ_ns", NEVER_NS), ("occ_h", 0.0), ("appear_ns", NEVER_NS),
                             ("free_ns", NEVER_NS), ("dark_ns", NEVER_NS), ("dark_frames", 0),
-                            ("visit_ns", NEVER_NS), ("visits", 0), ("peer_ns", NEVER_NS)):
+                            ("visit_ns", NEVER_NS), ("visits", 0), ("peer_ns", NEVER_NS),
+                            ("no_wait_ns", NEVER_NS)):
             setattr(self, name, scrolled(getattr(self, name), int(shift[0]), int(shift[1]), blank))
 
     # ------------------------------------------------------------------ state
@@ -154,7 +160,7 @@ class LocalMap:
         """A copy to query without holding the owner's lock (the arrays are small)."""
         out = copy.copy(self)
         for name in ("occ_ns", "occ_h", "appear_ns", "free_ns", "dark_ns", "dark_frames", "visit_ns",
-                     "visits", "peer_ns", "origin"):
+                     "visits", "peer_ns", "no_wait_ns", "origin"):
             setattr(out, name, getattr(self, name).copy())
         return out
 
@@ -169,9 +175,11 @@ class LocalMap:
         timeout = np.where(moved_in, seconds_to_ns(c.moving_timeout_s), seconds_to_ns(c.obstacle_timeout_s))
         return (self.occ_ns >= self.free_ns) & (age <= timeout)
 
-    def peer_mask(self, now_ns: int) -> np.ndarray:
-        """Cells under a fleet peer's footprint within the last `peer_timeout_s`."""
-        return (self.peer_ns != NEVER_NS) & (now_ns - self.peer_ns <= seconds_to_ns(self.config.peer_timeout_s))
+    def peer_mask(self, now_ns: int, not_waited_for: bool = False) -> np.ndarray:
+        """Cells under a fleet peer's footprint (of one not waited for, if asked: a wider disk)
+        within the last `peer_timeout_s`."""
+        stamps = self.no_wait_ns if not_waited_for else self.peer_ns
+        return (stamps != NEVER_NS) & (now_ns - stamps <= seconds_to_ns(self.config.peer_timeout_s))
 
     def free_mask(self, now_ns: int) -> np.ndarray:
         c = self.config
@@ -299,14 +307,19 @@ class LocalMap:
         fresh = grown & (self.appear_ns == NEVER_NS)
         self.appear_ns[fresh] = stamp_ns
 
-    def mark_peer(self, footprint_xy: np.ndarray, radius_m: float, stamp_ns: int) -> None:
+    def mark_peer(self, footprint_xy: np.ndarray, radius_m: float, stamp_ns: int,
+                  wait_for: bool = True) -> None:
         """A fleet peer covers the disks of `radius_m` around the odom points `footprint_xy` [K,2]
         (where it stands and where it is about to be) at `stamp_ns`."""
+        layers = [(self.peer_ns, radius_m)]
+        if not wait_for:  # wider: what the camera sees of the peer lies on its rim, a pose late
+            layers.append((self.no_wait_ns, radius_m + PEER_SEEN_MARGIN_M))
         for x_m, y_m in np.asarray(footprint_xy, dtype=float).reshape(-1, 2):
-            mask, (i0, j0) = self.disk(float(x_m), float(y_m), radius_m)
-            if mask is not None:
-                sub = self.peer_ns[i0:i0 + mask.shape[0], j0:j0 + mask.shape[1]]
-                sub[mask] = np.maximum(sub[mask], int(stamp_ns))
+            for layer, r_m in layers:
+                mask, (i0, j0) = self.disk(float(x_m), float(y_m), r_m)
+                if mask is not None:
+                    sub = layer[i0:i0 + mask.shape[0], j0:j0 + mask.shape[1]]
+                    sub[mask] = np.maximum(sub[mask], int(stamp_ns))
 
     def clear_footprint(self, pose: Pose2D, stamp_ns: int) -> None:
         """The robot stands on these cells, so nothing else does (Nav2's footprint clearing)."""
@@ -395,9 +408,11 @@ class LocalMap:
     def moving_obstacle_ahead(self, pose: Pose2D, now_ns: int, horizon_m: float, halfwidth_m: float,
                               recent_s: float) -> bool:
         """An occupied cell in the corridor `horizon_m` ahead of the robot (`halfwidth_m` each side)
-        that appeared in space known free within the last `recent_s`: a person in the way."""
+        that appeared in space known free within the last `recent_s`, or a fleet peer: a person
+        or a robot in the way; not a peer that is not waited for (module docstring)."""
         occ = (self.occupied_mask(now_ns) & (now_ns - self.appear_ns <= seconds_to_ns(recent_s))) \
             | self.peer_mask(now_ns)
+        occ &= ~self.peer_mask(now_ns, not_waited_for=True)
         if not occ.any():
             return False
         ix, iy = np.nonzero(occ)

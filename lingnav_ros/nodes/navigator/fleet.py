@@ -16,7 +16,13 @@ from nav_msgs.msg import Odometry
 from lingnav_ros import topics
 from lingnav_ros.nodes.navigator.sensor_checks import Rejected, odom_reading
 from lingnav_ros.nodes.navigator.settings import FleetSettings
-from lingnav_ros.perception.fleet_peers import PeerPose, peer_footprint, robot_identity
+from lingnav_ros.perception.fleet_peers import (
+    PEER_MOVING_MPS,
+    PeerPose,
+    peer_footprint,
+    robot_identity,
+    worth_waiting_for,
+)
 from lingnav_ros.stamps import time_msg
 
 
@@ -29,6 +35,7 @@ class FleetLink:
         self.log = logger
         self.identity = robot_identity(node.get_namespace(), settings.base_frame)
         self.peers_heard: dict[str, float] = {}  # name -> time its last pose arrived
+        self.peers_moving: dict[str, float] = {}  # name -> when it was last heard moving
         self.pub = None
         if not settings.frame:
             return
@@ -68,7 +75,11 @@ class FleetLink:
             return
         now_s = self.time.now_s()
         self.peers_heard[name] = now_s
-        self.memory.on_peer(peer_footprint(PeerPose(name, r.pose, r.v_mps)), self.settings.peer_radius_m, now_s)
+        if abs(r.v_mps) >= PEER_MOVING_MPS or abs(r.w_radps) >= PEER_MOVING_MPS or name not in self.peers_moving:
+            self.peers_moving[name] = now_s
+        wait_for = worth_waiting_for(name, self.identity, now_s - self.peers_moving[name])
+        self.memory.on_peer(peer_footprint(PeerPose(name, r.pose, r.v_mps)), self.settings.peer_radius_m, now_s,
+                            wait_for)
 
 
 def _yaw_quaternion(yaw_rad: float) -> tuple[float, float]:

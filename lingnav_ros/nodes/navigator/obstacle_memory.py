@@ -63,12 +63,12 @@ class MapMemory:
             self.log.warning(self.error, throttle_duration_sec=5.0)
         self.update_s.append(time.perf_counter() - t0)
 
-    def on_peer(self, footprint_xy: np.ndarray, radius_m: float, stamp_s: float) -> None:
+    def on_peer(self, footprint_xy: np.ndarray, radius_m: float, stamp_s: float, wait_for: bool) -> None:
         """A fleet peer covers these disks (odom) now (perception/fleet_peers.py)."""
         if not self.enabled:
             return
         with self.lock:
-            self.map.mark_peer(footprint_xy, radius_m, seconds_to_ns(stamp_s))
+            self.map.mark_peer(footprint_xy, radius_m, seconds_to_ns(stamp_s), wait_for)
 
     # ------------------------------------------------------------------ out
     def check(self, monitor: CollisionMonitor, predicted: np.ndarray, obstacles: np.ndarray,
