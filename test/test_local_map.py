@@ -191,12 +191,11 @@ def test_dark_cells_need_frames_running_without_a_reading_and_a_reading_resets_t
 def test_a_fleet_peer_blocks_while_heard_and_leaves_no_trail():
     """perception/fleet_peers.py: a peer's footprint is an obstacle and a mover for peer_timeout_s,
     in a layer apart from depth, so where it stood a second ago does not stay blocked."""
-    from lingnav_ros.perception.fleet_peers import PeerPose, peer_footprint, robot_identity
+    from lingnav_ros.perception.fleet_peers import peer_footprint, robot_identity
 
     m = LocalMap(LocalMapConfig(peer_timeout_s=0.5))
     m.recentre(0.0, 0.0)
-    peer = PeerPose("robot2/base_link", Pose2D(1.0, 0.0, math.pi), 0.3)
-    footprint = peer_footprint(peer)
+    footprint = peer_footprint(Pose2D(1.0, 0.0, math.pi), 0.3)
     assert footprint[0] == pytest.approx([1.0, 0.0]) and footprint[-1] == pytest.approx([0.7, 0.0], abs=1e-9)
     m.mark_peer(footprint, 0.2, 10 * S)
     here = Pose2D(0.0, 0.0, 0.0)
@@ -211,8 +210,8 @@ def test_a_fleet_peer_blocks_while_heard_and_leaves_no_trail():
     m.recentre(1.6, 0.0)
     assert _state_at(m, 1.0, 0.0, 20 * S) == OCCUPIED
     # a reversing peer covers where it backs to; a standing one only where it stands
-    assert peer_footprint(PeerPose("p", Pose2D(0.0, 0.0, 0.0), -0.2))[-1] == pytest.approx([-0.2, 0.0])
-    assert len(peer_footprint(PeerPose("p", Pose2D(0.0, 0.0, 0.0), 0.0))) == 1
+    assert peer_footprint(Pose2D(0.0, 0.0, 0.0), -0.2)[-1] == pytest.approx([-0.2, 0.0])
+    assert len(peer_footprint(Pose2D(0.0, 0.0, 0.0), 0.0)) == 1
     assert robot_identity("/robot2", "base_link") == "robot2/base_link" and robot_identity("/", "base") == "base"
 
 

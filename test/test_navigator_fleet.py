@@ -76,7 +76,7 @@ def test_the_navigator_shares_its_pose_and_keeps_clear_of_its_peers():
             pub.publish(_pose_msg("robot7/base_link", "odom", float("nan"), -1.0))
             time.sleep(0.05)
         assert not _peer_at(nav, 0.0, 1.0) and not _peer_at(nav, 0.0, -1.0)
-        assert set(nav.fleet.peers_heard) == {"robot9/base_link", "a_robot/base_link"}
+        assert set(nav.fleet.peers_moving) == {"robot9/base_link", "a_robot/base_link"}
 
 
 @pytest.mark.timeout(60)

@@ -25,7 +25,6 @@ would land in the wrong place.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,13 +34,6 @@ PEER_SWEEP_S = 1.0  # a moving peer also covers where it will be this soon
 PEER_STILL_S = 10.0  # a peer standing this long will not get out of the way: plan around it
 PEER_MOVING_MPS = 0.02  # slower than this is standing (the simulator's "stopped")
 SWEEP_STEP_M = 0.05  # disks along the sweep this far apart (the local map's cell)
-
-
-@dataclass(frozen=True)
-class PeerPose:
-    name: str  # the peer's child_frame_id, e.g. robot2/base_link
-    pose: Pose2D  # in the fleet frame
-    v_mps: float
 
 
 def robot_identity(namespace: str, base_frame: str) -> str:
@@ -60,11 +52,13 @@ def worth_waiting_for(peer_name: str, own_name: str, still_for_s: float) -> bool
     return not has_right_of_way(peer_name, own_name) and still_for_s < PEER_STILL_S
 
 
-def peer_footprint(peer: PeerPose, sweep_s: float = PEER_SWEEP_S, step_m: float = SWEEP_STEP_M) -> np.ndarray:
-    """Centres [K, 2] of the disks a peer covers: where it is, then along its heading (backwards
-    when it reverses) for the distance it drives in `sweep_s`."""
-    reach_m = peer.v_mps * sweep_s
+def peer_footprint(pose: Pose2D, v_mps: float, sweep_s: float = PEER_SWEEP_S,
+                   step_m: float = SWEEP_STEP_M) -> np.ndarray:
+    """Centres [K, 2] of the disks a peer at `pose` (fleet frame) driving at `v_mps` covers: where
+    it is, then along its heading (backwards when it reverses) for the distance it drives in
+    `sweep_s`."""
+    reach_m = v_mps * sweep_s
     n = int(math.ceil(abs(reach_m) / step_m)) + 1
     s = np.linspace(0.0, reach_m, n)
-    p = peer.pose
+    p = pose
     return np.stack([p.x_m + s * math.cos(p.theta_rad), p.y_m + s * math.sin(p.theta_rad)], axis=1)

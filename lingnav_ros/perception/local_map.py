@@ -410,7 +410,7 @@ class LocalMap:
         """An occupied cell in the corridor `horizon_m` ahead of the robot (`halfwidth_m` each side)
         that appeared in space known free within the last `recent_s`, or a fleet peer: a person
         or a robot in the way; not a peer that is not waited for (module docstring)."""
-        occ = (self.occupied_mask(now_ns) & (now_ns - self.appear_ns <= seconds_to_ns(recent_s))) \
+        occ = (self._depth_occupied(now_ns) & (now_ns - self.appear_ns <= seconds_to_ns(recent_s))) \
             | self.peer_mask(now_ns)
         occ &= ~self.peer_mask(now_ns, not_waited_for=True)
         if not occ.any():

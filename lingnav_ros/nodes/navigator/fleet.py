@@ -18,7 +18,6 @@ from lingnav_ros.nodes.navigator.sensor_checks import Rejected, odom_reading
 from lingnav_ros.nodes.navigator.settings import FleetSettings
 from lingnav_ros.perception.fleet_peers import (
     PEER_MOVING_MPS,
-    PeerPose,
     peer_footprint,
     robot_identity,
     worth_waiting_for,
@@ -34,7 +33,6 @@ class FleetLink:
         self.time = time
         self.log = logger
         self.identity = robot_identity(node.get_namespace(), settings.base_frame)
-        self.peers_heard: dict[str, float] = {}  # name -> time its last pose arrived
         self.peers_moving: dict[str, float] = {}  # name -> when it was last heard moving
         self.pub = None
         if not settings.frame:
@@ -53,9 +51,9 @@ class FleetLink:
         msg.header.stamp = time_msg(sample.stamp_s)
         msg.header.frame_id = self.settings.frame
         msg.child_frame_id = self.identity
-        p = sample.pose
+        p, yaw = sample.pose, sample.pose.theta_rad
         msg.pose.pose.position.x, msg.pose.pose.position.y = p.x_m, p.y_m
-        msg.pose.pose.orientation.z, msg.pose.pose.orientation.w = _yaw_quaternion(p.theta_rad)
+        msg.pose.pose.orientation.z, msg.pose.pose.orientation.w = math.sin(yaw / 2.0), math.cos(yaw / 2.0)
         msg.twist.twist.linear.x, msg.twist.twist.angular.z = sample.v_mps, sample.w_radps
         self.pub.publish(msg)
 
@@ -74,14 +72,7 @@ class FleetLink:
             self.log.warning(f"fleet: pose of '{name}' refused: {exc}", throttle_duration_sec=10.0)
             return
         now_s = self.time.now_s()
-        self.peers_heard[name] = now_s
         if abs(r.v_mps) >= PEER_MOVING_MPS or abs(r.w_radps) >= PEER_MOVING_MPS or name not in self.peers_moving:
             self.peers_moving[name] = now_s
         wait_for = worth_waiting_for(name, self.identity, now_s - self.peers_moving[name])
-        self.memory.on_peer(peer_footprint(PeerPose(name, r.pose, r.v_mps)), self.settings.peer_radius_m, now_s,
-                            wait_for)
-
-
-def _yaw_quaternion(yaw_rad: float) -> tuple[float, float]:
-    """(z, w) of a rotation about z."""
-    return math.sin(yaw_rad / 2.0), math.cos(yaw_rad / 2.0)
+        self.memory.on_peer(peer_footprint(r.pose, r.v_mps), self.settings.peer_radius_m, now_s, wait_for)
