@@ -1,4 +1,12 @@
-"""Helpers for tests that run real rclpy graphs: one context per test, spun in a thread."""
+"""Helpers for tests that run real rclpy graphs: one context per test, spun in a thread.
+
+The graph spins on a SingleThreadedExecutor, as the navigator and the simulator spin (see
+lingnav_ros/nodes/spinning.py): rclpy 9.1's MultiThreadedExecutor keeps rebuilding its wait set
+while a ready entity's group is busy and holds the GIL doing so. A simulator added to such a
+graph ran at a twentieth of its real-time factor and `time.sleep(1.0)` in the test thread took up
+to 3 s, which is how a sim test waited 10 s for a robot told to drive and saw it move 0.1 m.
+A test whose callback blocks (an action's execute) asks for threads, as the navigator's action
+companion node has them."""
 from __future__ import annotations
 
 import threading
@@ -8,17 +16,18 @@ from contextlib import contextmanager
 
 import rclpy
 from rclpy.context import Context
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import Executor, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
 
 
 @contextmanager
-def ros_graph(*node_names: str) -> Iterator[tuple[Context, list[Node], MultiThreadedExecutor]]:
+def ros_graph(*node_names: str, threads: int = 1) -> Iterator[tuple[Context, list[Node], Executor]]:
     """A private rclpy context with the named nodes spinning in a background executor."""
     context = Context()
     rclpy.init(context=context)
     nodes = [Node(name, context=context) for name in node_names]
-    executor = MultiThreadedExecutor(num_threads=4, context=context)
+    executor = (SingleThreadedExecutor(context=context) if threads == 1
+                else MultiThreadedExecutor(num_threads=threads, context=context))
     for node in nodes:
         executor.add_node(node)
     thread = threading.Thread(target=executor.spin, daemon=True)

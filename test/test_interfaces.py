@@ -88,7 +88,7 @@ def test_navigate_action_goal_feedback_result_and_cancel():
         return Navigate.Result(success=True, final_state=NavStatus.ARRIVED, reason="arrived",
                                elapsed_s=1.5, path_length_m=2.25)
 
-    with ros_graph("server", "client") as (_, (server_node, client_node), _ex):
+    with ros_graph("server", "client", threads=4) as (_, (server_node, client_node), _ex):
         ActionServer(server_node, Navigate, "/lingnav_test/navigate", execute,
                      cancel_callback=lambda _req: CancelResponse.ACCEPT)
         client = ActionClient(client_node, Navigate, "/lingnav_test/navigate")
