@@ -1,13 +1,16 @@
 """Object memory: every object S2 grounded is kept with its label and odom position; "go back to
 the red box" drives there without searching and S2 confirms on arrival; a target that is gone
-is searched for; a target lost from view is looked for where it was before any search."""
+is searched for; a target lost from view is looked for where it was before any search, and a
+search for one turns toward where it was."""
 import math
 
 import numpy as np
 import pytest
 
 from lingnav_ros.control.types import Pose2D
+from lingnav_ros.mission.moves import MoveStep
 from lingnav_ros.mission.object_memory import ObjectMemory, recall_phrase
+from lingnav_ros.mission.scan_coverage import toward_lost_target
 from lingnav_ros.mission.states import MissionState
 from test.mission_harness import Harness, decision, make_mission, point_task
 from test.navigator_scene import Box, Scene
@@ -116,3 +119,44 @@ def test_a_known_target_beside_the_robot_is_faced_before_s1_plans_for_it():
     assert h.mission.state == MissionState.APPROACHING
     bearing = math.atan2(-h.pose.y_m, 4.2 - h.pose.x_m) - h.pose.theta_rad
     assert abs(math.remainder(bearing, math.tau)) < math.radians(20.0), math.degrees(h.pose.theta_rad)
+
+
+def test_a_search_for_a_target_lost_beside_the_robot_turns_toward_it_not_where_s2_points():
+    """One sighting (not agreed, so no drive to where it was), then the box slips out at the right
+    edge: S2 with nothing in view says "turn left", the search turns right, toward where the box
+    was placed, and finds it again (the doorway run that looked three quarters round the wrong way)."""
+    box = Box(2.8, 3.2, -0.2, 0.2, 0.6, RED)
+    h = Harness(Scene(boxes=[box]), make_mission(arrive_distance_m=0.5, target_hold_queries=1,
+                                                 lost_target_queries=1, s2_requery_period_s=0.5))
+    h.mission.start("go to the red box", h.t)
+    h.query(lambda f: h.oracle(f, box))  # S2 only, here and below: S1's straight line would lead
+    ep = h.mission._ep                   # back to the box unasked
+    assert h.mission.state == MissionState.APPROACHING and ep.target is not None and not ep.fusion.agreed
+    h.pose = Pose2D(h.pose.x_m, h.pose.y_m, math.radians(60.0))  # turned left: the box 60 degrees right
+    yaw_at_loss = h.pose.theta_rad
+    for _ in range(60):
+        h.query(lambda f: h.oracle(f, box))
+        h.tick()
+        if h.mission.state == MissionState.SEARCHING:
+            break
+    assert h.mission.state == MissionState.SEARCHING, h.mission.transitions[-5:]
+    step = h.mission._ep.primitive_step or h.mission._ep.moves[0]
+    assert step.kind == "rotate" and step.amount < 0.0 and step.symbol == "lost", step
+    seen_again = lambda: h.mission.state == MissionState.APPROACHING and h.mission._ep.target is not None  # noqa: E731
+    assert h.run(10.0, answer=lambda f: h.oracle(f, box), stop_when=seen_again), h.mission.transitions[-5:]
+    assert h.pose.theta_rad < yaw_at_loss, "it turned right, toward the box"
+
+
+def test_toward_lost_target_faces_it_with_the_first_turn_only_when_it_is_out_of_view():
+    hfov = math.radians(70.0)
+    left = [MoveStep("rotate", math.radians(30.0), "←"), MoveStep("rotate", math.radians(15.0), "←")]
+    turned = toward_lost_target(left, math.radians(-60.0), hfov)
+    assert turned[0].amount == pytest.approx(math.radians(-60.0)) and turned[0].symbol == "lost"
+    assert turned[1] == left[1]
+    assert toward_lost_target(left, math.radians(100.0), hfov)[0].amount == pytest.approx(math.radians(100.0))
+    assert toward_lost_target(left, math.radians(-20.0), hfov) == left, "still in view: S2's turn stands"
+    assert toward_lost_target(left, float("nan"), hfov) == left
+    drive_first = [MoveStep("drive", 0.5, "↑"), *left]
+    faced = toward_lost_target(drive_first, math.radians(-60.0), hfov)
+    assert [s.symbol for s in faced] == ["lost", "↑", "←"], "the face turn first: the bearing is from here"
+    assert toward_lost_target([MoveStep("drive", 0.5, "↑")], math.radians(-60.0), hfov)[0].kind == "drive"

@@ -41,7 +41,7 @@ from lingnav_ros.mission.hold_reason import hold_reason
 from lingnav_ros.mission.moves import REVERSE_SYMBOL, MoveStep, PrimitiveFactory, steps_from_arrows, steps_from_tasks
 from lingnav_ros.mission.object_memory import ObjectMemory, recall_phrase
 from lingnav_ros.mission.recovery import ProgressMonitor
-from lingnav_ros.mission.scan_coverage import horizontal_fov_rad, steer_scan
+from lingnav_ros.mission.scan_coverage import horizontal_fov_rad, steer_scan, toward_lost_target
 from lingnav_ros.mission.sequence import StepPlan
 from lingnav_ros.mission.states import MOTION_STATES, TERMINAL_STATES, MissionState, Reason
 from lingnav_ros.mission.target import TargetEstimate, expected_in_view, horizontal_distance, lift_pixel
@@ -339,6 +339,8 @@ class Mission(ApproachMixin, ExplorationMixin):
                 self._explore_or_fail(frame, now_s)
                 return
             moves = steer_scan(moves, ep.coverage, frame.pose.theta_rad, hfov)
+            if ep.target is not None:
+                moves = toward_lost_target(moves, bearing_error_rad(ep.target, frame.pose), hfov)
         ep.target = None
         ep.fusion.clear()
         ep.plan = None

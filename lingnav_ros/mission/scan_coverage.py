@@ -125,6 +125,23 @@ def steer_scan(moves: list, coverage: ScanCoverage, yaw_rad: float, hfov_rad: fl
     return out
 
 
+def toward_lost_target(moves: list, bearing_rad: float, hfov_rad: float) -> list:
+    """`moves` led by a turn that faces a target just lost out of view, in place of their first.
+
+    S2 sees one frame, so its search arrows are a guess (a model with nothing in view often says
+    "turn left"); the bearing to where the target was placed in odom is knowledge. A target that
+    slipped out at the right edge is found again by turning right to face it, not by three
+    quarters of a scan to the left. A target still within the field of view leaves S2's turn.
+    """
+    if not math.isfinite(bearing_rad) or abs(bearing_rad) <= 0.5 * hfov_rad:
+        return list(moves)
+    first_turn = next((i for i, step in enumerate(moves) if step.kind == "rotate"), None)
+    if first_turn is None:
+        return list(moves)
+    rest = [step for i, step in enumerate(moves) if i != first_turn]
+    return [replace(moves[first_turn], amount=bearing_rad, symbol="lost"), *rest]
+
+
 def _bins_between(start_rad: float, end_rad: float) -> np.ndarray:
     """Indices of the bins whose centres lie in [start, end] (going left, may wrap)."""
     first = math.ceil(start_rad / BIN_RAD - 0.5)
