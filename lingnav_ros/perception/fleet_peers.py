@@ -60,5 +60,4 @@ def peer_footprint(pose: Pose2D, v_mps: float, sweep_s: float = PEER_SWEEP_S,
     reach_m = v_mps * sweep_s
     n = int(math.ceil(abs(reach_m) / step_m)) + 1
     s = np.linspace(0.0, reach_m, n)
-    p = pose
-    return np.stack([p.x_m + s * math.cos(p.theta_rad), p.y_m + s * math.sin(p.theta_rad)], axis=1)
+    return np.stack([pose.x_m + s * math.cos(pose.theta_rad), pose.y_m + s * math.sin(pose.theta_rad)], axis=1)
