@@ -2,7 +2,7 @@
 import threading
 import time
 
-from lingnav_ros.nodes.spinning import WorkerLane
+from lingnav_ros.nodes.spinning import WorkerLane, stop_lanes
 from test.ros_graph import wait_for
 
 
@@ -54,3 +54,26 @@ def test_stop_ends_the_thread_and_later_kicks_do_nothing():
     lane.kick()
     time.sleep(0.1)
     assert calls == []
+
+
+def test_stop_lanes_waits_for_them_together_and_leaves_one_stuck_in_a_call():
+    release = threading.Event()
+    started = []
+
+    def slow_call():  # a server that does not answer until released
+        started.append(1)
+        release.wait()
+
+    lanes = [WorkerLane(f"slow{k}", slow_call) for k in range(3)]
+    try:
+        for lane in lanes:
+            lane.kick()
+        assert wait_for(lambda: len(started) == 3, 2.0)
+        stop_lanes(lanes, timeout_s=0.3)
+        # it returned while every call still runs: the wait was bounded, not one per lane in turn
+        assert all(lane._thread.is_alive() for lane in lanes)  # noqa: SLF001
+        assert all(lane._thread.daemon for lane in lanes), "a stuck lane must not hold the process"  # noqa: SLF001
+    finally:
+        release.set()
+    assert wait_for(lambda: not any(lane._thread.is_alive() for lane in lanes), 2.0), \
+        "each lane ends when its call returns"  # noqa: SLF001

@@ -7,12 +7,21 @@ Ctrl-C then printed a traceback and exited -2. `quiet_interrupts()` (called in m
 rclpy.init; importing this module changes nothing) replaces Python's part with a handler that
 only notes the interrupt: rclpy's shutdown of the context is the one way out, spin() returns
 (or raises ExternalShutdownException) and main() takes its normal exit path.
+
+That path takes about 50 ms. Once, in CI, the navigator was still alive 5 s after the SIGINT
+(launch then escalates to SIGTERM) with nothing logged, and no rerun reproduced it. So leaving is
+bounded: `watch_for_shutdown()` arms `exit_deadline_s` the moment the context shuts down, and main's
+cleanup arms it too; a process still alive then gets every thread's stack written to stderr and
+exits with status 1. faulthandler's watchdog is a C thread, so it fires even while a stuck rclpy
+call holds the GIL, where a Python timer would wait with it.
 """
 from __future__ import annotations
 
+import faulthandler
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -24,6 +33,8 @@ ENDINGS = (KeyboardInterrupt, ExternalShutdownException)
 N = TypeVar("N")
 
 interrupted = threading.Event()
+EXIT_DEADLINE_S = 3.0  # below launch's 5 s before SIGTERM: the process ends on its own, and says why
+_deadline_armed = threading.Event()
 
 
 def _note_interrupt(_signum, _frame) -> None:
@@ -56,6 +67,27 @@ def ignore_further_interrupts() -> None:
     """From here on the process is leaving: a second Ctrl-C must not interrupt the cleanup."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def arm_exit_deadline(deadline_s: float = EXIT_DEADLINE_S) -> None:
+    """The process is leaving: if it still runs `deadline_s` from now (the first call counts),
+    write every thread's stack to stderr and exit with status 1 (module docstring)."""
+    if not _deadline_armed.is_set():
+        _deadline_armed.set()
+        faulthandler.dump_traceback_later(deadline_s, exit=True)
+
+
+def watch_for_shutdown(context, deadline_s: float = EXIT_DEADLINE_S, poll_s: float = 0.1) -> threading.Thread:
+    """A daemon thread that arms the exit deadline once `context` is shut down (by rclpy's SIGINT
+    handler or anyone else), in case the main thread never gets back to its cleanup."""
+    def watch() -> None:
+        while rclpy.ok(context=context):
+            time.sleep(poll_s)
+        arm_exit_deadline(deadline_s)
+
+    thread = threading.Thread(target=watch, name="exit-deadline", daemon=True)
+    thread.start()
+    return thread
 
 
 def start_node(make_node: Callable[[], N], args, refused: tuple[type[Exception], ...], refused_line: str,

@@ -28,11 +28,13 @@ from lingnav_ros.control.types import Command
 from lingnav_ros.mission.target import goal_for_frame
 from lingnav_ros.nodes import node_cli
 from lingnav_ros.nodes.lifecycle import (
+    arm_exit_deadline,
     close_node,
     ignore_further_interrupts,
     is_ending,
     spin_until_shutdown,
     start_node,
+    watch_for_shutdown,
 )
 from lingnav_ros.nodes.navigator import factories, mount_check, settings, status_marker, wiring
 from lingnav_ros.nodes.navigator.action import NavigateCompanion
@@ -46,6 +48,7 @@ from lingnav_ros.nodes.navigator.server_calls import ServerCalls
 from lingnav_ros.nodes.navigator.state import NavigatorState, NavigatorStats, NodeTime
 from lingnav_ros.nodes.navigator.status import StatusReporter
 from lingnav_ros.nodes.navigator.views import PlanViews
+from lingnav_ros.nodes.spinning import stop_lanes
 from lingnav_ros.perception.extrinsics import MountProvider
 from lingnav_ros.perception.odom_buffer import OdomBuffer
 from lingnav_ros.perception.rgbd_frame import RgbdFrame
@@ -137,8 +140,7 @@ class NavigatorNode(Node):
         self.get_logger().error(f"worker lane failed: {type(exc).__name__}: {exc}")
 
     def destroy_node(self) -> None:
-        for lane in getattr(self, "lanes", []):
-            lane.stop()
+        stop_lanes(getattr(self, "lanes", []))
         if getattr(self, "companion", None) is not None:
             self.companion.destroy()
         super().destroy_node()
@@ -193,6 +195,7 @@ def main(args=None) -> int:
                                  f"{NODE_NAME}: cannot start", 1)
     if node is None:
         return exit_code
+    watch_for_shutdown(node.context)
     executors: list = []
     threads: list[threading.Thread] = []
     try:
@@ -208,6 +211,7 @@ def main(args=None) -> int:
             raise
     finally:
         ignore_further_interrupts()
+        arm_exit_deadline()
         try:
             node.publish_cmd(Command(0.0, 0.0))  # leave the robot standing
         except Exception:  # the context may already be gone on Ctrl-C

@@ -29,7 +29,14 @@ from std_msgs.msg import String
 
 from lingnav_ros import topics
 from lingnav_ros.nodes import node_cli
-from lingnav_ros.nodes.lifecycle import close_node, ignore_further_interrupts, spin_until_shutdown, start_node
+from lingnav_ros.nodes.lifecycle import (
+    arm_exit_deadline,
+    close_node,
+    ignore_further_interrupts,
+    spin_until_shutdown,
+    start_node,
+    watch_for_shutdown,
+)
 from lingnav_ros.paths import config_file
 from lingnav_ros.sim.camera_model import make_camera_model
 from lingnav_ros.sim.robot import RobotParams
@@ -250,12 +257,14 @@ def main(args=None) -> int:
     node, exit_code = start_node(make_sim, args, (ValueError, OSError), "lingnav_sim", 2)
     if node is None:
         return exit_code
+    watch_for_shutdown(node.context)
     spinner = executor[0]
     try:
         spinner.add_node(node)
         spin_until_shutdown(spinner.spin)
     finally:
         ignore_further_interrupts()
+        arm_exit_deadline()
         spinner.shutdown()
         close_node(node)
     return 0

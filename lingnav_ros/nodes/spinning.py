@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 log = logging.getLogger("lingnav.navigator")
@@ -39,9 +40,12 @@ class WorkerLane:
     def kick(self) -> None:
         self._kicked.set()
 
-    def stop(self, timeout_s: float = 2.0) -> None:
+    def request_stop(self) -> None:
         self._stopping.set()
         self._kicked.set()
+
+    def stop(self, timeout_s: float = 2.0) -> None:
+        self.request_stop()
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout=timeout_s)
 
@@ -55,3 +59,14 @@ class WorkerLane:
                 self._work()
             except Exception as exc:  # a bug in one lane must not silently kill the thread
                 self._on_error(exc)
+
+
+def stop_lanes(lanes: list[WorkerLane], timeout_s: float = 1.0) -> None:
+    """Stop every lane and wait for them together, at most `timeout_s` in all: a lane inside a
+    slow server call finishes it (it is a daemon, so it cannot hold the process), but the others
+    must not wait behind it one after another."""
+    for lane in lanes:
+        lane.request_stop()
+    deadline = time.monotonic() + timeout_s
+    for lane in lanes:
+        lane.stop(max(0.0, deadline - time.monotonic()))
