@@ -11,6 +11,7 @@ from lingnav_ros.mission.mission import Mission, MissionConfig
 from lingnav_ros.mission.states import MissionState, Reason
 from lingnav_ros.perception.local_map import LocalMap, LocalMapConfig
 from lingnav_ros.safety.collision import CollisionConfig, CollisionMonitor, obstacles_from_depth, rollout
+from lingnav_ros.sim.camera_model import make_camera_model
 from lingnav_ros.sim.simulator import CameraParams, Simulator
 from lingnav_ros.sim.world import from_dict
 from lingnav_ros.stamps import seconds_to_ns
@@ -192,3 +193,49 @@ def test_the_wait_says_why_while_it_lasts_and_the_reason_clears_when_they_leave(
     h.tick()
     assert h.mission.state == MissionState.APPROACHING and h.mission.reason == ""
     assert h.mission.hold_reason(h.t) != Reason.WAITING_FOR_MOVER
+
+
+def _drive_with_realistic_camera(world: dict, plan, m: LocalMap, ahead: list) -> None:
+    """The simulator's realistic camera (noise 0.002 + 0.004 z^2 m, holes, 50 ms latency) on a
+    robot driving `plan` [(v, w, seconds)]; each frame fused at the pose of its capture, and
+    whether the map then says a mover stands in the mission's corridor (1.5 m, 0.35 m a side)."""
+    sim = Simulator(from_dict(world), camera_model=make_camera_model("realistic", "sim"))
+    intr, mount = sim.camera.intrinsics(), sim.camera.mount()
+    poses: dict[int, Pose2D] = {}
+    for v, w, seconds in plan:
+        for k in range(int(round(seconds / 0.05))):
+            sim.command(v, w)
+            sim.step(0.05)
+            stamp_ns = seconds_to_ns(sim.time_s)
+            poses[stamp_ns] = Pose2D(sim.robot.x_m, sim.robot.y_m, sim.robot.theta_rad)
+            if k % 2 == 0:
+                sim.capture()
+            for frame in sim.frames_due():
+                at = poses[seconds_to_ns(frame.stamp_s)]
+                m.update(frame.depth_m, intr, mount, at, seconds_to_ns(frame.stamp_s))
+                ahead.append(m.moving_obstacle_ahead(at, seconds_to_ns(frame.stamp_s), 1.5, 0.35, 20.0))
+
+
+def test_depth_noise_on_static_walls_and_boxes_is_not_a_moving_obstacle():
+    # go_back's room: toward the bin, a turn past the box, on toward the wall; a static world
+    # where the old rule (any seen-free cell marked) waited 5 s for a mover that was never there
+    world = {"room": [-1.5, -3.0, 5.5, 3.0],
+             "objects": [{"type": "cylinder", "x": 2.8, "y": 0.3, "radius": 0.25, "height": 0.7},
+                         {"x": 1.0, "y": -2.2, "size": [0.5, 0.5], "height": 0.7}]}
+    m, ahead = LocalMap(LocalMapConfig(max_height_m=ROBOT_HEIGHT_M)), []
+    _drive_with_realistic_camera(world, [(0.2, 0.0, 6.0), (0.0, -0.5, 3.0), (0.2, 0.0, 8.0), (0.0, 0.0, 4.0)], m,
+                                 ahead)
+    assert len(ahead) > 150
+    assert not any(ahead), f"a mover ahead in {sum(ahead)} of {len(ahead)} frames of a static room"
+
+
+def test_a_person_walking_at_the_robot_from_afar_is_a_moving_obstacle_once_near():
+    # person_approaching: first seen 4 m away, beyond the range where marks count as moving in,
+    # then walking straight at the camera: their front moves a cell a frame and hides the last
+    world = {"room": [-1.0, -3.0, 6.5, 3.0],
+             "objects": [{"type": "cylinder", "radius": 0.22, "height": 1.7, "path": [[4.0, 0.05], [1.2, 0.05]],
+                          "speed_mps": 0.6, "start_s": 1.0}]}
+    m, ahead = LocalMap(LocalMapConfig(max_height_m=ROBOT_HEIGHT_M)), []
+    _drive_with_realistic_camera(world, [(0.0, 0.0, 6.0)], m, ahead)
+    assert any(ahead), "the person in the corridor was never taken for a mover"
+    assert not any(ahead[:10]), "nothing moved in the first second"
