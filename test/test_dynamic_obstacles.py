@@ -32,6 +32,13 @@ def _fuse(m: LocalMap, sim: Simulator, t_s: float) -> None:
     m.update(depth, CAM.intrinsics(), CAM.mount(), Pose2D(0.0, 0.0, 0.0), seconds_to_ns(t_s))
 
 
+def _watch_free(m: LocalMap, sim: Simulator) -> None:
+    """Fuse the view as it is now for 0.4 s (5 frames at 10 Hz): long enough for a cell seen free
+    to count as free when someone then steps in (MOVED_IN_FREE_FOR_S)."""
+    for k in range(5):
+        _fuse(m, sim, 0.1 * k)
+
+
 def _occupied_near(m: LocalMap, x: float, y: float, t_s: float, r: float = 0.3) -> int:
     pts = m.occupied_points(seconds_to_ns(t_s))
     return int(np.sum(np.hypot(pts[:, 0] - x, pts[:, 1] - y) < r)) if len(pts) else 0
@@ -57,7 +64,7 @@ def test_someone_stepping_into_seen_free_space_is_a_moving_obstacle_ahead():
               "speed_mps": 1.0, "start_s": 0.5}
     sim = _sim([person])
     m = LocalMap(LocalMapConfig(max_height_m=ROBOT_HEIGHT_M))
-    _fuse(m, sim, 0.0)  # the corridor ahead is seen free
+    _watch_free(m, sim)  # the corridor ahead is seen free
     assert not m.moving_obstacle_ahead(Pose2D(0, 0, 0), 0, 2.0, 0.35, 20.0)
     while sim.time_s < 3.2:
         sim.step(0.1)
@@ -125,7 +132,7 @@ def _mission_behind_a_person(wait_s: float):
     person = {"type": "cylinder", "radius": 0.25, "height": 1.7, "path": [[1.3, 2.5], [1.3, 0.0]],
               "speed_mps": 2.0, "start_s": 0.3}
     sim = _sim([person])
-    _fuse(local_map, sim, 0.0)
+    _watch_free(local_map, sim)
     while sim.time_s < 1.6:
         sim.step(0.1)
     _fuse(local_map, sim, 0.5)
@@ -168,7 +175,7 @@ def test_a_person_who_left_unseen_is_forgotten_sooner_than_furniture():
               "speed_mps": 2.0, "start_s": 0.3}
     sim = _sim([person, {"x": 1.5, "y": -1.2, "size": [0.4, 0.4], "height": 0.8}])
     m = LocalMap(LocalMapConfig(max_height_m=ROBOT_HEIGHT_M, moving_timeout_s=4.0))
-    _fuse(m, sim, 0.0)
+    _watch_free(m, sim)
     while sim.time_s < 1.6:
         sim.step(0.1)
     _fuse(m, sim, 1.6)  # the person has stepped in front; the box has stood there all along

@@ -226,12 +226,15 @@ def test_a_peer_with_the_right_of_way_or_standing_blocks_but_is_not_waited_for()
     assert not worth_waiting_for("robot1/base_link", "robot2/base_link", 0.0), "it has the right of way"
     assert not worth_waiting_for("robot2/base_link", "robot1/base_link", PEER_STILL_S), "it stands: plan around"
     m, scene, here = LocalMap(), Scene(boxes=[Box(0.9, 1.3, -0.2, 0.2, 0.5, (90, 90, 90))]), Pose2D(0.0, 0.0, 0.0)
-    _fuse(m, Scene(boxes=[]), here, 0)
-    _fuse(m, scene, here, S // 10)  # the camera sees it step into space known free: moved in
-    assert m.moving_obstacle_ahead(here, S // 10, 1.5, 0.3, 20.0)
-    m.mark_peer(np.array([[1.1, 0.0]]), 0.2, S // 10, wait_for=False)
-    assert _state_at(m, 1.1, 0.1, S // 10) == OCCUPIED, "it still blocks"
-    assert not m.moving_obstacle_ahead(here, S // 10, 1.5, 0.3, 20.0), \
+    for k in range(5):  # the camera sees the space free for 0.4 s (MOVED_IN_FREE_FOR_S)
+        _fuse(m, Scene(boxes=[]), here, k * S // 10)
+    t_ns = S // 2
+    _fuse(m, scene, here, t_ns)  # ... and then sees it step in: moved in
+    assert m.moving_obstacle_ahead(here, t_ns, 1.5, 0.3, 20.0)
+    m.mark_peer(np.array([[1.1, 0.0]]), 0.2, t_ns, wait_for=False)
+    assert _state_at(m, 1.1, 0.1, t_ns) == OCCUPIED, "it still blocks"
+    assert not m.moving_obstacle_ahead(here, t_ns, 1.5, 0.3, 20.0), \
         "neither the peer nor what the camera sees of it is waited for"
-    m.mark_peer(np.array([[1.1, 0.0]]), 0.2, S, wait_for=True)
-    assert m.moving_obstacle_ahead(here, S, 1.5, 0.3, 20.0), "a peer without it is waited for"
+    later_ns = t_ns + S  # the not-waited-for mark has timed out (peer_timeout_s)
+    m.mark_peer(np.array([[1.1, 0.0]]), 0.2, later_ns, wait_for=True)
+    assert m.moving_obstacle_ahead(here, later_ns, 1.5, 0.3, 20.0), "a peer without it is waited for"

@@ -22,9 +22,12 @@ cells that rays grazing the surface had just seen free. Measured with the sim ca
 0.002 + 0.004 z^2 m) turning and driving in next_room's static room, 286 of 302 such marks lay
 beyond 2.5 m (sigma there 2.7 cm and more) and 13 of the other 16 within two cells of the surface,
 while a person stepping in front of the robot lay within 2.5 m and more than two cells from
-anything static in 68 of 71 marks. So only a mark within MOVED_IN_MAX_RANGE_M of the camera and
-farther than MOVED_IN_STATIC_GAP_CELLS from a static surface or the window's rim counts as moved in
-(the mission waits only for movers 1.5 m ahead): 17 marks in that drive.
+anything static in 68 of 71 marks. So a mark counts as moved in only where the cell was seen free
+in a run of frames at least MOVED_IN_FREE_FOR_S long (at start-up, and where a ray grazes a surface,
+one frame said free), within MOVED_IN_MAX_RANGE_M of the camera (the mission waits only for movers
+1.5 m ahead), and farther than MOVED_IN_STATIC_GAP_CELLS from a static surface or the window's rim.
+In that drive, and in drives through five other static scenario rooms, no mark was left; a person
+crossing or walking at the robot is flagged as early as before.
 The grid recentres on the robot as it moves; whatever scrolls out is lost.
 
 Fleet peers (other robots that share their pose, perception/fleet_peers.py) are stamped into a
@@ -60,10 +63,15 @@ NEVER_NS = -(2 ** 62)
 PEER_SEEN_MARGIN_M = 0.15  # depth of a peer's rim: cell size, depth noise, a pose 0.1 s old
 MOVED_IN_GROW_CELLS = 4  # a moved-in mark flags the cells marked with it this close (cells)
 MOVED_IN_MAX_RANGE_M = 2.5  # farther, depth noise scatters static surfaces into seen-free cells
+MOVED_IN_FREE_FOR_S = 0.4  # seen free this long before the mark (one grazing ray proves little)
 MOVED_IN_STATIC_GAP_CELLS = 2  # ... and this close to a static obstacle, the scatter is its own
-MOVED_IN_STATIC_AFTER_S = 0.4  # static: occupied this long, marked again within MOVED_IN_STATIC_SEEN_S
+MOVED_IN_STATIC_AFTER_S = 0.4  # static: marked this long (gaps shorter), and within MOVED_IN_STATIC_SEEN_S
 MOVED_IN_STATIC_SEEN_S = 0.25  # (a walking person's front stays in a cell a frame or two, then hides it)
 UNKNOWN, FREE, OCCUPIED = -1, 0, 100  # nav_msgs/OccupancyGrid values
+# the grid's layers and what a cell holds before anything is seen there (scrolling, snapshots)
+LAYERS = (("occ_ns", NEVER_NS), ("occ_since_ns", NEVER_NS), ("occ_h", 0.0), ("appear_ns", NEVER_NS),
+          ("free_ns", NEVER_NS), ("free_since_ns", NEVER_NS), ("dark_ns", NEVER_NS), ("dark_frames", 0),
+          ("visit_ns", NEVER_NS), ("visits", 0), ("peer_ns", NEVER_NS), ("no_wait_ns", NEVER_NS))
 
 
 @dataclass(frozen=True)
@@ -117,10 +125,11 @@ class LocalMap:
         self.res = c.resolution_m
         shape = (self.n, self.n)  # [ix, iy]
         self.occ_ns = np.full(shape, NEVER_NS, np.int64)
-        self.occ_since_ns = np.full(shape, NEVER_NS, np.int64)  # first mark of the current run
+        self.occ_since_ns = np.full(shape, NEVER_NS, np.int64)  # first mark of the current run of marks
         self.occ_h = np.zeros(shape, np.float32)
         self.appear_ns = np.full(shape, NEVER_NS, np.int64)  # marked while known free: moved in
         self.free_ns = np.full(shape, NEVER_NS, np.int64)
+        self.free_since_ns = np.full(shape, NEVER_NS, np.int64)  # first of the current run of clears
         self.dark_ns = np.full(shape, NEVER_NS, np.int64)  # looked at through invalid depth
         self.dark_frames = np.zeros(shape, np.int16)  # frames running, reset when seen free
         self.visit_ns = np.full(shape, NEVER_NS, np.int64)
@@ -162,18 +171,14 @@ class LocalMap:
         if not self.centred:
             self.centred = True
             return
-        for name, blank in (("occ_ns", NEVER_NS), ("occ_since_ns", NEVER_NS), ("occ_h", 0.0), ("appear_ns", NEVER_NS),
-                            ("free_ns", NEVER_NS), ("dark_ns", NEVER_NS), ("dark_frames", 0),
-                            ("visit_ns", NEVER_NS), ("visits", 0), ("peer_ns", NEVER_NS),
-                            ("no_wait_ns", NEVER_NS)):
+        for name, blank in LAYERS:
             setattr(self, name, scrolled(getattr(self, name), int(shift[0]), int(shift[1]), blank))
 
     # ------------------------------------------------------------------ state
     def snapshot(self) -> LocalMap:
         """A copy to query without holding the owner's lock (the arrays are small)."""
         out = copy.copy(self)
-        for name in ("occ_ns", "occ_since_ns", "occ_h", "appear_ns", "free_ns", "dark_ns", "dark_frames", "visit_ns",
-                     "visits", "peer_ns", "no_wait_ns", "origin"):
+        for name in [name for name, _ in LAYERS] + ["origin"]:
             setattr(out, name, getattr(self, name).copy())
         return out
 
@@ -261,9 +266,14 @@ class LocalMap:
         cx, cy, inside = self.cell_of(np.stack([sx, sy], axis=1))
         limit = np.where(was_occ[cx, cy], self.occ_h[cx, cy], c.clear_max_height_m)
         ok = inside & (sz <= limit)
-        self.free_ns[cx[ok], cy[ok]] = stamp_ns
-        self.appear_ns[cx[ok], cy[ok]] = NEVER_NS  # free again: the next mark here has moved in
-        self.dark_frames[cx[ok], cy[ok]] = 0
+        cx, cy = cx[ok], cy[ok]
+        # a run of clears: no mark in between, no gap longer than MOVED_IN_FREE_FOR_S
+        new_run = (self.occ_ns[cx, cy] >= self.free_ns[cx, cy]) \
+            | (stamp_ns - self.free_ns[cx, cy] > seconds_to_ns(MOVED_IN_FREE_FOR_S))
+        self.free_since_ns[cx, cy] = np.where(new_run, stamp_ns, self.free_since_ns[cx, cy])
+        self.free_ns[cx, cy] = stamp_ns
+        self.appear_ns[cx, cy] = NEVER_NS  # free again: the next mark here has moved in
+        self.dark_frames[cx, cy] = 0
         return int(ok.sum())
 
     def _mark_dark(self, cam_xy, cam_z: float, floor_xy: np.ndarray, stamp_ns: int) -> None:
@@ -297,31 +307,34 @@ class LocalMap:
         cells = ix * self.n + iy
         uniq, which = np.unique(cells, return_inverse=True)
         ux, uy = uniq // self.n, uniq % self.n
+        # a run of marks survives gaps (a noisy ray through a surface clears its cell now and then)
+        in_run = stamp_ns - self.occ_ns[ux, uy] <= seconds_to_ns(MOVED_IN_STATIC_AFTER_S)
+        self.occ_since_ns[ux, uy] = np.where(in_run, self.occ_since_ns[ux, uy], stamp_ns)
         nearest_m = np.full(uniq.size, np.inf)
         np.minimum.at(nearest_m, which.ravel(), range_m)
-        # free until this frame (seen free before it, not by it), near enough to trust: moved in
+        # free until this frame (seen free for a while before it, not by it), near enough to trust
+        free_for_ns = self.free_ns[ux, uy] - self.free_since_ns[ux, uy]
         moved_in = self.free_mask(stamp_ns)[ux, uy] & (self.free_ns[ux, uy] < stamp_ns) \
-            & (nearest_m <= MOVED_IN_MAX_RANGE_M)
+            & (free_for_ns >= seconds_to_ns(MOVED_IN_FREE_FOR_S)) & (nearest_m <= MOVED_IN_MAX_RANGE_M)
         if moved_in.any():
-            moved_in &= ~self._beside_static(still, ux, uy, stamp_ns)[ux, uy]
+            moved_in &= ~self._beside_static(ux, uy, stamp_ns)[ux, uy]
         self._flag_moved_in(ux, uy, moved_in, stamp_ns)
         self.occ_h[ux, uy] = np.where(still[ux, uy], self.occ_h[ux, uy], 0.0)
         np.maximum.at(self.occ_h, (ix, iy), z.astype(np.float32))
-        self.occ_since_ns[ux, uy] = np.where(still[ux, uy], self.occ_since_ns[ux, uy], stamp_ns)
         self.occ_ns[ux, uy] = stamp_ns
         return int(uniq.size)
 
-    def _beside_static(self, occupied: np.ndarray, ux: np.ndarray, uy: np.ndarray, stamp_ns: int) -> np.ndarray:
+    def _beside_static(self, ux: np.ndarray, uy: np.ndarray, stamp_ns: int) -> np.ndarray:
         """Cells within MOVED_IN_STATIC_GAP_CELLS of a static surface or of the window's rim, where
-        noise on the surface lands. Static: occupied without a break for MOVED_IN_STATIC_AFTER_S,
-        not moved in, and marked now (cells `ux, uy`) or within MOVED_IN_STATIC_SEEN_S. A person
+        noise on the surface lands. Static: marked in a run (gaps under MOVED_IN_STATIC_AFTER_S)
+        at least MOVED_IN_STATIC_AFTER_S long, not moved in, and marked now (cells `ux, uy`) or
+        within MOVED_IN_STATIC_SEEN_S. A person
         walking at the camera is not: their front moves a cell or more a frame, and the cells it
         left are hidden behind it, not marked again."""
-        static = occupied & (self.appear_ns == NEVER_NS) \
-            & (stamp_ns - self.occ_since_ns >= seconds_to_ns(MOVED_IN_STATIC_AFTER_S)) \
-            & (stamp_ns - self.occ_ns <= seconds_to_ns(MOVED_IN_STATIC_SEEN_S))
-        static[ux, uy] = occupied[ux, uy] & (self.appear_ns[ux, uy] == NEVER_NS) \
-            & (stamp_ns - self.occ_since_ns[ux, uy] >= seconds_to_ns(MOVED_IN_STATIC_AFTER_S))
+        seen = stamp_ns - self.occ_ns <= seconds_to_ns(MOVED_IN_STATIC_SEEN_S)
+        seen[ux, uy] = True
+        static = seen & (self.appear_ns == NEVER_NS) \
+            & (stamp_ns - self.occ_since_ns >= seconds_to_ns(MOVED_IN_STATIC_AFTER_S))
         near = ndimage.binary_dilation(static, structure=np.ones((3, 3), bool), iterations=MOVED_IN_STATIC_GAP_CELLS) \
             if static.any() else static
         # at the window's rim the surface may lie just outside it, where the map keeps nothing
