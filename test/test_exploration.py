@@ -119,3 +119,46 @@ def test_the_time_bound_ends_the_search_while_driving_not_after_the_next_scan():
     h.run(60.0, answer=nothing_here, stop_when=lambda: not mission.active)
     assert mission.state == MissionState.FAILED and "(time bound 5 s)" in mission.reason, mission.reason
     assert h.t - started < 5.5, "ended when the bound was reached"
+
+
+def _next_room_map() -> ExplorationMap:
+    """next_room as the first scans leave it: the first room seen, the wall at x = 3 with its
+    doorway (y 1.4 to 2.5), and floor of the next room seen through the doorway."""
+    xmap = ExplorationMap()
+
+    def fill(x0, x1, y0, y1, value):
+        (i0, i1), (j0, j1) = (xmap.cell_of(np.array([[x0, y0], [x1, y1]]))[k] for k in (0, 1))
+        xmap.cells[i0:i1 + 1, j0:j1 + 1] = value
+
+    fill(-1.5, 2.9, -3.0, 3.0, FREE)
+    fill(3.1, 5.0, 1.4, 2.6, FREE)
+    fill(3.1, 4.6, -1.0, 1.4, FREE)
+    fill(3.0, 3.05, -3.0, 1.4, OBSTACLE)
+    fill(3.0, 3.05, 2.5, 3.0, OBSTACLE)
+    return xmap
+
+
+def test_the_way_to_a_frontier_behind_a_wall_leads_through_the_doorway():
+    xmap = _next_room_map()
+    x, y = xmap.waypoint_toward((0.0, 0.0), (4.3, -0.5), clearance_m=0.3)
+    # the farthest point of the way in plain sight: at the doorway's near side, not at the wall
+    assert 2.0 < x < 3.0 and 1.3 < y < 2.3, (x, y)
+    assert xmap.waypoint_toward((0.0, 0.0), (2.0, 1.0), clearance_m=0.3) == pytest.approx((2.05, 1.05)), \
+        "a goal in plain sight is its own waypoint"
+    assert xmap.waypoint_toward((0.0, 0.0), (4.3, -0.5), clearance_m=1.0) is None, "too narrow a doorway: no way"
+    assert xmap.waypoint_toward((0.0, 0.0), (40.0, 0.0), clearance_m=0.3) is None, "off the map"
+
+
+def test_a_mission_exploring_toward_the_next_room_aims_s1_at_the_doorway():
+    mission = make_mission(mission_timeout_s=600.0)
+    mission.exploration_map = _next_room_map()
+    mission.start("go to the purple box", 0.0)
+    mission._head_for((4.3, -0.5), "purple box", 0.0, 0.0)  # the frontier the scan chose
+    mission._route_to_frontier(Pose2D(0.0, 0.0, 0.0), 0.1)
+    x, y = mission._ep.target.xy
+    assert 2.0 < x < 3.0 and 1.3 < y < 2.3, (x, y)
+    assert mission._ep.target.approximate and mission._ep.explore_goal == (4.3, -0.5)
+    mission._route_to_frontier(Pose2D(2.6, 1.9, 0.0), 0.5)  # through the doorway: planned again after 1 s
+    assert mission._ep.target.xy == (x, y)
+    mission._route_to_frontier(Pose2D(2.6, 1.9, 0.0), 1.2)
+    assert mission._ep.target.xy[0] > 3.0, "past the doorway the frontier is in plain sight"

@@ -4,10 +4,13 @@ Go where the camera has not looked: the exploration map (perception/exploration_
 frontiers, free floor next to unknown; the one chosen is wide (an opening), near, and toward S2's
 last hint. The robot drives there with the usual planners and safety (the frontier is an
 approximate target: S1 gets a point goal, arrival by distance never fires), ignores S2's misses
-on the way, and scans again on arrival; a scan's surroundings are marked searched and never
-chosen again. The search is bounded by explored area, driven distance and time; at the bound, or
-with no frontier left, the mission fails with what was done: "not found after exploring 42 m2
-in 95 s".
+on the way, and scans again on arrival. The point goal is not the frontier itself but the
+farthest point in plain sight of the way there over the exploration map, planned again every
+ROUTE_PERIOD_S: a frontier seen through a doorway lies behind the wall beside it, and S1 sent
+straight at it met the wall until recoveries gave up (next_room lost 40 s so). A scan's
+surroundings are marked searched and never chosen again. The search is bounded by explored area,
+driven distance and time; at the bound, or with no frontier left, the mission fails with what was
+done: "not found after exploring 42 m2 in 95 s".
 """
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ from lingnav_ros.perception.rgbd_frame import RgbdFrame
 
 FRONTIER_REACHED_M = 0.6  # this close to the chosen frontier: stop and scan
 HINT_TURN_RAD = math.radians(60.0)  # S2's ← / → point this far off the current heading
+ROUTE_PERIOD_S = 1.0  # the way to the frontier is planned again this often while driving there
+ROUTE_CLEARANCE_MARGIN_M = 0.1  # the way keeps the robot's radius plus this from obstacles
 
 
 def exploration_bound(config, area_m2: float, driven_m: float, elapsed_s: float) -> str:
@@ -100,6 +105,7 @@ class ExplorationMixin:
     def _head_for(self, xy: tuple[float, float], name: str, stamp_s: float, now_s: float) -> None:
         ep = self._ep
         ep.explore_goal = xy
+        ep.route_planned_s = None
         ep.target = TargetEstimate(name, np.array([xy[0], xy[1], 0.0]), (0, 0), stamp_s, approximate=True)
         ep.fusion.clear()
         ep.moves = []
@@ -111,6 +117,22 @@ class ExplorationMixin:
         if ep.monitor is not None:
             ep.monitor.reset(now_s)
         self._reset_tracker()
+
+    def _route_to_frontier(self, pose: Pose2D, now_s: float) -> None:
+        """Aim S1 at the farthest point in plain sight of the way to the frontier; without a known
+        way, at the frontier itself."""
+        ep = self._ep
+        if ep.explore_goal is None or self.exploration_map is None:
+            return
+        if ep.route_planned_s is not None and now_s - ep.route_planned_s < ROUTE_PERIOD_S:
+            return
+        ep.route_planned_s = now_s
+        with self.exploration_lock:
+            waypoint = self.exploration_map.waypoint_toward(
+                (pose.x_m, pose.y_m), ep.explore_goal, self.config.robot_radius_m + ROUTE_CLEARANCE_MARGIN_M)
+        aim = waypoint if waypoint is not None else ep.explore_goal
+        name = ep.target.name if ep.target is not None else ep.target_name
+        ep.target = TargetEstimate(name, np.array([aim[0], aim[1], 0.0]), (0, 0), now_s, approximate=True)
 
     def _frontier_reached(self, pose: Pose2D, now_s: float, why: str = "") -> bool:
         """At the frontier (or given up on it, `why`): scan here next. False while driving on."""

@@ -404,6 +404,7 @@ class Mission(ApproachMixin, ExplorationMixin):
             if self.state == MissionState.APPROACHING:
                 if self._frontier_reached(pose, now_s):
                     return _hold()
+                self._route_to_frontier(pose, now_s)
                 self._hold_timers_behind_mover(now_s, pose)
                 if not self._check_progress(now_s, pose):
                     return _idle() if self.state in TERMINAL_STATES else _hold()

@@ -7,6 +7,11 @@ the search knows where it has looked: frontiers (free floor next to unknown) are
 next, labelled into regions with scipy.ndimage; cells where a scan was done are marked searched
 and never chosen again. Floor readings make cells free and obstacle-band readings make them
 obstacles (sticky: a static home); depth holes stay unknown, never free.
+
+A frontier seen through a doorway often lies behind the wall beside it: driving at it in a
+straight line meets the wall (S1 plans only in the camera's view). `waypoint_toward` finds the
+shortest way there over the grid (scipy's Dijkstra; known floor cheaper than unknown, obstacles
+inflated by the robot's clearance) and returns its farthest point in plain sight: the doorway.
 """
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from lingnav_core.camera import CameraMount, Intrinsics
 from lingnav_core.depth_points import depth_to_base_points, in_height_band
@@ -23,6 +30,8 @@ from lingnav_ros.perception.planar_transforms import base_to_odom_xy
 from lingnav_ros.perception.rgbd_frame import checked_depth
 
 UNKNOWN, FREE, OBSTACLE = 0, 1, 2
+UNKNOWN_STEP_COST = 3.0  # a step over unknown floor costs this many steps over floor seen free
+ROUTE_MARGIN_CELLS = 10  # the route may leave the known part of the grid by this much
 
 
 @dataclass(frozen=True)
@@ -119,6 +128,42 @@ class ExplorationMap:
         gx, gy = np.mgrid[i0:i1, j0:j1]
         self.searched[i0:i1, j0:j1] |= (gx - ix[0]) ** 2 + (gy - iy[0]) ** 2 <= r * r
 
+    def waypoint_toward(self, start_xy: tuple[float, float], goal_xy: tuple[float, float], clearance_m: float,
+                        max_ahead_m: float = 3.0) -> tuple[float, float] | None:
+        """The farthest point of the cheapest way from `start_xy` to `goal_xy` (odom) that lies
+        within `max_ahead_m` and in a straight line from the start clear of obstacles (inflated by
+        `clearance_m`); the goal itself when it is in plain sight, None when no way is known."""
+        ends = np.array([start_xy, goal_xy], dtype=float)
+        ix, iy, inside = self.cell_of(ends)
+        if not inside.all():
+            return None
+        known_i, known_j = np.nonzero(self.cells != UNKNOWN)
+        m = ROUTE_MARGIN_CELLS
+        i0 = max(0, min(int(known_i.min()) if known_i.size else ix.min(), ix.min()) - m)
+        i1 = min(self.n, max(int(known_i.max()) if known_i.size else ix.max(), ix.max()) + m + 1)
+        j0 = max(0, min(int(known_j.min()) if known_j.size else iy.min(), iy.min()) - m)
+        j1 = min(self.n, max(int(known_j.max()) if known_j.size else iy.max(), iy.max()) + m + 1)
+        cells = self.cells[i0:i1, j0:j1]
+        inflate = max(1, int(math.ceil(clearance_m / self.res)))
+        blocked = ndimage.binary_dilation(cells == OBSTACLE, iterations=inflate)
+        start, goal = (int(ix[0]) - i0, int(iy[0]) - j0), (int(ix[1]) - i0, int(iy[1]) - j0)
+        gi, gj = np.mgrid[0:cells.shape[0], 0:cells.shape[1]]
+        blocked &= (gi - start[0]) ** 2 + (gj - start[1]) ** 2 > inflate ** 2  # it stands there already
+        cost = np.where(cells == FREE, 1.0, UNKNOWN_STEP_COST)
+        route = grid_route(~blocked, cost, start, goal)
+        if route is None:
+            return None
+        best = route[0]
+        for k, cell in enumerate(route):
+            if k * self.res > max_ahead_m * 1.5:
+                break
+            if math.hypot(cell[0] - start[0], cell[1] - start[1]) * self.res > max_ahead_m:
+                break
+            if _line_clear(blocked, start, cell):
+                best = cell
+        xy = self.centre_of(best[0] + i0, best[1] + j0)
+        return float(xy[0]), float(xy[1])
+
     def explored_m2(self) -> float:
         return float(np.count_nonzero(self.cells == FREE)) * self.res * self.res
 
@@ -144,6 +189,42 @@ class ExplorationMap:
             xy = self.centre_of(ix[nearest] + box[0].start + i0, iy[nearest] + box[1].start + j0)
             out.append(Frontier((float(xy[0]), float(xy[1])), int(ix.size)))
         return out
+
+
+def _line_clear(blocked: np.ndarray, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """No blocked cell on the straight segment between cells `a` and `b`."""
+    steps = 2 * max(abs(b[0] - a[0]), abs(b[1] - a[1])) + 1
+    i = np.rint(np.linspace(a[0], b[0], steps)).astype(int)
+    j = np.rint(np.linspace(a[1], b[1], steps)).astype(int)
+    return not blocked[i, j].any()
+
+
+def grid_route(passable: np.ndarray, cost: np.ndarray, start: tuple[int, int],
+               goal: tuple[int, int]) -> list[tuple[int, int]] | None:
+    """Cheapest 8-connected route over `passable` cells from `start` to `goal` (cell indices),
+    a step costing the mean `cost` of its two cells times its length; None when there is none."""
+    n_i, n_j = passable.shape
+    index = np.arange(passable.size).reshape(passable.shape)
+    rows, cols, weights = [], [], []
+    for di, dj in ((1, 0), (0, 1), (1, 1), (1, -1)):
+        a = (slice(0, n_i - di), slice(max(0, -dj), n_j - max(0, dj)))
+        b = (slice(di, n_i), slice(max(0, dj), n_j - max(0, -dj)))
+        both = passable[a] & passable[b]
+        rows.append(index[a][both])
+        cols.append(index[b][both])
+        weights.append(0.5 * (cost[a][both] + cost[b][both]) * math.hypot(di, dj))
+    graph = coo_matrix((np.concatenate(weights), (np.concatenate(rows), np.concatenate(cols))),
+                       shape=(passable.size, passable.size)).tocsr()
+    s_idx, g_idx = int(index[start]), int(index[goal])
+    dist, pred = dijkstra(graph, directed=False, indices=s_idx, return_predecessors=True)
+    if not math.isfinite(dist[g_idx]):
+        return None
+    route, k = [], g_idx
+    while k != s_idx:
+        route.append(divmod(k, n_j))
+        k = int(pred[k])
+    route.append(divmod(s_idx, n_j))
+    return route[::-1]
 
 
 def choose_frontier(frontiers: list[Frontier], pose: Pose2D, hint_yaw_rad: float | None = None,
