@@ -140,11 +140,14 @@ def _next_room_map() -> ExplorationMap:
 
 def test_the_way_to_a_frontier_behind_a_wall_leads_through_the_doorway():
     xmap = _next_room_map()
-    x, y = xmap.waypoint_toward((0.0, 0.0), (4.3, -0.5), clearance_m=0.3)
+    way = xmap.waypoint_toward((0.0, 0.0), (4.3, -0.5), clearance_m=0.3)
+    x, y = way.xy
     # the farthest point of the way in plain sight: at the doorway's near side, not at the wall
     assert 2.0 < x < 3.0 and 1.3 < y < 2.3, (x, y)
-    assert xmap.waypoint_toward((0.0, 0.0), (2.0, 1.0), clearance_m=0.3) == pytest.approx((2.05, 1.05)), \
-        "a goal in plain sight is its own waypoint"
+    assert 5.5 < way.way_left_m < 7.5, "through the doorway and back down: longer than the 4.3 m straight line"
+    near = xmap.waypoint_toward((0.0, 0.0), (2.0, 1.0), clearance_m=0.3)
+    assert near.xy == pytest.approx((2.05, 1.05)), "a goal in plain sight is its own waypoint"
+    assert near.way_left_m == pytest.approx(math.hypot(2.05, 1.05), abs=0.15)
     assert xmap.waypoint_toward((0.0, 0.0), (4.3, -0.5), clearance_m=1.0) is None, "too narrow a doorway: no way"
     assert xmap.waypoint_toward((0.0, 0.0), (40.0, 0.0), clearance_m=0.3) is None, "off the map"
 
@@ -158,6 +161,7 @@ def test_a_mission_exploring_toward_the_next_room_aims_s1_at_the_doorway():
     x, y = mission._ep.target.xy
     assert 2.0 < x < 3.0 and 1.3 < y < 2.3, (x, y)
     assert mission._ep.target.approximate and mission._ep.explore_goal == (4.3, -0.5)
+    assert mission._ep.route_left_m > 5.5, "progress is watched along the way, not toward the moving aim"
     mission._route_to_frontier(Pose2D(2.6, 1.9, 0.0), 0.5)  # through the doorway: planned again after 1 s
     assert mission._ep.target.xy == (x, y)
     mission._route_to_frontier(Pose2D(2.6, 1.9, 0.0), 1.2)

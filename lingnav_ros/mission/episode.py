@@ -145,6 +145,7 @@ class Episode:
     revisited: bool = False  # drove once to where the lost target was seen
     explore_goal: tuple[float, float] | None = None  # the frontier being driven to (exploration.py)
     route_planned_s: float | None = None  # when the way to it was last planned on the exploration map
+    route_left_m: float | None = None  # ... and its length then: progress is measured along it
     explore_started_s: float | None = None
     explore_start_path_m: float = 0.0
     hint_yaw_rad: float | None = None  # where S2's last search answer pointed (odom yaw)

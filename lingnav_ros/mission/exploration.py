@@ -105,7 +105,7 @@ class ExplorationMixin:
     def _head_for(self, xy: tuple[float, float], name: str, stamp_s: float, now_s: float) -> None:
         ep = self._ep
         ep.explore_goal = xy
-        ep.route_planned_s = None
+        ep.route_planned_s = ep.route_left_m = None
         ep.target = TargetEstimate(name, np.array([xy[0], xy[1], 0.0]), (0, 0), stamp_s, approximate=True)
         ep.fusion.clear()
         ep.moves = []
@@ -130,7 +130,8 @@ class ExplorationMixin:
         with self.exploration_lock:
             waypoint = self.exploration_map.waypoint_toward(
                 (pose.x_m, pose.y_m), ep.explore_goal, self.config.robot_radius_m + ROUTE_CLEARANCE_MARGIN_M)
-        aim = waypoint if waypoint is not None else ep.explore_goal
+        aim = waypoint.xy if waypoint is not None else ep.explore_goal
+        ep.route_left_m = waypoint.way_left_m if waypoint is not None else None
         name = ep.target.name if ep.target is not None else ep.target_name
         ep.target = TargetEstimate(name, np.array([aim[0], aim[1], 0.0]), (0, 0), now_s, approximate=True)
 
@@ -145,6 +146,7 @@ class ExplorationMixin:
             with self.exploration_lock:
                 self.exploration_map.mark_searched(*ep.explore_goal)  # unreachable from here: not again
         ep.explore_goal = None
+        ep.route_planned_s = ep.route_left_m = None
         ep.target = None
         ep.plan = None
         ep.detour = []

@@ -63,6 +63,12 @@ class Frontier:
     cells: int  # region size: a doorway or an open side is larger than a crack
 
 
+@dataclass(frozen=True)
+class Waypoint:
+    xy: tuple[float, float]  # odom: where to aim now
+    way_left_m: float  # length of the whole way to the goal: what progress shortens
+
+
 class ExplorationMap:
     def __init__(self, config: ExplorationMapConfig | None = None) -> None:
         self.config = config or ExplorationMapConfig()
@@ -129,10 +135,11 @@ class ExplorationMap:
         self.searched[i0:i1, j0:j1] |= (gx - ix[0]) ** 2 + (gy - iy[0]) ** 2 <= r * r
 
     def waypoint_toward(self, start_xy: tuple[float, float], goal_xy: tuple[float, float], clearance_m: float,
-                        max_ahead_m: float = 3.0) -> tuple[float, float] | None:
+                        max_ahead_m: float = 3.0) -> Waypoint | None:
         """The farthest point of the cheapest way from `start_xy` to `goal_xy` (odom) that lies
         within `max_ahead_m` and in a straight line from the start clear of obstacles (inflated by
-        `clearance_m`); the goal itself when it is in plain sight, None when no way is known."""
+        `clearance_m`), the goal itself when it is in plain sight, and the way's length; None when
+        no way is known."""
         ends = np.array([start_xy, goal_xy], dtype=float)
         ix, iy, inside = self.cell_of(ends)
         if not inside.all():
@@ -162,7 +169,8 @@ class ExplorationMap:
             if _line_clear(blocked, start, cell):
                 best = cell
         xy = self.centre_of(best[0] + i0, best[1] + j0)
-        return float(xy[0]), float(xy[1])
+        steps = np.diff(np.asarray(route, dtype=float), axis=0)
+        return Waypoint((float(xy[0]), float(xy[1])), float(np.hypot(steps[:, 0], steps[:, 1]).sum()) * self.res)
 
     def explored_m2(self) -> float:
         return float(np.count_nonzero(self.cells == FREE)) * self.res * self.res
