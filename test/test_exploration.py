@@ -166,3 +166,5 @@ def test_a_mission_exploring_toward_the_next_room_aims_s1_at_the_doorway():
     assert mission._ep.target.xy == (x, y)
     mission._route_to_frontier(Pose2D(2.6, 1.9, 0.0), 1.2)
     assert mission._ep.target.xy[0] > 3.0, "past the doorway the frontier is in plain sight"
+    mission._frontier_reached(Pose2D(4.0, -0.3, 0.0), 5.0)
+    assert mission._ep.route_left_m is None, "a way to an old frontier must not measure the next approach"

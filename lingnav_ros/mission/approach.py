@@ -130,7 +130,7 @@ class ApproachMixin:
                 self._set(MissionState.APPROACHING, f"resuming the approach after recovery {ep.recoveries}")
         goal = ep.detour[0] if ep.detour else ep.target.xy
         distance_m = math.hypot(goal[0] - pose.x_m, goal[1] - pose.y_m)
-        if not ep.detour and ep.route_left_m is not None:
+        if not ep.detour and ep.explore_goal is not None and ep.route_left_m is not None:
             distance_m = ep.route_left_m  # toward a frontier: the aim moves on, the way shortens
         if ep.monitor.update(distance_m, now_s):
             toward = "detour waypoint" if ep.detour else \
