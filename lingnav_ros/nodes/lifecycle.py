@@ -10,7 +10,7 @@ only notes the interrupt: rclpy's shutdown of the context is the one way out, sp
 
 That path takes about 50 ms. Once, in CI, the navigator was still alive 5 s after the SIGINT
 (launch then escalates to SIGTERM) with nothing logged, and no rerun reproduced it. So leaving is
-bounded: `watch_for_shutdown()` arms `exit_deadline_s` the moment the context shuts down, and main's
+bounded: `watch_for_shutdown()` arms EXIT_DEADLINE_S the moment the context shuts down, and main's
 cleanup arms it too; a process still alive then gets every thread's stack written to stderr and
 exits with status 1. faulthandler's watchdog is a C thread, so it fires even while a stuck rclpy
 call holds the GIL, where a Python timer would wait with it.
