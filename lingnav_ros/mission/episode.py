@@ -166,6 +166,11 @@ class Episode:
     last_s1_turn: tuple[float, float] | None = None  # (signed angle rad, time s) of S1's last in-place turn
     holding_for_mover: bool = False  # someone stands in the way: the stall timers hold (blocker_wait.py)
 
+    def set_frontier(self, xy: tuple[float, float] | None) -> None:
+        """Drive to the frontier `xy` (None: to none); the way to any earlier one is forgotten."""
+        self.explore_goal = xy
+        self.route_planned_s = self.route_left_m = None
+
     def start_moves(self, steps: list[MoveStep], instruction: bool = False, recovery: bool = False) -> None:
         """Run `steps` next, from the first: no primitive under way and no plan to follow."""
         self.moves = list(steps)

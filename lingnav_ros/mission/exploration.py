@@ -30,6 +30,11 @@ ROUTE_PERIOD_S = 1.0  # the way to the frontier is planned again this often whil
 ROUTE_CLEARANCE_MARGIN_M = 0.1  # the way keeps the robot's radius plus this from obstacles
 
 
+def _aim_at(name: str, xy: tuple[float, float], stamp_s: float) -> TargetEstimate:
+    """A point on the floor for S1 to head to: approximate, so arrival by distance never fires."""
+    return TargetEstimate(name, np.array([xy[0], xy[1], 0.0]), (0, 0), stamp_s, approximate=True)
+
+
 def exploration_bound(config, area_m2: float, driven_m: float, elapsed_s: float) -> str:
     """Which bound the exploration has reached ("" while none)."""
     if area_m2 >= config.explore_max_area_m2:
@@ -104,9 +109,8 @@ class ExplorationMixin:
 
     def _head_for(self, xy: tuple[float, float], name: str, stamp_s: float, now_s: float) -> None:
         ep = self._ep
-        ep.explore_goal = xy
-        ep.route_planned_s = ep.route_left_m = None
-        ep.target = TargetEstimate(name, np.array([xy[0], xy[1], 0.0]), (0, 0), stamp_s, approximate=True)
+        ep.set_frontier(xy)
+        ep.target = _aim_at(name, xy, stamp_s)
         ep.fusion.clear()
         ep.moves = []
         ep.plan = None
@@ -132,8 +136,7 @@ class ExplorationMixin:
                 (pose.x_m, pose.y_m), ep.explore_goal, self.config.robot_radius_m + ROUTE_CLEARANCE_MARGIN_M)
         aim = waypoint.xy if waypoint is not None else ep.explore_goal
         ep.route_left_m = waypoint.way_left_m if waypoint is not None else None
-        name = ep.target.name if ep.target is not None else ep.target_name
-        ep.target = TargetEstimate(name, np.array([aim[0], aim[1], 0.0]), (0, 0), now_s, approximate=True)
+        ep.target = _aim_at(ep.target.name if ep.target is not None else ep.target_name, aim, now_s)
 
     def _frontier_reached(self, pose: Pose2D, now_s: float, why: str = "") -> bool:
         """At the frontier (or given up on it, `why`): scan here next. False while driving on."""
@@ -145,8 +148,7 @@ class ExplorationMixin:
         if why and self.exploration_map is not None:
             with self.exploration_lock:
                 self.exploration_map.mark_searched(*ep.explore_goal)  # unreachable from here: not again
-        ep.explore_goal = None
-        ep.route_planned_s = ep.route_left_m = None
+        ep.set_frontier(None)
         ep.target = None
         ep.plan = None
         ep.detour = []

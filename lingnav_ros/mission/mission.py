@@ -258,7 +258,7 @@ class Mission(ApproachMixin, ExplorationMixin):
             self.objects.remember(target_name or ep.target_name, estimate.point_odom, frame.stamp_s)
         ep.lost_queries = ep.hidden_queries = 0
         ep.revisited = False
-        ep.explore_goal = ep.route_planned_s = ep.route_left_m = None
+        ep.set_frontier(None)
         ep.search_started_s = None
         ep.search_turned_rad = 0.0
         if self.state != MissionState.APPROACHING:

@@ -77,6 +77,13 @@ def arm_exit_deadline(deadline_s: float = EXIT_DEADLINE_S) -> None:
         faulthandler.dump_traceback_later(deadline_s, exit=True)
 
 
+def begin_leaving() -> None:
+    """main()'s cleanup starts: no further Ctrl-C interrupts it, and it must end within the exit
+    deadline."""
+    ignore_further_interrupts()
+    arm_exit_deadline()
+
+
 def watch_for_shutdown(context, deadline_s: float = EXIT_DEADLINE_S, poll_s: float = 0.1) -> threading.Thread:
     """A daemon thread that arms the exit deadline once `context` is shut down (by rclpy's SIGINT
     handler or anyone else), in case the main thread never gets back to its cleanup."""

@@ -28,9 +28,8 @@ from lingnav_ros.control.types import Command
 from lingnav_ros.mission.target import goal_for_frame
 from lingnav_ros.nodes import node_cli
 from lingnav_ros.nodes.lifecycle import (
-    arm_exit_deadline,
+    begin_leaving,
     close_node,
-    ignore_further_interrupts,
     is_ending,
     spin_until_shutdown,
     start_node,
@@ -210,8 +209,7 @@ def main(args=None) -> int:
         if not is_ending(exc):
             raise
     finally:
-        ignore_further_interrupts()
-        arm_exit_deadline()
+        begin_leaving()
         try:
             node.publish_cmd(Command(0.0, 0.0))  # leave the robot standing
         except Exception:  # the context may already be gone on Ctrl-C

@@ -30,9 +30,8 @@ from std_msgs.msg import String
 from lingnav_ros import topics
 from lingnav_ros.nodes import node_cli
 from lingnav_ros.nodes.lifecycle import (
-    arm_exit_deadline,
+    begin_leaving,
     close_node,
-    ignore_further_interrupts,
     spin_until_shutdown,
     start_node,
     watch_for_shutdown,
@@ -263,8 +262,7 @@ def main(args=None) -> int:
         spinner.add_node(node)
         spin_until_shutdown(spinner.spin)
     finally:
-        ignore_further_interrupts()
-        arm_exit_deadline()
+        begin_leaving()
         spinner.shutdown()
         close_node(node)
     return 0

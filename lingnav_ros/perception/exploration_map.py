@@ -134,6 +134,16 @@ class ExplorationMap:
         gx, gy = np.mgrid[i0:i1, j0:j1]
         self.searched[i0:i1, j0:j1] |= (gx - ix[0]) ** 2 + (gy - iy[0]) ** 2 <= r * r
 
+    def _known_window(self, margin: int, also_i=(), also_j=()) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        """Index ranges [i0, i1) and [j0, j1) of the known cells and the cells (`also_i`, `also_j`),
+        widened by `margin` cells: a flat is a corner of the grid. None when there is nothing."""
+        rows = np.concatenate([np.nonzero(np.any(self.cells != UNKNOWN, axis=1))[0], np.asarray(also_i, int)])
+        cols = np.concatenate([np.nonzero(np.any(self.cells != UNKNOWN, axis=0))[0], np.asarray(also_j, int)])
+        if rows.size == 0:
+            return None
+        return ((max(0, int(rows.min()) - margin), min(self.n, int(rows.max()) + margin + 1)),
+                (max(0, int(cols.min()) - margin), min(self.n, int(cols.max()) + margin + 1)))
+
     def waypoint_toward(self, start_xy: tuple[float, float], goal_xy: tuple[float, float], clearance_m: float,
                         max_ahead_m: float = 3.0) -> Waypoint | None:
         """The farthest point of the cheapest way from `start_xy` to `goal_xy` (odom) that lies
@@ -144,12 +154,7 @@ class ExplorationMap:
         ix, iy, inside = self.cell_of(ends)
         if not inside.all():
             return None
-        known_i, known_j = np.nonzero(self.cells != UNKNOWN)
-        m = ROUTE_MARGIN_CELLS
-        i0 = max(0, min(int(known_i.min()) if known_i.size else ix.min(), ix.min()) - m)
-        i1 = min(self.n, max(int(known_i.max()) if known_i.size else ix.max(), ix.max()) + m + 1)
-        j0 = max(0, min(int(known_j.min()) if known_j.size else iy.min(), iy.min()) - m)
-        j1 = min(self.n, max(int(known_j.max()) if known_j.size else iy.max(), iy.max()) + m + 1)
+        (i0, i1), (j0, j1) = self._known_window(ROUTE_MARGIN_CELLS, ix, iy)
         cells = self.cells[i0:i1, j0:j1]
         inflate = max(1, int(math.ceil(clearance_m / self.res)))
         blocked = ndimage.binary_dilation(cells == OBSTACLE, iterations=inflate)
@@ -178,15 +183,15 @@ class ExplorationMap:
     def frontiers(self) -> list[Frontier]:
         """Free cells next to unknown ones, away from obstacles and not yet searched, as regions.
         Only the known part of the grid (plus a margin) is looked at: a flat is a corner of it."""
-        rows, cols = np.nonzero(np.any(self.cells != UNKNOWN, axis=1))[0], np.nonzero(np.any(self.cells, axis=0))[0]
-        if rows.size == 0:
+        window = self._known_window(3)
+        if window is None:
             return []
-        i0, j0 = max(0, rows[0] - 3), max(0, cols[0] - 3)
-        cells = self.cells[i0:rows[-1] + 4, j0:cols[-1] + 4]
+        (i0, i1), (j0, j1) = window
+        cells = self.cells[i0:i1, j0:j1]
         edge = (cells == FREE) & ndimage.binary_dilation(cells == UNKNOWN, border_value=1)
         # a frontier is a place to drive to: keep it clear of obstacles by more than the robot
         edge &= ~ndimage.binary_dilation(cells == OBSTACLE, iterations=self._clear_cells)
-        edge &= ~self.searched[i0:rows[-1] + 4, j0:cols[-1] + 4]
+        edge &= ~self.searched[i0:i1, j0:j1]
         labels, count = ndimage.label(edge, structure=np.ones((3, 3), dtype=bool))
         out = []
         for k, box in enumerate(ndimage.find_objects(labels), start=1):

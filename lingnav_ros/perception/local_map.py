@@ -328,9 +328,8 @@ class LocalMap:
         """Cells within MOVED_IN_STATIC_GAP_CELLS of a static surface or of the window's rim, where
         noise on the surface lands. Static: marked in a run (gaps under MOVED_IN_STATIC_AFTER_S)
         at least MOVED_IN_STATIC_AFTER_S long, not moved in, and marked now (cells `ux, uy`) or
-        within MOVED_IN_STATIC_SEEN_S. A person
-        walking at the camera is not: their front moves a cell or more a frame, and the cells it
-        left are hidden behind it, not marked again."""
+        within MOVED_IN_STATIC_SEEN_S. A person walking at the camera is not: their front moves a
+        cell or more a frame, and the cells it left are hidden behind it, not marked again."""
         seen = stamp_ns - self.occ_ns <= seconds_to_ns(MOVED_IN_STATIC_SEEN_S)
         seen[ux, uy] = True
         static = seen & (self.appear_ns == NEVER_NS) \
