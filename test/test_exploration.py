@@ -152,6 +152,21 @@ def test_the_way_to_a_frontier_behind_a_wall_leads_through_the_doorway():
     assert xmap.waypoint_toward((0.0, 0.0), (40.0, 0.0), clearance_m=0.3) is None, "off the map"
 
 
+def test_the_way_runs_down_the_middle_of_the_doorway_not_along_a_jamb():
+    xmap = _next_room_map()  # the doorway spans y 1.4 to 2.5 at x 3.0: its middle is y 1.95
+    for start in ((1.5, 0.5), (2.0, 1.0), (2.5, 1.2)):
+        way = xmap.waypoint_toward(start, (4.3, -0.5), clearance_m=0.3)
+        x, y = way.xy
+        assert 2.9 < x < 3.5 and abs(y - 1.95) < 0.15, (start, way.xy)
+    # beside the wall, the doorway's middle is out of plain sight: the aim is still a metre along
+    # the way, never at the robot's feet, where S1 answers with a plan too short to move
+    beside = (2.8, 0.6)
+    assert math.dist(xmap.waypoint_toward(beside, (4.3, -0.5), clearance_m=0.3, min_ahead_m=0.0).xy, beside) < 0.85
+    assert math.dist(xmap.waypoint_toward(beside, (4.3, -0.5), clearance_m=0.3).xy, beside) > 0.9
+    # in the open, a goal in plain sight is still aimed at directly
+    assert xmap.waypoint_toward((0.0, 0.0), (2.0, 1.0), clearance_m=0.3).xy == pytest.approx((2.05, 1.05))
+
+
 def test_a_mission_exploring_toward_the_next_room_aims_s1_at_the_doorway():
     mission = make_mission(mission_timeout_s=600.0)
     mission.exploration_map = _next_room_map()

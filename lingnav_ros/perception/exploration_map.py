@@ -32,6 +32,11 @@ from lingnav_ros.perception.rgbd_frame import checked_depth
 UNKNOWN, FREE, OBSTACLE = 0, 1, 2
 UNKNOWN_STEP_COST = 3.0  # a step over unknown floor costs this many steps over floor seen free
 ROUTE_MARGIN_CELLS = 10  # the route may leave the known part of the grid by this much
+# Steps nearer an obstacle than this cost more, up to (1 + NEAR_OBSTACLE_COST) times at the
+# clearance (Nav2's inflation cost, in short): the way runs down a doorway's middle, not at a jamb
+# S1 then finds no safe path past.
+ROUTE_COMFORT_M = 0.6
+NEAR_OBSTACLE_COST = 3.0
 
 
 @dataclass(frozen=True)
@@ -145,11 +150,13 @@ class ExplorationMap:
                 (max(0, int(cols.min()) - margin), min(self.n, int(cols.max()) + margin + 1)))
 
     def waypoint_toward(self, start_xy: tuple[float, float], goal_xy: tuple[float, float], clearance_m: float,
-                        max_ahead_m: float = 3.0) -> Waypoint | None:
+                        max_ahead_m: float = 3.0, min_ahead_m: float = 1.0) -> Waypoint | None:
         """The farthest point of the cheapest way from `start_xy` to `goal_xy` (odom) that lies
         within `max_ahead_m` and in a straight line from the start clear of obstacles (inflated by
         `clearance_m`), the goal itself when it is in plain sight, and the way's length; None when
-        no way is known."""
+        no way is known. While the way goes on, the point is at least `min_ahead_m` along it even
+        where that is round a corner: S1 answers a goal at the robot's feet with a plan too short
+        to move, and the robot stood still until a recovery."""
         ends = np.array([start_xy, goal_xy], dtype=float)
         ix, iy, inside = self.cell_of(ends)
         if not inside.all():
@@ -161,21 +168,25 @@ class ExplorationMap:
         start, goal = (int(ix[0]) - i0, int(iy[0]) - j0), (int(ix[1]) - i0, int(iy[1]) - j0)
         gi, gj = np.mgrid[0:cells.shape[0], 0:cells.shape[1]]
         blocked &= (gi - start[0]) ** 2 + (gj - start[1]) ** 2 > inflate ** 2  # it stands there already
-        cost = np.where(cells == FREE, 1.0, UNKNOWN_STEP_COST)
+        cost = np.where(cells == FREE, 1.0, UNKNOWN_STEP_COST) * _near_obstacle_factor(cells, self.res, clearance_m)
         route = grid_route(~blocked, cost, start, goal)
         if route is None:
             return None
-        best = route[0]
+        def ahead_m(cell: tuple[int, int]) -> float:
+            return math.hypot(cell[0] - start[0], cell[1] - start[1]) * self.res
+
+        best = 0
         for k, cell in enumerate(route):
-            if k * self.res > max_ahead_m * 1.5:
-                break
-            if math.hypot(cell[0] - start[0], cell[1] - start[1]) * self.res > max_ahead_m:
+            if k * self.res > max_ahead_m * 1.5 or ahead_m(cell) > max_ahead_m:
                 break
             if _line_clear(blocked, start, cell):
-                best = cell
-        xy = self.centre_of(best[0] + i0, best[1] + j0)
+                best = k
         steps = np.diff(np.asarray(route, dtype=float), axis=0)
-        return Waypoint((float(xy[0]), float(xy[1])), float(np.hypot(steps[:, 0], steps[:, 1]).sum()) * self.res)
+        along_m = np.concatenate([[0.0], np.cumsum(np.hypot(steps[:, 0], steps[:, 1]))]) * self.res
+        if along_m[best] < min_ahead_m:  # that far along the way, as pure pursuit looks ahead
+            best = min(int(np.searchsorted(along_m, min_ahead_m)), len(route) - 1)
+        xy = self.centre_of(route[best][0] + i0, route[best][1] + j0)
+        return Waypoint((float(xy[0]), float(xy[1])), float(along_m[-1]))
 
     def explored_m2(self) -> float:
         return float(np.count_nonzero(self.cells == FREE)) * self.res * self.res
@@ -202,6 +213,19 @@ class ExplorationMap:
             xy = self.centre_of(ix[nearest] + box[0].start + i0, iy[nearest] + box[1].start + j0)
             out.append(Frontier((float(xy[0]), float(xy[1])), int(ix.size)))
         return out
+
+
+def _near_obstacle_factor(cells: np.ndarray, res_m: float, clearance_m: float) -> np.ndarray:
+    """Per cell, how much dearer a step is for lying near an obstacle: 1 from ROUTE_COMFORT_M
+    out, rising to 1 + NEAR_OBSTACLE_COST at `clearance_m` (quadratically, so a doorway's
+    middle is clearly cheapest)."""
+    obstacle = cells == OBSTACLE
+    if not obstacle.any():
+        return np.ones(cells.shape)
+    dist_m = ndimage.distance_transform_edt(~obstacle) * res_m
+    span_m = max(ROUTE_COMFORT_M - clearance_m, res_m)
+    near = np.clip((ROUTE_COMFORT_M - dist_m) / span_m, 0.0, 1.0)
+    return 1.0 + NEAR_OBSTACLE_COST * near * near
 
 
 def _line_clear(blocked: np.ndarray, a: tuple[int, int], b: tuple[int, int]) -> bool:
