@@ -239,3 +239,50 @@ def test_an_s1_turn_that_undoes_the_last_one_is_refused():
     frame = h.scene.frame(h.pose, h.t)
     h.mission.on_s1_plan(h.mission.s1_request(frame), back, frame, h.t)
     assert h.tick().source == "hold", "left then right again is a stall, not a plan"
+
+
+def _u_barrier_map():
+    """What the camera saw of dead_end's room: floor, a low U opening toward the robot, the box."""
+    from lingnav_ros.perception.exploration_map import FREE, OBSTACLE, ExplorationMap
+    xmap = ExplorationMap()
+
+    def fill(x0, x1, y0, y1, value):
+        ix0, iy0, _ = xmap.cell_of(np.array([[x0, y0]]))
+        ix1, iy1, _ = xmap.cell_of(np.array([[x1, y1]]))
+        xmap.cells[ix0[0]:ix1[0] + 1, iy0[0]:iy1[0] + 1] = value
+
+    fill(-1.5, 3.1, -3.0, 3.0, FREE)
+    fill(3.1, 3.3, -1.05, 1.05, OBSTACLE)
+    fill(1.1, 3.2, 0.85, 1.05, OBSTACLE)
+    fill(1.1, 3.2, -1.05, -0.85, OBSTACLE)
+    fill(5.05, 5.55, -0.25, 0.25, OBSTACLE)
+    return xmap
+
+
+def test_a_recovery_takes_the_known_way_round_a_trap_not_a_side_step():
+    box = Box(5.05, 5.55, -0.25, 0.25, 0.8, RED)
+    h = _approaching(box, progress_timeout_s=3.0)
+    h.mission.exploration_map = _u_barrier_map()
+    h.pose = Pose2D(2.2, 0.0, 0.0)  # inside the U, stalled at its base
+    sideways = _path(0.0, 0.6, math.pi / 2)
+    sideways[:, 0] = 0.05
+    for _ in range(400):
+        _feed(h, sideways)
+        h.tick()
+        if h.mission.detour:
+            break
+    detour = h.mission.detour
+    assert any(r.startswith("recovery 1/") for _, r in h.mission.transitions)
+    # out of the U's mouth, round an arm's end, then along its outside to where the box is seen
+    assert detour[0][0] < 1.1, detour
+    assert any(abs(y) > 1.3 for _, y in detour), detour
+    assert detour[-1][0] > 3.3 and abs(detour[-1][1]) > 1.1, detour
+    # without a map of the trap, the recovery is the trail-and-side-step detour as before
+    h2 = _approaching(box, progress_timeout_s=3.0)
+    h2.pose = Pose2D(2.2, 0.0, 0.0)
+    for _ in range(400):
+        _feed(h2, sideways)
+        h2.tick()
+        if h2.mission.detour:
+            break
+    assert h2.mission.detour and all(x < 3.3 for x, _ in h2.mission.detour), h2.mission.detour

@@ -23,7 +23,7 @@ from lingnav_ros.perception.rgbd_frame import RgbdFrame
 
 class ApproachMixin:
     """Needs from the host: config, _lock, _ep, state, episode, s1_calls, s1_latency_s, tracker,
-    _set, _end, _arrive, _reset_tracker, steps, _frontier_reached."""
+    _set, _end, _arrive, _reset_tracker, steps, _frontier_reached, _routed_detour."""
 
     def s1_request(self, frame: RgbdFrame) -> S1Request | None:
         """The goal S1 should plan for in `frame` (a detour waypoint while backing out of a dead
@@ -153,7 +153,8 @@ class ApproachMixin:
             return
         cfg = self.config.recovery()
         mark_dead_end(ep.memory, pose.x_m, pose.y_m, ep.target.xy, cfg)
-        ep.detour = detour_waypoints(pose.x_m, pose.y_m, ep.target.xy, ep.memory, ep.recoveries, cfg)
+        ep.detour = self._routed_detour(pose) or \
+            detour_waypoints(pose.x_m, pose.y_m, ep.target.xy, ep.memory, ep.recoveries, cfg)
         ep.plan = None
         ep.no_safe_since_s = None
         self._reset_tracker()

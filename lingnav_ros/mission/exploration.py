@@ -138,6 +138,24 @@ class ExplorationMixin:
         ep.route_left_m = waypoint.way_left_m if waypoint is not None else None
         ep.target = _aim_at(ep.target.name if ep.target is not None else ep.target_name, aim, now_s)
 
+    def _routed_detour(self, pose: Pose2D) -> list[tuple[float, float]]:
+        """A recovery's way round what stopped the approach to a target, as far as the camera
+        has seen the home: the corners of the cheapest way there, up to the one that sees the
+        target. [] while exploring or when no way is known; the trail-and-side-step detour then.
+        Out of a U-shaped trap the side step alone led back toward the trap (dead_end)."""
+        ep = self._ep
+        if self.exploration_map is None or ep.explore_goal is not None or ep.target is None:
+            return []
+        clearance_m = self.config.robot_radius_m + ROUTE_CLEARANCE_MARGIN_M
+        with self.exploration_lock:
+            corners = self.exploration_map.corners_toward(
+                (pose.x_m, pose.y_m), ep.target.xy, clearance_m,
+                goal_radius_m=self.config.arrive_distance_m + clearance_m)
+        reached_m = self.config.recovery().waypoint_reached_m
+        while corners and math.hypot(corners[0][0] - pose.x_m, corners[0][1] - pose.y_m) < reached_m:
+            corners.pop(0)
+        return corners
+
     def _frontier_reached(self, pose: Pose2D, now_s: float, why: str = "") -> bool:
         """At the frontier (or given up on it, `why`): scan here next. False while driving on."""
         ep = self._ep

@@ -157,6 +157,36 @@ class ExplorationMap:
         no way is known. While the way goes on, the point is at least `min_ahead_m` along it even
         where that is round a corner: S1 answers a goal at the robot's feet with a plan too short
         to move, and the robot stood still until a recovery."""
+        way = self._way(start_xy, goal_xy, clearance_m)
+        if way is None:
+            return None
+        best = way.farthest_in_sight(0, max_ahead_m / self.res)
+        steps = np.diff(np.asarray(way.cells, dtype=float), axis=0)
+        along_m = np.concatenate([[0.0], np.cumsum(np.hypot(steps[:, 0], steps[:, 1]))]) * self.res
+        if along_m[best] < min_ahead_m:  # that far along the way, as pure pursuit looks ahead
+            best = min(int(np.searchsorted(along_m, min_ahead_m)), len(way.cells) - 1)
+        return Waypoint(self._xy(way, best), float(along_m[-1]))
+
+    def corners_toward(self, start_xy: tuple[float, float], goal_xy: tuple[float, float], clearance_m: float,
+                       goal_radius_m: float, max_corners: int = 4,
+                       max_leg_m: float = 3.0) -> list[tuple[float, float]]:
+        """The cheapest way from `start_xy` to an object at `goal_xy` pulled straight: each point
+        the farthest in plain sight from the one before (legs at most `max_leg_m`), up to the one
+        that sees the goal, which is left out; [] when the goal is in plain sight or no way is
+        known. The object's own cells within `goal_radius_m` do not block the way to it."""
+        way = self._way(start_xy, goal_xy, clearance_m, goal_radius_m)
+        if way is None:
+            return []
+        corners, k = [], 0
+        while len(corners) < max_corners:
+            k = way.farthest_in_sight(k, max_leg_m / self.res)
+            if k >= len(way.cells) - 1:
+                break
+            corners.append(self._xy(way, k))
+        return corners
+
+    def _way(self, start_xy: tuple[float, float], goal_xy: tuple[float, float], clearance_m: float,
+             goal_radius_m: float = 0.0) -> _Way | None:
         ends = np.array([start_xy, goal_xy], dtype=float)
         ix, iy, inside = self.cell_of(ends)
         if not inside.all():
@@ -168,25 +198,15 @@ class ExplorationMap:
         start, goal = (int(ix[0]) - i0, int(iy[0]) - j0), (int(ix[1]) - i0, int(iy[1]) - j0)
         gi, gj = np.mgrid[0:cells.shape[0], 0:cells.shape[1]]
         blocked &= (gi - start[0]) ** 2 + (gj - start[1]) ** 2 > inflate ** 2  # it stands there already
+        goal_cells = goal_radius_m / self.res
+        blocked &= (gi - goal[0]) ** 2 + (gj - goal[1]) ** 2 > goal_cells ** 2
         cost = np.where(cells == FREE, 1.0, UNKNOWN_STEP_COST) * _near_obstacle_factor(cells, self.res, clearance_m)
         route = grid_route(~blocked, cost, start, goal)
-        if route is None:
-            return None
-        def ahead_m(cell: tuple[int, int]) -> float:
-            return math.hypot(cell[0] - start[0], cell[1] - start[1]) * self.res
+        return None if route is None else _Way(route, blocked, (i0, j0))
 
-        best = 0
-        for k, cell in enumerate(route):
-            if k * self.res > max_ahead_m * 1.5 or ahead_m(cell) > max_ahead_m:
-                break
-            if _line_clear(blocked, start, cell):
-                best = k
-        steps = np.diff(np.asarray(route, dtype=float), axis=0)
-        along_m = np.concatenate([[0.0], np.cumsum(np.hypot(steps[:, 0], steps[:, 1]))]) * self.res
-        if along_m[best] < min_ahead_m:  # that far along the way, as pure pursuit looks ahead
-            best = min(int(np.searchsorted(along_m, min_ahead_m)), len(route) - 1)
-        xy = self.centre_of(route[best][0] + i0, route[best][1] + j0)
-        return Waypoint((float(xy[0]), float(xy[1])), float(along_m[-1]))
+    def _xy(self, way: _Way, k: int) -> tuple[float, float]:
+        xy = self.centre_of(way.cells[k][0] + way.offset[0], way.cells[k][1] + way.offset[1])
+        return float(xy[0]), float(xy[1])
 
     def explored_m2(self) -> float:
         return float(np.count_nonzero(self.cells == FREE)) * self.res * self.res
@@ -213,6 +233,28 @@ class ExplorationMap:
             xy = self.centre_of(ix[nearest] + box[0].start + i0, iy[nearest] + box[1].start + j0)
             out.append(Frontier((float(xy[0]), float(xy[1])), int(ix.size)))
         return out
+
+
+@dataclass
+class _Way:
+    """A route over a window of the grid: its cells (window indices), start first, the inflated
+    obstacles it was planned around, and the window's corner in grid indices."""
+    cells: list[tuple[int, int]]
+    blocked: np.ndarray
+    offset: tuple[int, int]
+
+    def farthest_in_sight(self, k0: int, max_ahead_cells: float) -> int:
+        """Index of the farthest route cell after `k0` within `max_ahead_cells` of it, in a
+        straight line from it clear of the obstacles; the next cell when none is."""
+        a = self.cells[k0]
+        best = min(k0 + 1, len(self.cells) - 1)
+        for k in range(k0 + 1, len(self.cells)):
+            cell = self.cells[k]
+            if (k - k0) > 1.5 * max_ahead_cells or math.hypot(cell[0] - a[0], cell[1] - a[1]) > max_ahead_cells:
+                break
+            if _line_clear(self.blocked, a, cell):
+                best = k
+        return best
 
 
 def _near_obstacle_factor(cells: np.ndarray, res_m: float, clearance_m: float) -> np.ndarray:
