@@ -93,7 +93,8 @@ class NavigatorParams:
     progress_timeout_s: float = _p(15.0, "Recover when the distance to the target (or detour waypoint) "
                                    "has not dropped by min_progress_m for this long")
     min_progress_m: float = _p(0.3, "Distance gain that counts as progress")
-    max_recoveries: int = _p(3, "Recoveries (back out along the trail, step aside) before failing")
+    max_recoveries: int = _p(3, "Recoveries (the known way round, or back out along the trail and step "
+                                "aside) before failing")
     backout_m: float = _p(1.2, "How far back along the driven trail a recovery returns")
     side_step_m: float = _p(1.5, "Sideways step of a recovery detour, from the back-out point")
     recovery_reverse_m: float = _p(0.3, "Reverse this far over driven ground to leave a wall; 0 = never")

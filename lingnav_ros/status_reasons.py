@@ -139,7 +139,8 @@ REASONS: tuple[ReasonKind, ...] = (
     ReasonKind("no progress", "mission", STATUS_ECHO,
                "the distance to the target did not drop by min_progress_m within progress_timeout_s"),
     ReasonKind("recovery ", "mission", STATUS_ECHO,
-               "backing out along the driven trail and stepping aside after a stall (recovery N/M: why)"),
+               "driving the known way round, or backing out along the trail and stepping aside, after a "
+               "stall (recovery N/M: why)"),
     ReasonKind("resuming the approach after recovery", "mission", STATUS_ECHO, "the detour is done"),
     ReasonKind("timeout", "mission", STATUS_ECHO, "the mission took longer than mission_timeout_s"),
     ReasonKind("search exhausted", "mission (S2)", "lingnav-s2-client --host S2_HOST --image frame.jpg "

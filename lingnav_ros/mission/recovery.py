@@ -7,8 +7,9 @@ minutes while every stub resets its timers. The mission therefore:
     `min_progress_m` within `progress_timeout_s` is a stall;
   - reads every S1 plan as forward / in-place turn / reverse / stub: a stub (shorter than the
     tracker's goal tolerance) is no plan, and never resets the no-safe-path timer;
-  - on a stall marks the dead end in its memory, backs out along its own trail and steps to the
-    side it knows least, then resumes the approach, refusing candidates that lead back into
+  - on a stall marks the dead end in its memory and drives the exploration map's way round it
+    (mission/exploration.py) or, where that map knows none, backs out along its own trail and
+    steps to the side it knows least, then resumes the approach, refusing candidates that lead back into
     marked dead ends (the next usable candidate above the stop threshold is taken instead);
     after `max_recoveries` it fails with a reason that says so.
 """
