@@ -1,6 +1,7 @@
 """Cost of the exploration map per depth frame: the map update, and the frontier labelling plus
-choice (target: both together <= 5 ms at 320x240 on one core; 640x480 reported too); and the way
-to the chosen frontier (`waypoint_toward`), planned once a second while driving there.
+choice (target: both together <= 5 ms at 320x240 on one core; 640x480 reported too); the way
+to the chosen frontier (`waypoint_toward`), planned once a second while driving there; and a
+recovery's way round (`corners_toward`, the same way pulled straight), once per recovery.
 
 Frames come from the simulator's demo world along a drive, through the realistic camera model.
 Run single-threaded: OMP_NUM_THREADS=1 python bench/exploration.py
@@ -40,7 +41,7 @@ def bench(width: int, height: int, count: int) -> dict:
     xmap = ExplorationMap()
     intr, mount = sim.camera.intrinsics(), sim.camera.mount()
     xmap.update(fr[0][0], intr, mount, fr[0][1])  # warm-up
-    update, frontier, route = [], [], []
+    update, frontier, route, corners = [], [], [], []
     for depth, pose in fr:
         t0 = time.process_time()
         xmap.update(depth, intr, mount, pose)
@@ -51,13 +52,17 @@ def bench(width: int, height: int, count: int) -> dict:
         frontier.append(t2 - t1)
         if goal is not None:
             xmap.waypoint_toward((pose.x_m, pose.y_m), goal.xy, clearance_m=0.3)
-            route.append(time.process_time() - t2)
+            t3 = time.process_time()
+            xmap.corners_toward((pose.x_m, pose.y_m), goal.xy, clearance_m=0.3, goal_radius_m=0.8)
+            route.append(t3 - t2)
+            corners.append(time.process_time() - t3)
     total = np.array(update) + np.array(frontier)
     return {"update_ms": 1e3 * float(np.median(update)), "frontier_ms": 1e3 * float(np.median(frontier)),
             "total_ms": 1e3 * float(np.median(total)), "total_p95_ms": 1e3 * float(np.percentile(total, 95)),
             "explored_m2": xmap.explored_m2(), "frontiers": len(xmap.frontiers()),
             "route_ms": 1e3 * float(np.median(route)) if route else math.nan,
-            "route_max_ms": 1e3 * float(np.max(route)) if route else math.nan}
+            "route_max_ms": 1e3 * float(np.max(route)) if route else math.nan,
+            "corners_ms": 1e3 * float(np.median(corners)) if corners else math.nan}
 
 
 def main() -> None:
@@ -71,7 +76,8 @@ def main() -> None:
         print(f"  {width}x{height}: update {r['update_ms']:.2f} ms + frontiers and choice {r['frontier_ms']:.2f} ms"
               f" = {r['total_ms']:.2f} ms (p95 {r['total_p95_ms']:.2f} ms); {r['explored_m2']:.0f} m2 seen, "
               f"{r['frontiers']} frontier regions; way to the chosen one {r['route_ms']:.1f} ms "
-              f"(max {r['route_max_ms']:.1f} ms, once a second)")
+              f"(max {r['route_max_ms']:.1f} ms, once a second); a recovery's way round "
+              f"{r['corners_ms']:.1f} ms")
 
 
 if __name__ == "__main__":
