@@ -11,7 +11,9 @@ obstacles (sticky: a static home); depth holes stay unknown, never free.
 A frontier seen through a doorway often lies behind the wall beside it: driving at it in a
 straight line meets the wall (S1 plans only in the camera's view). `waypoint_toward` finds the
 shortest way there over the grid (scipy's Dijkstra; known floor cheaper than unknown, obstacles
-inflated by the robot's clearance) and returns its farthest point in plain sight: the doorway.
+inflated by the robot's clearance, steps near them dearer so the way keeps to a doorway's middle)
+and returns its farthest point in plain sight: the doorway. A stalled approach to a target takes
+the same way, pulled straight into corners (`corners_toward`), as its recovery's waypoints.
 """
 from __future__ import annotations
 
