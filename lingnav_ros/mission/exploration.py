@@ -132,11 +132,15 @@ class ExplorationMixin:
             return
         ep.route_planned_s = now_s
         with self.exploration_lock:
-            waypoint = self.exploration_map.waypoint_toward(
-                (pose.x_m, pose.y_m), ep.explore_goal, self.config.robot_radius_m + ROUTE_CLEARANCE_MARGIN_M)
+            waypoint = self.exploration_map.waypoint_toward((pose.x_m, pose.y_m), ep.explore_goal,
+                                                            self._route_clearance_m())
         aim = waypoint.xy if waypoint is not None else ep.explore_goal
         ep.route_left_m = waypoint.way_left_m if waypoint is not None else None
         ep.target = _aim_at(ep.target.name if ep.target is not None else ep.target_name, aim, now_s)
+
+    def _route_clearance_m(self) -> float:
+        """How far the ways over the exploration map keep the robot's centre from obstacles."""
+        return self.config.robot_radius_m + ROUTE_CLEARANCE_MARGIN_M
 
     def _routed_detour(self, pose: Pose2D) -> list[tuple[float, float]]:
         """A recovery's way round what stopped the approach to a target, as far as the camera
@@ -146,7 +150,7 @@ class ExplorationMixin:
         ep = self._ep
         if self.exploration_map is None or ep.explore_goal is not None or ep.target is None:
             return []
-        clearance_m = self.config.robot_radius_m + ROUTE_CLEARANCE_MARGIN_M
+        clearance_m = self._route_clearance_m()
         with self.exploration_lock:
             corners = self.exploration_map.corners_toward(
                 (pose.x_m, pose.y_m), ep.target.xy, clearance_m,
